@@ -1,0 +1,121 @@
+"""The painting catalogue: paintings, their artists and the curated story groups used to elicit ratings."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+EXTERNAL_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$"
+external_id_validator = RegexValidator(
+    EXTERNAL_ID_RE, "Use letters, digits, '_', '.' and '-' (at most 96 characters)."
+)
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Artist(TimeStampedModel):
+    name = models.CharField(max_length=300, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoryGroup(TimeStampedModel):
+    """A curated theme (a period, a department, a subject) from which one painting is rated."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Painting(TimeStampedModel):
+    class ImageStatus(models.TextChoices):
+        OK = "ok", "Image stored"
+        REMOTE = "remote", "Remote URL only, not fetched yet"
+        UNAVAILABLE = "unavailable", "Remote URL could not be fetched"
+        MISSING = "missing", "Image file missing"
+        INVALID = "invalid", "Image file unreadable"
+        NONE = "none", "No image known"
+
+    external_id = models.CharField(
+        max_length=96,
+        unique=True,
+        validators=[external_id_validator],
+        help_text="Stable id used by apps and URLs, e.g. 'aic-109220'.",
+    )
+    title = models.CharField(max_length=500)
+    artist = models.ForeignKey(
+        Artist, null=True, blank=True, on_delete=models.SET_NULL, related_name="paintings"
+    )
+    date_text = models.CharField("date", max_length=120, blank=True)
+    year_start = models.IntegerField(null=True, blank=True, db_index=True)
+    year_end = models.IntegerField(null=True, blank=True)
+    medium = models.CharField(max_length=500, blank=True)
+    dimensions = models.CharField(max_length=300, blank=True)
+    description = models.TextField("curatorial description", blank=True)
+    subjects = models.JSONField(default=list, blank=True, help_text="Subject terms / keywords.")
+    story_group = models.ForeignKey(
+        StoryGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="paintings"
+    )
+
+    image = models.ImageField(upload_to="paintings/", blank=True)
+    image_status = models.CharField(
+        max_length=16, choices=ImageStatus.choices, default=ImageStatus.NONE, db_index=True
+    )
+    image_url = models.URLField("remote image URL", max_length=1000, blank=True)
+    image_sha256 = models.CharField(max_length=64, blank=True)
+    image_bytes = models.PositiveIntegerField(null=True, blank=True)
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
+
+    source = models.CharField(max_length=100, blank=True, db_index=True, help_text="Dataset / museum.")
+    source_url = models.URLField(max_length=1000, blank=True)
+    licence = models.CharField(max_length=300, blank=True)
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Hash of the text and image checksum the engines read; changes mark it for re-embedding.",
+    )
+
+    class Meta:
+        ordering = ["external_id"]
+        indexes = [
+            models.Index(fields=["story_group", "external_id"]),
+            models.Index(fields=["artist", "external_id"]),
+            models.Index(fields=["year_start", "year_end"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year_start__isnull=True)
+                | Q(year_end__isnull=True)
+                | Q(year_start__lte=models.F("year_end")),
+                name="painting_year_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(image_status="ok") | Q(image=""),
+                name="painting_image_only_when_ok",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.external_id})"
+
+    @property
+    def has_image(self) -> bool:
+        return self.image_status == self.ImageStatus.OK and bool(self.image)

@@ -1,0 +1,15 @@
+"""The Celery application.
+
+Broker and eager mode come from settings (``CELERY_*``), so the embedded default runs tasks
+in-process and ``REDIS_URL`` switches to a real broker with separate worker processes.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("paintings")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,134 @@
+"""One exception hierarchy for the domain, with stable error codes, and the one DRF handler that
+turns it (and DRF's own errors) into the project's error body:
+
+    {"error": {"code": "unknown_painting", "message": "...", "field": "ratings", "detail": {...}}}
+
+Services and selectors raise these; views never build error responses by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """Base class of every expected, user-facing error."""
+
+    code: str = "error"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, field: str | None = None, detail: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.detail = detail
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        if self.detail is not None:
+            body["detail"] = self.detail
+        return body
+
+
+class ValidationFailed(ApplicationError):
+    code = "invalid"
+
+
+class InvalidRating(ValidationFailed):
+    code = "invalid_rating"
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class UnknownPainting(NotFound):
+    """A painting id that is not in the catalogue (404 on a path, 400 inside a request body)."""
+
+    code = "unknown_painting"
+
+
+class UnknownEngine(ApplicationError):
+    code = "unknown_engine"
+
+
+class EngineUnavailable(ApplicationError):
+    """The engine exists but has no ready artefact (still computing, failed, or model missing)."""
+
+    code = "engine_unavailable"
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class ModelNotAvailable(ApplicationError):
+    """Model weights could not be loaded; the message names the setting to change."""
+
+    code = "model_unavailable"
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class PayloadTooLarge(ApplicationError):
+    code = "payload_too_large"
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+class ImportFailed(ApplicationError):
+    code = "import_failed"
+
+
+def _body(code: str, message: str, *, field: str | None = None, detail: Any = None) -> dict:
+    return ApplicationError(message, field=field, detail=detail).as_dict() | {"code": code}
+
+
+def _first_field(detail: Any) -> tuple[str | None, str]:
+    """Return (field, message) of the first error in a DRF ValidationError detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            sub_field, message = _first_field(value)
+            field = key if key != "non_field_errors" else None
+            if sub_field and field:
+                field = f"{field}.{sub_field}"
+            return field or sub_field, message
+    if isinstance(detail, list) and detail:
+        return _first_field(detail[0])
+    return None, str(detail)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF EXCEPTION_HANDLER: every error leaves the API as ``{"error": {...}}``."""
+    if isinstance(exc, ApplicationError):
+        return Response({"error": exc.as_dict()}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        body = _body("payload_too_large", "The request body is larger than the server accepts.")
+        return Response({"error": body}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, drf_exceptions.ValidationError):
+        field, message = _first_field(exc.detail)
+        body = _body("invalid", message, field=field, detail=exc.detail)
+    elif isinstance(exc, drf_exceptions.ParseError):
+        body = _body("malformed_request", str(exc.detail))
+    elif isinstance(exc, drf_exceptions.APIException):
+        body = _body(exc.default_code if isinstance(exc.default_code, str) else "error", str(exc.detail))
+    else:  # pragma: no cover - drf only returns responses for APIException subclasses
+        body = _body("error", str(exc))
+    response.data = {"error": body}
+    return response

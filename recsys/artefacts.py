@@ -1,0 +1,186 @@
+"""Artefact files on disk: atomic writing, publishing, and memory-mapped, read-only loading.
+
+Layout of one artefact (``RECSYS_ARTEFACT_ROOT/<engine>/<version>/``)::
+
+    manifest.json          engine, version, model id, params, catalogue hash, created, shapes, facts
+    painting_ids.npy       int64 (m,)   painting primary keys, row order of every other array
+    external_ids.json      list[str]    the same paintings' external ids
+    embeddings.npy         float32 (m, d), L2-normalised rows: A = E @ E.T (cosine)
+    similarity.npy         float32 (m, m) dense A, only while m <= RECSYS_DENSE_MAX_ITEMS
+    neighbours_idx.npy     int32 (m, k)  top-k rows by similarity, self excluded, best first
+    neighbours_sim.npy     float32 (m, k)
+    (engine extras, e.g. BLIP's itm_idx.npy / itm_prob.npy, and LDA's model files under state/)
+
+A run builds everything in ``<engine>/.staging-<version>/`` and publishes it with one
+``os.rename`` onto ``<engine>/<version>/``; readers only ever open published folders, so they see
+either the previous complete version or the new complete one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+MANIFEST = "manifest.json"
+PAINTING_IDS = "painting_ids.npy"
+EXTERNAL_IDS = "external_ids.json"
+EMBEDDINGS = "embeddings.npy"
+SIMILARITY = "similarity.npy"
+NEIGHBOURS_IDX = "neighbours_idx.npy"
+NEIGHBOURS_SIM = "neighbours_sim.npy"
+STATE_DIR = "state"
+
+
+def artefact_root() -> Path:
+    return Path(settings.RECSYS_ARTEFACT_ROOT)
+
+
+def engine_dir(engine: str) -> Path:
+    return artefact_root() / engine
+
+
+def final_dir(engine: str, version: str) -> Path:
+    return engine_dir(engine) / version
+
+
+def staging_dir(engine: str, version: str) -> Path:
+    return engine_dir(engine) / f".staging-{version}"
+
+
+# -- atomic writes ------------------------------------------------------------------------------
+def _atomic_replace(target: Path, write: Any) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` as .npy atomically (temporary file + rename)."""
+    _atomic_replace(path, lambda handle: np.save(handle, np.ascontiguousarray(array), allow_pickle=False))
+
+
+def save_json(path: Path, payload: Any) -> None:
+    data = json.dumps(payload, indent=2, sort_keys=True, default=str).encode()
+    _atomic_replace(path, lambda handle: handle.write(data))
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Atomically move a complete staging folder to its final name (same filesystem)."""
+    if final.exists():
+        raise FileExistsError(f"Artefact folder {final} already exists; versions are immutable.")
+    os.rename(staging, final)
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# -- reading ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadedArtefact:
+    """A published artefact opened read-only; arrays are memory-mapped and never written."""
+
+    engine: str
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    painting_ids: np.ndarray  # int64 (m,)
+    external_ids: tuple[str, ...]
+    embeddings: np.ndarray  # float32 (m, d), unit rows
+    row_of: dict[int, int] = field(repr=False)  # painting pk -> row
+    row_of_external: dict[str, int] = field(repr=False)  # external id -> row
+    similarity: np.ndarray | None = field(default=None, repr=False)  # dense (m, m) or None
+    neighbours_idx: np.ndarray | None = field(default=None, repr=False)
+    neighbours_sim: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        return int(self.painting_ids.shape[0])
+
+    def extra(self, name: str) -> np.ndarray | None:
+        """An engine-specific array (e.g. ``itm_idx.npy``), memory-mapped, or None if absent."""
+        candidate = self.path / name
+        return _load(candidate) if candidate.exists() else None
+
+
+def _load(path: Path) -> np.ndarray:
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    return array
+
+
+def open_artefact(path: Path) -> LoadedArtefact:
+    """Open a published artefact folder (memory-mapped, read-only)."""
+    manifest = json.loads((path / MANIFEST).read_text())
+    painting_ids = np.asarray(np.load(path / PAINTING_IDS, allow_pickle=False), dtype=np.int64)
+    painting_ids.setflags(write=False)
+    external_ids = tuple(json.loads((path / EXTERNAL_IDS).read_text()))
+    if len(external_ids) != painting_ids.shape[0]:
+        raise ValueError(f"{path}: {EXTERNAL_IDS} and {PAINTING_IDS} disagree in length.")
+    optional = {
+        name: (_load(path / filename) if (path / filename).exists() else None)
+        for name, filename in (
+            ("similarity", SIMILARITY),
+            ("neighbours_idx", NEIGHBOURS_IDX),
+            ("neighbours_sim", NEIGHBOURS_SIM),
+        )
+    }
+    return LoadedArtefact(
+        engine=manifest["engine"],
+        version=manifest["version"],
+        path=path,
+        manifest=manifest,
+        painting_ids=painting_ids,
+        external_ids=external_ids,
+        embeddings=_load(path / EMBEDDINGS),
+        row_of={int(pk): row for row, pk in enumerate(painting_ids.tolist())},
+        row_of_external={ext: row for row, ext in enumerate(external_ids)},
+        **optional,
+    )
+
+
+class ArtefactCache:
+    """Per-process cache of opened artefacts, keyed by (engine, version).
+
+    Callers pass the version that is active *now* (one indexed query, see
+    ``recsys.selectors.active_artefact``); a new version is opened once and replaces the old one,
+    so workers pick up an activation without a restart.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_engine: dict[str, LoadedArtefact] = {}
+
+    def get(self, engine: str, version: str, relative_path: str) -> LoadedArtefact:
+        cached = self._by_engine.get(engine)
+        if cached is not None and cached.version == version:
+            return cached
+        with self._lock:
+            cached = self._by_engine.get(engine)
+            if cached is None or cached.version != version:
+                cached = open_artefact(artefact_root() / relative_path)
+                self._by_engine[engine] = cached
+            return cached
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_engine.clear()
+
+
+artefact_cache = ArtefactCache()

@@ -1,0 +1,95 @@
+"""The one interface every representation engine implements.
+
+An engine turns paintings (``PaintingInput``: text and/or image path) into float32 vectors whose
+cosine similarity is the engine's painting-to-painting similarity A_ij. Everything around it
+(id <-> row mapping, batching, L2 normalisation, neighbour structures, artefact I/O, Celery
+orchestration) is written once in ``recsys.pipeline`` / ``recsys.artefacts``; an engine module only
+knows how to load its model and encode a batch.
+
+Lifecycle, driven by the pipeline:
+
+1. ``fit(items, state_dir)`` once per artefact, for engines that learn from the whole catalogue
+   (LDA trains its dictionary and topic model and saves them to ``state_dir``). Pretrained
+   engines do nothing here.
+2. ``encode(items, state_dir)`` per batch, possibly in several worker processes; returns one
+   row per item it could encode and the items it had to skip, with a reason.
+3. ``postprocess(...)`` optionally adds extra arrays to the artefact (BLIP's ITM re-scored
+   neighbour lists).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class PaintingInput:
+    """What an engine may read of one painting; built by ``recsys.pipeline`` from the catalogue."""
+
+    pk: int
+    external_id: str
+    text: str
+    image_path: str | None = None
+
+
+@dataclass(slots=True)
+class EncodedBatch:
+    """Rows for the encoded items (same order as ``pks``) plus the items skipped, with a reason."""
+
+    pks: list[int]
+    vectors: np.ndarray  # float32 (len(pks), dim)
+    skipped: dict[int, str] = field(default_factory=dict)
+    # per-pk notes (e.g. "image missing: text only") recorded in the artefact log
+    notes: dict[int, str] = field(default_factory=dict)
+
+
+class Engine(abc.ABC):
+    """Base class; subclasses set ``kind``/``modalities`` and implement ``encode``."""
+
+    #: "text", "image" or "joint" (early fusion engines)
+    kind: ClassVar[str]
+    #: which PaintingInput fields the engine reads
+    modalities: ClassVar[frozenset[str]]
+    #: whether ``fit`` must run over the whole catalogue before encoding
+    needs_fit: ClassVar[bool] = False
+
+    def __init__(self, *, name: str, model: str | None = None, options: Mapping[str, Any] | None = None):
+        self.name = name
+        self.model_id = model
+        self.options: dict[str, Any] = dict(options or {})
+
+    # -- identity ----------------------------------------------------------------------------
+    @property
+    def model_setting(self) -> str:
+        """The environment variable that selects this engine's model (named in errors)."""
+        return f"RECSYS_{self.name.upper()}_MODEL"
+
+    def params(self) -> dict[str, Any]:
+        """Everything that determines the vectors; stored in the artefact manifest."""
+        return {"engine": self.name, "class": type(self).__qualname__, "model": self.model_id, **self.options}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def check_available(self) -> None:
+        """Raise ``config.exceptions.ModelNotAvailable`` (naming the setting) if it cannot run."""
+
+    def fit(self, items: Sequence[PaintingInput], state_dir: Path) -> dict[str, Any]:
+        """Learn from the whole catalogue and save what ``encode`` needs under ``state_dir``.
+
+        Returns facts to record in the manifest (e.g. the chosen number of topics)."""
+        return {}
+
+    @abc.abstractmethod
+    def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:
+        """Encode a batch. Vectors need not be normalised; the pipeline L2-normalises them."""
+
+    def postprocess(
+        self, *, items: Sequence[PaintingInput], embeddings: np.ndarray, out_dir: Path
+    ) -> dict[str, Any]:
+        """Optionally write extra arrays into ``out_dir`` (staging); return manifest facts."""
+        return {}

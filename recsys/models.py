@@ -1,0 +1,73 @@
+"""Artefacts: one row per computed (or computing) engine representation.
+
+A row is also the job record of the run that builds it (status, progress, timings, log), so a
+second run for the same engine cannot be queued while one is pending or running (constraint
+``artefact_one_open_run_per_engine``), and at most one artefact per engine is active.
+The files live under ``RECSYS_ARTEFACT_ROOT/<engine>/<version>/`` (see ``recsys.artefacts``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Artefact(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        PRUNED = "pruned", "Pruned (files deleted)"
+
+    OPEN_STATUSES = (Status.PENDING, Status.RUNNING)
+
+    engine = models.CharField(max_length=50, db_index=True)
+    version = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    is_active = models.BooleanField(default=False)
+    model_id = models.CharField(max_length=500, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    catalogue_hash = models.CharField(max_length=64, blank=True)
+    path = models.CharField(max_length=500, blank=True, help_text="Relative to RECSYS_ARTEFACT_ROOT.")
+    manifest = models.JSONField(default=dict, blank=True)
+    n_items = models.PositiveIntegerField(default=0)
+    n_skipped = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    celery_task_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engine"], condition=Q(is_active=True), name="artefact_one_active_per_engine"
+            ),
+            models.UniqueConstraint(
+                fields=["engine"],
+                condition=Q(status__in=["pending", "running"]),
+                name="artefact_one_open_run_per_engine",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status="ready"), name="artefact_active_is_ready"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine} {self.version} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return self.processed / self.total if self.total else 0.0
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

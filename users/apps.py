@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class UsersConfig(AppConfig):
+    name = "users"
+    verbose_name = "Users and ratings"
+    default_auto_field = "django.db.models.BigAutoField"
