@@ -1,11 +1,27 @@
-"""Test settings: fast hashing, isolated media/artefact folders, eager tasks unless a test opts out."""
+"""Test settings: PostgreSQL (the production database) by default, fast hashing, isolated
+media/artefact folders, eager tasks unless a test opts out.
+
+``TEST_DATABASE_URL`` picks the database (default: PostgreSQL on 127.0.0.1:5432, which
+``.ci/run`` starts when it is down); pytest-django creates and drops ``test_<name>`` itself.
+``TEST_DATABASE_URL=sqlite://`` runs the suite on SQLite, skipping tests marked ``postgres``.
+"""
 
 import tempfile
 from pathlib import Path
 
+import dj_database_url
+
 from config.settings.base import *  # noqa: F403
+from config.settings.env import env_str
 
 DEBUG = False
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paintings"),
+        conn_max_age=0,
+    )
+}
+TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _TMP = Path(tempfile.mkdtemp(prefix="paintings-test-"))
 MEDIA_ROOT = _TMP / "media"
@@ -20,3 +36,5 @@ CELERY_RESULT_BACKEND = "cache+memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
 RECSYS_PRECOMPUTE_DEBOUNCE_S = 0
+# Tests never reach the model hub: engines are given tiny local models by the tests themselves.
+RECSYS_HF_OFFLINE = True
