@@ -186,6 +186,8 @@ RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
 RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
 RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
+# Refresh stale artefacts automatically (debounced) after catalogue changes.
+RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
 
 
 def _packaged_minilm() -> str:

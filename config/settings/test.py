@@ -36,5 +36,6 @@ CELERY_RESULT_BACKEND = "cache+memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
 RECSYS_PRECOMPUTE_DEBOUNCE_S = 0
+RECSYS_AUTO_REFRESH = False  # tests of the automatic refresh switch it on themselves
 # Tests never reach the model hub: engines are given tiny local models by the tests themselves.
 RECSYS_HF_OFFLINE = True
