@@ -83,6 +83,11 @@ class Painting(TimeStampedModel):
     image_bytes = models.PositiveIntegerField(null=True, blank=True)
     image_width = models.PositiveIntegerField(null=True, blank=True)
     image_height = models.PositiveIntegerField(null=True, blank=True)
+    image_source_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Checksum of the image file as imported, before normalisation (unchanged: not re-decoded).",
+    )
 
     source = models.CharField(max_length=100, blank=True, db_index=True, help_text="Dataset / museum.")
     source_url = models.URLField(max_length=1000, blank=True)
@@ -119,3 +124,50 @@ class Painting(TimeStampedModel):
     @property
     def has_image(self) -> bool:
         return self.image_status == self.ImageStatus.OK and bool(self.image)
+
+
+class ImportRun(models.Model):
+    """One ``import_catalog`` run: what it read, what it changed and every problem it found.
+
+    Written outside the import's own transactions, so a rejected (``--strict``) or interrupted
+    run is on record even though it changed no painting.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected (strict: nothing written)"
+        FAILED = "failed", "Failed"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    strict = models.BooleanField(default=False)
+    sources = models.JSONField(default=list, blank=True, help_text="Per manifest: path, mapping and counts.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Rows rejected (no usable id or title).")
+    problem_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.status})"
+
+
+class ImportProblem(models.Model):
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="problems")
+    source = models.CharField(max_length=100, blank=True)
+    row = models.PositiveIntegerField(null=True, blank=True)
+    field = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=96, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.source} row {self.row} {self.field}: {self.reason}"

@@ -1,3 +1,33 @@
-"""/api/v1/ routes (one thin view per operation; see catalog/apis.py, users/apis.py, recsys/apis.py)."""
+"""/api/v1/ routes (one thin view per operation; see catalog/apis.py, users/apis.py, recsys/apis.py).
 
-urlpatterns: list = []
+Museum apps are written against these paths: keep them stable. Paintings are addressed by their
+external id.
+"""
+
+from django.urls import path, re_path, register_converter
+
+from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
+from config.apis import ExternalIdConverter, UnknownEndpointApi
+from recsys.apis import EngineDetailApi, EngineListApi, PaintingSimilarApi, RecommendationsApi
+from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
+
+register_converter(ExternalIdConverter, "painting_id")
+
+urlpatterns = [
+    path("auth/token/", TokenObtainApi.as_view(), name="api-auth-token"),
+    path("paintings/", PaintingListApi.as_view(), name="api-painting-list"),
+    path("paintings/<painting_id:external_id>/", PaintingDetailApi.as_view(), name="api-painting-detail"),
+    path(
+        "paintings/<painting_id:external_id>/similar/",
+        PaintingSimilarApi.as_view(),
+        name="api-painting-similar",
+    ),
+    path("me/ratings/", MyRatingsApi.as_view(), name="api-my-ratings"),
+    path("me/ratings/bulk/", MyRatingsBulkApi.as_view(), name="api-my-ratings-bulk"),
+    path("me/ratings/<painting_id:external_id>/", MyRatingDeleteApi.as_view(), name="api-my-rating-detail"),
+    path("recommendations/", RecommendationsApi.as_view(), name="api-recommendations"),
+    path("elicitation/", ElicitationApi.as_view(), name="api-elicitation"),
+    path("engines/", EngineListApi.as_view(), name="api-engine-list"),
+    path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),
+    re_path(r"^(.*/)?$", UnknownEndpointApi.as_view(), name="api-unknown-endpoint"),
+]

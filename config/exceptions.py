@@ -9,6 +9,8 @@ Services and selectors raise these; views never build error responses by hand.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -61,6 +63,10 @@ class UnknownPainting(NotFound):
     code = "unknown_painting"
 
 
+class InvalidCredentials(ApplicationError):
+    code = "invalid_credentials"
+
+
 class UnknownEngine(ApplicationError):
     code = "unknown_engine"
 
@@ -79,6 +85,13 @@ class ModelNotAvailable(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+class RunInProgress(ApplicationError):
+    """A build of the engine's artefact is already pending or running."""
+
+    code = "run_in_progress"
+    status_code = status.HTTP_409_CONFLICT
+
+
 class PayloadTooLarge(ApplicationError):
     code = "payload_too_large"
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -86,6 +99,24 @@ class PayloadTooLarge(ApplicationError):
 
 class ImportFailed(ApplicationError):
     code = "import_failed"
+
+
+@contextmanager
+def unknown_ids_answer(status_code: int, *, field: str | None = None) -> Iterator[None]:
+    """Make the "unknown id" errors (``NotFound``, ``UnknownEngine``) raised inside answer
+    ``status_code`` and, when given, name ``field``.
+
+    The same lookup is a missing resource when the id is part of the URL path (404) and a bad
+    request when it is inside a request body or query string (400); the service that raises the
+    error cannot know which, nor what the request called the field. The view that calls it does.
+    """
+    try:
+        yield
+    except (NotFound, UnknownEngine) as exc:
+        exc.status_code = status_code
+        if field is not None:
+            exc.field = field
+        raise
 
 
 def _body(code: str, message: str, *, field: str | None = None, detail: Any = None) -> dict:

@@ -8,9 +8,19 @@ from users.models import Rating, User
 
 
 def user_ratings(*, user: User) -> QuerySet[Rating]:
-    return Rating.objects.filter(user=user).select_related("painting")
+    """The user's ratings, most recent first, with each painting's artist and story group joined."""
+    return Rating.objects.filter(user=user).select_related(
+        "painting", "painting__artist", "painting__story_group"
+    )
 
 
-def user_rating_map(*, user: User) -> dict[int, int]:
-    """painting pk -> rating value, the input of the scoring service."""
-    return dict(Rating.objects.filter(user=user).values_list("painting_id", "value"))
+def user_rating_map(*, user: User, limit: int | None = None) -> dict[int, int]:
+    """painting pk -> rating value, the input of the scoring service (the ``limit`` most recent)."""
+    values = (
+        Rating.objects.filter(user=user).order_by("-updated_at", "-id").values_list("painting_id", "value")
+    )
+    return dict(values[:limit] if limit is not None else values)
+
+
+def user_has_rated(*, user: User, painting_external_id: str) -> bool:
+    return Rating.objects.filter(user=user, painting__external_id=painting_external_id).exists()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from catalog.models import Painting
 from config.exceptions import InvalidRating, UnknownPainting
@@ -40,7 +41,9 @@ def ratings_upsert(*, user: User, ratings: Mapping[str, int]) -> list[Rating]:
     """Create or replace the user's ratings of paintings given by external id, all or nothing.
 
     One ``INSERT ... ON CONFLICT (user, painting) DO UPDATE`` statement: concurrent writers
-    never create duplicates and the last write wins (no lost update of a later value).
+    never create duplicates and the last write wins (no lost update of a later value). Rows go
+    in painting order, so two writers overlapping on several paintings lock them in the same
+    order and cannot deadlock.
     """
     values = {
         external_id: validate_rating_value(v, field=f"ratings.{external_id}")
@@ -50,7 +53,7 @@ def ratings_upsert(*, user: User, ratings: Mapping[str, int]) -> list[Rating]:
     now = timezone.now()
     rows = [
         Rating(user=user, painting_id=pks[external_id], value=value, created_at=now, updated_at=now)
-        for external_id, value in values.items()
+        for external_id, value in sorted(values.items(), key=lambda item: pks[item[0]])
     ]
     with transaction.atomic():
         Rating.objects.bulk_create(
@@ -65,6 +68,25 @@ def ratings_upsert(*, user: User, ratings: Mapping[str, int]) -> list[Rating]:
 def rating_upsert(*, user: User, painting_external_id: str, value: int) -> Rating:
     """Rate one painting (a second rating replaces the first)."""
     return ratings_upsert(user=user, ratings={painting_external_id: value})[0]
+
+
+def superuser_ensure(*, username: str, password: str, email: str = "") -> tuple[User, bool]:
+    """Create the superuser ``username`` or reset an existing account to an active superuser with
+    ``password``; returns ``(user, created)``. Running it again leaves exactly one such account."""
+    with transaction.atomic():
+        user, created = User.objects.select_for_update().get_or_create(
+            username=username, defaults={"email": email}
+        )
+        user.is_active = user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+    return user, created
+
+
+def auth_token_get_or_create(*, user: User) -> Token:
+    """The user's API token (one per user, created on first request, stable afterwards)."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
 
 
 def rating_delete(*, user: User, painting_external_id: str) -> None:

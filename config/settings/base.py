@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served locally (no CDN)
     "users",
     "catalog",
     "recsys",
@@ -90,6 +91,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# `manage.py ensure_demo_admin` (run by `make run`) creates or resets this superuser for the local
+# demo and prints the credentials; prod settings switch it off (DEMO_ADMIN_ALLOWED = False).
+DEMO_ADMIN_ALLOWED = True
+DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "admin")
+DEMO_ADMIN_PASSWORD = env_str("DEMO_ADMIN_PASSWORD", "paintings-demo")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -101,6 +107,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the web UI's CSS (static/web/)
 MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 STORAGES = {
@@ -143,15 +150,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header turns "not signed in" into 401 rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.SizeLimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 24),
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -161,6 +169,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
+        # POST /api/v1/recommendations/ (no account), per client address
+        "recommend_anon": env_str("API_THROTTLE_RECOMMEND_ANON", "60/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -168,6 +178,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Recommend paintings from a handful of 1-5 ratings (Yilma & Leiva, UMAP 2023).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Catalogue -----------------------------------------------------------------------------
@@ -177,6 +191,8 @@ CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 CATALOG_IMAGE_MAX_SIDE = env_int("CATALOG_IMAGE_MAX_SIDE", 1024)
 CATALOG_FETCH_REMOTE_IMAGES = env_bool("CATALOG_FETCH_REMOTE_IMAGES", False)
 CATALOG_FETCH_TIMEOUT = env_float("CATALOG_FETCH_TIMEOUT", 10.0)
+# Longest side of the JPEG thumbnails the API creates on first use under MEDIA_ROOT/thumbnails/.
+CATALOG_THUMBNAIL_SIDE = env_int("CATALOG_THUMBNAIL_SIDE", 320)
 
 # --- Recommender ---------------------------------------------------------------------------
 RECSYS_ARTEFACT_ROOT = env_path("RECSYS_ARTEFACT_ROOT", VAR_DIR / "artefacts")
@@ -188,6 +204,11 @@ RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
 RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
 # Refresh stale artefacts automatically (debounced) after catalogue changes.
 RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
+# Paintings per encode task (the unit of work spread over Celery workers, and of retries).
+RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
+# An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
+# more than this fraction of the catalogue is new, changed or removed since its last fit.
+RECSYS_INCREMENTAL_MAX_CHANGE = env_float("RECSYS_INCREMENTAL_MAX_CHANGE", 0.25)
 
 
 def _packaged_minilm() -> str:
@@ -218,7 +239,12 @@ RECSYS_ENGINES = {
     "clip": {
         "BACKEND": "recsys.engines.clip.ClipEngine",
         "MODEL": env_str("RECSYS_CLIP_MODEL", "openai/clip-vit-base-patch32"),
-        "OPTIONS": {"batch_size": env_int("RECSYS_CLIP_BATCH", 16)},
+        "OPTIONS": {
+            "batch_size": env_int("RECSYS_CLIP_BATCH", 16),
+            # long text: 77-token windows (this many tokens shared), averaged; at most max_chunks
+            "chunk_overlap": env_int("RECSYS_CLIP_CHUNK_OVERLAP", 0),
+            "max_chunks": env_int("RECSYS_CLIP_MAX_CHUNKS", 32),
+        },
     },
     "blip": {
         "BACKEND": "recsys.engines.blip.BlipEngine",
@@ -269,5 +295,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # gensim logs every LDA pass at INFO; its progress is reported by the precompute job instead.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "gensim": {"level": "WARNING"}},
 }

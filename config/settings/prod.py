@@ -1,4 +1,10 @@
-"""Production: secrets and hosts must come from the environment (no defaults), HTTPS enforced."""
+"""Production: secrets and hosts must come from the environment (no defaults), HTTPS enforced.
+
+``python manage.py check --deploy`` with these settings is clean apart from the warnings that
+README.md ("check --deploy") explains.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_int, env_list, env_str
@@ -6,6 +12,10 @@ from config.settings.env import env_bool, env_int, env_list, env_str
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
+if not ALLOWED_HOSTS:
+    # Without an allowed host every request would be answered 400; fail at start instead.
+    raise ImproperlyConfigured("Set the environment variable DJANGO_ALLOWED_HOSTS (comma-separated).")
+DEMO_ADMIN_ALLOWED = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.settings.base import *  # noqa: F403
-from config.settings.env import env_str
+from config.settings.env import env_bool, env_path, env_str
 
 DEBUG = False
 DATABASES = {
@@ -25,16 +25,23 @@ TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _TMP = Path(tempfile.mkdtemp(prefix="paintings-test-"))
 MEDIA_ROOT = _TMP / "media"
-RECSYS_ARTEFACT_ROOT = _TMP / "artefacts"
+STATIC_ROOT = _TMP / "static"
+STATIC_ROOT.mkdir()  # whitenoise warns on every request when its root is missing
+# TEST_* overrides let a test start a real Celery worker subprocess on the same database,
+# artefact folder and Redis broker as the test process (tests/recsys_pipeline/test_worker.py).
+RECSYS_ARTEFACT_ROOT = env_path("TEST_RECSYS_ARTEFACT_ROOT", _TMP / "artefacts")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://"
-CELERY_RESULT_BACKEND = "cache+memory://"
+CELERY_TASK_ALWAYS_EAGER = env_bool("TEST_CELERY_TASK_ALWAYS_EAGER", True)
+CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", "memory://")
+CELERY_RESULT_BACKEND = env_str("TEST_CELERY_RESULT_BACKEND", "cache+memory://")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "recommend_anon": "10000/min"},
+}
 RECSYS_PRECOMPUTE_DEBOUNCE_S = 0
 RECSYS_AUTO_REFRESH = False  # tests of the automatic refresh switch it on themselves
 # Tests never reach the model hub: engines are given tiny local models by the tests themselves.

@@ -1,0 +1,115 @@
+# Painting recommender. On a fresh machine: `make run` (demo server) and `make test` (whole suite).
+# Both are safe to run again: the virtualenv is created once and requirements are reinstalled only
+# when a requirements/*.txt file changes (checksum stamp in .venv/). README.md explains every target.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKER_CONCURRENCY ?= 2
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+DOCKER_COMPOSE ?= docker compose
+
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+REQUIREMENTS := $(sort $(wildcard requirements/*.txt))
+
+# Install requirements/$(1).txt into the virtualenv unless the stamp says these exact requirement
+# files were installed already (a re-run costs a checksum, not a pip resolve).
+define pip_sync
+	@want=$$(cat $(REQUIREMENTS) | $(PY) -c "import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())"); \
+	if [ "$$(cat $(VENV)/.installed-$(1) 2>/dev/null)" != "$$want" ]; then \
+		echo "Installing requirements/$(1).txt into $(VENV)/ (first time: a few minutes)"; \
+		$(PY) -m pip install --disable-pip-version-check -r requirements/$(1).txt && echo "$$want" > $(VENV)/.installed-$(1); \
+	fi
+endef
+
+.PHONY: help venv run test lint format worker bench compose-up compose-down clean
+
+help:
+	@echo "make run           set everything up and serve the demo on http://$(HOST):$(PORT)/"
+	@echo "make test          set up and run the whole test suite (needs PostgreSQL and Redis, see README)"
+	@echo "make lint          ruff check + ruff format --check"
+	@echo "make format        ruff format + ruff check --fix"
+	@echo "make worker        a Celery worker for REDIS_URL (PostgreSQL + Redis mode)"
+	@echo "make bench         recommendation latency benchmark (bench/recommend.py)"
+	@echo "make compose-up    docker compose stack (web, worker, postgres, redis, flower)"
+	@echo "make compose-down  stop the docker compose stack (volumes are kept)"
+	@echo "make clean         delete .venv/, var/ (local database, media, artefacts) and caches"
+
+venv:
+	@if [ ! -x "$(PY)" ]; then \
+		$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" \
+			|| { echo "Python 3.11 or newer is needed; point PYTHON= at one (make run PYTHON=python3.11)." >&2; exit 1; }; \
+		echo "Creating the virtualenv in $(VENV)/"; \
+		$(PYTHON) -m venv $(VENV); \
+	fi
+	$(call pip_sync,dev)
+
+# The embedded default (SQLite, tasks in-process) unless DATABASE_URL / REDIS_URL are exported.
+# Where huggingface.co cannot be reached, engines load models from local files only instead of
+# retrying the hub for every model (RECSYS_HF_OFFLINE/HF_HUB_OFFLINE, unless already set).
+# A missing sample catalogue or an engine without its model is reported, and the server starts.
+run: export DJANGO_SETTINGS_MODULE = config.settings.dev
+run: venv
+	@set -eu; \
+	if [ -z "$${RECSYS_HF_OFFLINE:-}" ] && ! $(PY) -c "import socket; socket.create_connection(('huggingface.co', 443), timeout=3).close()" 2>/dev/null; then \
+		echo "huggingface.co is unreachable: using models on local disk only (RECSYS_HF_OFFLINE=1)."; \
+		export RECSYS_HF_OFFLINE=1 HF_HUB_OFFLINE=1; \
+	fi; \
+	$(MANAGE) migrate --noinput; \
+	$(MANAGE) collectstatic --noinput --verbosity 0; \
+	$(MANAGE) import_catalog --sample \
+		|| echo "make run: the sample catalogue was not imported (see above); the server starts anyway."; \
+	$(MANAGE) precompute --engine all \
+		|| echo "make run: some engines were not computed (see above); the server starts anyway."; \
+	$(MANAGE) ensure_demo_admin --url "http://$(HOST):$(PORT)/admin/"; \
+	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops; the demo admin is printed above)."; \
+	exec $(MANAGE) runserver "$(HOST):$(PORT)"
+
+# The whole suite, against PostgreSQL and Redis on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL).
+test: export DJANGO_SETTINGS_MODULE = config.settings.test
+test: venv lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+worker: venv
+	@if [ -z "$${REDIS_URL:-}" ]; then \
+		echo "make worker needs REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379/0 make worker)." >&2; \
+		echo "Without it tasks run in-process and no worker is needed." >&2; exit 1; \
+	fi
+	$(VENV)/bin/celery -A config worker --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
+
+bench: venv
+	$(call pip_sync,bench)
+	$(PY) bench/recommend.py $(BENCH_ARGS)
+
+# Creates .env from .env.example on first use, with a fresh secret key and database password.
+compose-up:
+	@if [ ! -f .env ]; then \
+		secret=$$($(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))"); \
+		dbpass=$$($(PYTHON) -c "import secrets; print(secrets.token_urlsafe(24))"); \
+		sed -e "s/^DJANGO_SECRET_KEY=.*/DJANGO_SECRET_KEY=$$secret/" \
+			-e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$dbpass/" .env.example > .env; \
+		echo "Wrote .env (from .env.example, with a new secret key and database password)."; \
+	fi
+	$(DOCKER_COMPOSE) up --build --detach
+	@echo "Stack starting; addresses and first steps: README.md, 'docker compose mode'."
+
+compose-down:
+	$(DOCKER_COMPOSE) down
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .coverage htmlcov
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,315 @@
+"""Encoding throughput of the transformer engines on CPU, with full-size randomly initialised models.
+
+    .venv/bin/python bench/encoding.py [--engines resnet,clip,blip,minilm] [--repeats 3] [--quick]
+
+No weights can be downloaded here, so ResNet-50, CLIP and BLIP are built from their default
+``transformers`` configs (``ResNetConfig()`` = ResNet-50, ``CLIPConfig()`` = ViT-B/32 with a 77
+token text tower, ``BlipConfig()`` = BLIP base ITM at 384 px) with random weights, saved to a
+temporary directory and loaded by the engines through ``from_pretrained(<dir>)`` as production
+does. Random weights cost exactly the same arithmetic as trained ones. CLIP and BLIP get the
+bert-base-uncased WordPiece tokenizer shipped with MiniLM (BLIP's own tokenizer; for CLIP its token
+counts approximate CLIP's BPE, which is not available offline). MiniLM uses its real packaged
+weights.
+
+Inputs are real: paintings of the bundled AIC sample (``shared/data/aic``: JPEGs of at most
+300 px, text composed as the catalogue does), so image decoding and long-text chunking are
+included. For each engine and batch size (1, 8, 32) the script times ``engine.encode`` on that
+many paintings (median of ``--repeats`` runs, after one warm-up call) and reports paintings/s.
+
+The precompute estimate for 2,368 paintings is an extrapolation, not a full run: 2,368 divided
+by the best measured throughput. For BLIP it adds the ITM re-scoring of ``postprocess`` from
+measured unit costs: one ViT pass per image, one image-grounded text pass per (image, text)
+pair (at most 2·m·K pairs, fewer when candidate lists are mutual) and one ITC text pass per
+text. Prints a table and writes JSON to bench/results/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+os.environ.setdefault("RECSYS_HF_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
+
+from catalog.text import compose_text  # noqa: E402
+from recsys.engines.base import PaintingInput  # noqa: E402
+from recsys.engines.hf import ModalInput, TransformerEngine  # noqa: E402
+from recsys.engines.images import open_rgb  # noqa: E402
+
+ENGINES = ("resnet", "clip", "blip", "minilm")
+CATALOGUE = 2368
+AIC = Path(settings.CATALOG_SAMPLE_DIR) / "aic"
+
+
+# -- inputs -----------------------------------------------------------------------------------
+def sample_paintings() -> list[PaintingInput]:
+    """The AIC sample as the pipeline would hand it to the engines (real images and text)."""
+    items = []
+    with (AIC / "paintings.csv").open(newline="") as handle:
+        for pk, row in enumerate(csv.DictReader(handle), start=1):
+            text = compose_text(
+                title=row["title"],
+                artist=row["artist"],
+                medium=row["medium"],
+                description=row["description"] or row["short_description"],
+            )
+            items.append(
+                PaintingInput(
+                    pk=pk, external_id=f"aic-{row['aic_id']}", text=text, image_path=str(AIC / row["image"])
+                )
+            )
+    return items
+
+
+# -- full-size random checkpoints -------------------------------------------------------------
+def build_checkpoint(name: str, root: Path) -> tuple[str, str]:
+    """Save a full-size random checkpoint for ``name``; returns (directory, description)."""
+    from transformers import (
+        AutoTokenizer,
+        BlipConfig,
+        BlipForImageTextRetrieval,
+        BlipImageProcessorPil,
+        CLIPConfig,
+        CLIPImageProcessorPil,
+        CLIPModel,
+        ConvNextImageProcessorPil,
+        ResNetConfig,
+        ResNetModel,
+    )
+
+    minilm_dir = settings.RECSYS_ENGINES["minilm"]["MODEL"]
+    if name == "minilm":
+        return minilm_dir, "all-MiniLM-L6-v2 (real packaged weights)"
+    torch.manual_seed(0)
+    wordpiece = AutoTokenizer.from_pretrained(minilm_dir)
+    if name == "resnet":
+        model, tokenizer, what = ResNetModel(ResNetConfig()), None, "ResNetConfig() = ResNet-50, 224 px"
+        processor = ConvNextImageProcessorPil(size={"shortest_edge": 224}, crop_pct=224 / 256)
+    elif name == "clip":
+        ids = {
+            "bos_token_id": wordpiece.cls_token_id,
+            "eos_token_id": wordpiece.sep_token_id,
+            "pad_token_id": 0,
+        }
+        model = CLIPModel(CLIPConfig(text_config=ids))
+        tokenizer, processor = wordpiece, CLIPImageProcessorPil()
+        what = "CLIPConfig() = ViT-B/32 224 px, 12-layer text tower, 77 tokens"
+    elif name == "blip":
+        model, tokenizer, processor = (
+            BlipForImageTextRetrieval(BlipConfig()),
+            wordpiece,
+            BlipImageProcessorPil(),
+        )
+        what = "BlipConfig() = BLIP base ITM, ViT-B/16 384 px, BERT-base text encoder"
+    else:
+        raise ValueError(name)
+    target = root / name
+    model.save_pretrained(target)
+    processor.save_pretrained(target)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(target)
+    return str(target), what
+
+
+def make_engine(name: str, model_dir: str) -> TransformerEngine:
+    config = settings.RECSYS_ENGINES[name]
+    cls = import_string(config["BACKEND"])
+    return cls(name=name, model=model_dir, options=dict(config.get("OPTIONS") or {}))
+
+
+# -- timing -----------------------------------------------------------------------------------
+def median_seconds(call: Callable[[int], Any], repeats: int) -> tuple[float, list[float]]:
+    runs = []
+    for repeat in range(repeats):
+        tick = time.perf_counter()
+        call(repeat)
+        runs.append(time.perf_counter() - tick)
+    return statistics.median(runs), runs
+
+
+def throughput(
+    engine: TransformerEngine, items: Sequence[PaintingInput], batch: int, repeats: int, state: Path
+) -> dict:
+    """Median seconds of ``encode`` on ``batch`` paintings (a different slice each repeat)."""
+    engine.options["batch_size"] = batch
+
+    def call(repeat: int) -> None:
+        start = (repeat * batch) % max(1, len(items) - batch)
+        engine.encode(items[start : start + batch], state)
+
+    median, runs = median_seconds(call, repeats)
+    return {"batch_size": batch, "median_s": median, "runs_s": runs, "paintings_per_s": batch / median}
+
+
+def blip_postprocess_costs(engine: Any, items: Sequence[PaintingInput], repeats: int, quick: bool) -> dict:
+    """Unit costs of BLIP's postprocess: ViT per image, grounded text pass per ITM pair, ITC text."""
+    loaded = engine.loaded()
+    n_images, n_pairs = (4, 8) if quick else (8, 32)
+    images = [open_rgb(item.image_path) for item in items[:n_images]]
+    texts = [item.text for item in items[:n_pairs]]
+    with torch.inference_mode():
+        vision_s, _ = median_seconds(lambda _: engine.vision_states(images), repeats)
+        states = engine.vision_states(images)
+        encoded = loaded.tokenizer(texts, truncation=True, max_length=loaded.layout.context)["input_ids"]
+        batch = loaded.tokenizer.pad({"input_ids": encoded}, padding_side="right", return_tensors="pt")
+        pair_states = states[[i % n_images for i in range(n_pairs)]]
+
+        def pairs(_: int) -> None:
+            torch.softmax(loaded.model.itm_head(engine.grounded_cls(batch, pair_states)), dim=-1)
+
+        pair_s, _ = median_seconds(pairs, repeats)
+        inputs = [ModalInput(pk=i, text=text, image=None) for i, text in enumerate(texts)]
+        text_s, _ = median_seconds(
+            lambda _: engine.encode_texts(
+                inputs, lambda b, owner: (loaded.model.text_proj(engine.text_cls(b)),)
+            ),
+            repeats,
+        )
+    top_k = int(engine.option("itm_top_k"))
+    per_image, per_pair, per_text = vision_s / n_images, pair_s / n_pairs, text_s / n_pairs
+    estimate = CATALOGUE * per_image + 2 * CATALOGUE * top_k * per_pair + CATALOGUE * per_text
+    return {
+        "itm_top_k": top_k,
+        "vision_s_per_image": per_image,
+        "itm_s_per_pair": per_pair,
+        "itc_text_s_per_text": per_text,
+        "pairs_upper_bound": 2 * CATALOGUE * top_k,
+        "estimate_s": estimate,
+    }
+
+
+def bench_engine(name: str, items: Sequence[PaintingInput], args: argparse.Namespace, root: Path) -> dict:
+    tick = time.perf_counter()
+    model_dir, what = build_checkpoint(name, root)
+    build_s = time.perf_counter() - tick
+    engine = make_engine(name, model_dir)
+    tick = time.perf_counter()
+    engine.loaded()
+    load_s = time.perf_counter() - tick
+    state = root / f"{name}-state"
+    engine.options["batch_size"] = 2 if args.quick else 8
+    engine.encode(items[: engine.batch_size], state)  # warm-up: first-call allocations, kernels
+    results = [throughput(engine, items, batch, args.repeats, state) for batch in args.batch_sizes]
+    best = max(results, key=lambda r: r["paintings_per_s"])
+    report = {
+        "model": what,
+        "build_s": build_s,
+        "load_s": load_s,
+        "throughput": results,
+        "estimate_basis": f"{CATALOGUE} / best measured throughput (batch {best['batch_size']})",
+        "encode_estimate_s": CATALOGUE / best["paintings_per_s"],
+    }
+    if name == "blip":
+        report["postprocess"] = blip_postprocess_costs(engine, items, args.repeats, args.quick)
+    report["total_estimate_s"] = report["encode_estimate_s"] + report.get("postprocess", {}).get(
+        "estimate_s", 0.0
+    )
+    if model_dir.startswith(str(root)):
+        shutil.rmtree(model_dir, ignore_errors=True)
+    return report
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help="comma-separated subset of " + ",".join(ENGINES)
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per batch size (median)")
+    parser.add_argument("--quick", action="store_true", help="one run, batch sizes 1 and 8, fewer ITM pairs")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    unknown = sorted(set(engines) - set(ENGINES))
+    if unknown:
+        parser.error(f"unknown engines: {', '.join(unknown)}")
+    if args.quick:
+        args.repeats = 1
+    args.batch_sizes = (1, 8) if args.quick else (1, 8, 32)
+    items = sample_paintings()
+
+    started = time.perf_counter()
+    reports: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-encoding-") as tmp:
+        for name in engines:
+            print(f"{name}: building and timing ...", flush=True)
+            reports[name] = bench_engine(name, items, args, Path(tmp))
+
+    header = f"{'engine':8} " + " ".join(f"{'b=' + str(b) + ' p/s':>10}" for b in args.batch_sizes)
+    print(f"\n{header} {'encode 2368':>12} {'+ postprocess':>14} {'total':>10}")
+    for name, report in reports.items():
+        rates = " ".join(f"{r['paintings_per_s']:>10.2f}" for r in report["throughput"])
+        post = report.get("postprocess", {}).get("estimate_s")
+        print(
+            f"{name:8} {rates} {duration(report['encode_estimate_s']):>12} "
+            f"{duration(post) if post else '-':>14} {duration(report['total_estimate_s']):>10}"
+        )
+    if "blip" in reports:
+        costs = reports["blip"]["postprocess"]
+        print(
+            f"\nBLIP postprocess (K={costs['itm_top_k']}): "
+            f"ViT {costs['vision_s_per_image'] * 1000:.0f} ms/image, "
+            f"ITM {costs['itm_s_per_pair'] * 1000:.0f} ms/pair x <= {costs['pairs_upper_bound']} pairs, "
+            f"ITC text {costs['itc_text_s_per_text'] * 1000:.0f} ms/text"
+        )
+    print("Estimates extrapolate measured throughput to 2,368 paintings; they are not full runs.")
+
+    result = {
+        "benchmark": "encoding",
+        "created": datetime.now(UTC).isoformat(),
+        "quick": args.quick,
+        "repeats": args.repeats,
+        "catalogue": CATALOGUE,
+        "sample": f"{len(items)} AIC paintings (real images <= 300 px and texts)",
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "load_average": os.getloadavg(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "device": settings.RECSYS_DEVICE,
+        },
+        "engines": reports,
+        "wall_s": time.perf_counter() - started,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"encoding-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(result, indent=2))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

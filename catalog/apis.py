@@ -1,0 +1,82 @@
+"""Catalogue endpoints: painting list and detail, and the elicitation set. Read-only, open to all."""
+
+from __future__ import annotations
+
+import secrets
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.selectors import elicitation_set, painting_get, painting_list
+from catalog.serializers import (
+    ElicitationQuerySerializer,
+    ElicitationSetSerializer,
+    PaintingDetailSerializer,
+    PaintingFilterSerializer,
+    PaintingSummarySerializer,
+)
+from config.api import PAINTING_ID_PATH, error_responses
+
+
+class PaintingListApi(GenericAPIView):
+    permission_classes = (AllowAny,)
+    serializer_class = PaintingSummarySerializer
+
+    @extend_schema(
+        operation_id="paintings_list",
+        summary="List paintings",
+        parameters=[PaintingFilterSerializer],
+        responses={200: PaintingSummarySerializer(many=True), **error_responses(400, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = PaintingFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(painting_list(**filters.validated_data))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PaintingDetailApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="paintings_retrieve",
+        summary="One painting, with image and thumbnail URLs",
+        parameters=[PAINTING_ID_PATH],
+        responses={200: PaintingDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        painting = painting_get(external_id=external_id)
+        return Response(PaintingDetailSerializer(painting, context={"request": request}).data)
+
+
+class ElicitationApi(APIView):
+    """One random painting per story group, to be rated first (the paper's elicitation step)."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="elicitation_retrieve",
+        summary="Elicitation set: one painting per story group",
+        description=(
+            "`per_group` random paintings of every story group, ordered by story group name. "
+            "Paintings with an image are preferred: one without is drawn only when no painting of "
+            "its group has an image. The same `seed` returns the same set while the catalogue is "
+            "unchanged; without one a fresh seed is drawn and returned."
+        ),
+        parameters=[ElicitationQuerySerializer],
+        responses={200: ElicitationSetSerializer, **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        query = ElicitationQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        seed = query.validated_data.get("seed")
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        paintings = elicitation_set(seed=seed, per_group=query.validated_data["per_group"])
+        return Response(
+            ElicitationSetSerializer({"seed": seed, "results": paintings}, context={"request": request}).data
+        )

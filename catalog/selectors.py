@@ -1,0 +1,107 @@
+"""Reads of the catalogue: painting lists with filters and search, lookups by external id, and the
+elicitation set of the paper's study (one painting per story group)."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+
+from catalog.models import EXTERNAL_ID_RE, Painting
+from config.exceptions import UnknownPainting
+
+EXTERNAL_ID_PATTERN = re.compile(EXTERNAL_ID_RE)
+
+_HAS_IMAGE = Q(image_status=Painting.ImageStatus.OK) & ~Q(image="")
+
+
+def painting_queryset() -> QuerySet[Painting]:
+    """Paintings with what every summary shows (artist, story group) joined in the same query."""
+    return Painting.objects.select_related("artist", "story_group")
+
+
+def painting_list(
+    *,
+    artist: int | None = None,
+    story_group: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    q: str = "",
+    has_image: bool | None = None,
+) -> QuerySet[Painting]:
+    """Paintings matching every given filter, ordered by external id (stable across pages).
+
+    ``year_from``/``year_to`` keep paintings whose date range ``year_start..year_end`` overlaps the
+    asked range (a painting with one known year counts as that year; one with none is left out
+    once a year filter is given). ``q`` is split into words; each word must occur (case-insensitive)
+    in the title, the artist's name or the curatorial description.
+    """
+    qs = painting_queryset()
+    if artist is not None:
+        qs = qs.filter(artist_id=artist)
+    if story_group:
+        qs = qs.filter(story_group__slug=story_group)
+    if year_from is not None:
+        qs = qs.filter(Q(year_end__gte=year_from) | Q(year_end__isnull=True, year_start__gte=year_from))
+    if year_to is not None:
+        qs = qs.filter(Q(year_start__lte=year_to) | Q(year_start__isnull=True, year_end__lte=year_to))
+    for word in q.split():
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(artist__name__icontains=word) | Q(description__icontains=word)
+        )
+    if has_image is not None:
+        qs = qs.filter(_HAS_IMAGE if has_image else ~_HAS_IMAGE)
+    return qs.order_by("external_id")
+
+
+def painting_get(*, external_id: str, field: str = "id") -> Painting:
+    """The painting with this external id, or ``UnknownPainting`` (404) naming ``field``."""
+    painting = None
+    if EXTERNAL_ID_PATTERN.fullmatch(external_id):
+        painting = painting_queryset().filter(external_id=external_id).first()
+    if painting is None:
+        raise UnknownPainting(f"Unknown painting id: {external_id}.", field=field)
+    return painting
+
+
+def paintings_by_pk(*, pks: Iterable[int]) -> dict[int, Painting]:
+    """pk -> painting (with artist and story group) in one query, for hydrating ranked pk lists."""
+    return painting_queryset().in_bulk(list(pks))
+
+
+def elicitation_set(*, seed: int | None, per_group: int = 1) -> list[Painting]:
+    """``per_group`` random paintings from every story group, ordered by story group name.
+
+    As in the paper's study, a visitor rates one painting of each curated group, so the first
+    ratings cover the catalogue's themes. Paintings with a stored image are preferred: a group's
+    paintings without an image are drawn only when none of them has one (an app cannot show a
+    painting it has no picture of). The same ``seed`` draws the same set while the catalogue is
+    unchanged; ``None`` draws a fresh one.
+
+    Two queries whatever the catalogue size: the (pk, group, has image) triples, drawn from in
+    Python, then the chosen paintings - no ``ORDER BY random()`` per group.
+    """
+    rows = (
+        Painting.objects.filter(story_group__isnull=False)
+        .annotate(with_image=ExpressionWrapper(_HAS_IMAGE, output_field=BooleanField()))
+        .values_list("pk", "story_group_id", "with_image")
+        .order_by("story_group_id", "pk")
+    )
+    pools: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for pk, group_id, with_image in rows:
+        pools[group_id][0 if with_image else 1].append(pk)
+
+    rng = random.Random(seed)
+    chosen: list[int] = []
+    for group_id in sorted(pools):
+        with_image, without_image = pools[group_id]
+        pool = with_image or without_image
+        chosen.extend(rng.sample(pool, min(per_group, len(pool))))
+    return list(
+        painting_queryset()
+        .filter(pk__in=chosen)
+        .order_by("story_group__name", "story_group__slug", "external_id")
+    )

@@ -1,0 +1,166 @@
+"""Input and output serializers of the catalogue API. Paintings are identified by their stable
+external id, exposed as ``id``; primary keys never leave the server."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import EXTERNAL_ID_RE, Painting
+from catalog.thumbnails import thumbnail_url
+
+MAX_BIGINT = 2**63 - 1
+YEAR_LIMIT = 10_000
+
+
+class PaintingIdField(serializers.CharField):
+    """A painting's external id as apps send it (format checked; existence is the service's job)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 96)
+        kwargs.setdefault("help_text", "Painting id (external id), e.g. 'aic-109220'.")
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(EXTERNAL_ID_RE, "Not a valid painting id."))
+
+
+class ResultCountField(serializers.IntegerField):
+    """``n``: how many paintings to return, 1..``settings.RECSYS_MAX_N`` (read per request)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("help_text", "How many paintings to return (at most RECSYS_MAX_N, default 100).")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> int:
+        value = super().to_internal_value(data)
+        if value > settings.RECSYS_MAX_N:
+            raise serializers.ValidationError(
+                f"Ensure this value is less than or equal to {settings.RECSYS_MAX_N}."
+            )
+        return value
+
+
+# -- output ---------------------------------------------------------------------------------------
+class ArtistRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class StoryGroupRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class PaintingSummarySerializer(serializers.Serializer):
+    """What a list, a recommendation or an elicitation card shows of a painting.
+
+    ``image_url``/``thumbnail_url`` are absolute and null when no image is stored; see
+    ``catalog.thumbnails`` for how thumbnails are made.
+    """
+
+    id = serializers.CharField(source="external_id")
+    title = serializers.CharField()
+    artist = ArtistRefSerializer(allow_null=True)
+    date = serializers.CharField(source="date_text")
+    year_start = serializers.IntegerField(allow_null=True)
+    year_end = serializers.IntegerField(allow_null=True)
+    story_group = StoryGroupRefSerializer(allow_null=True)
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    def _absolute(self, url: str | None) -> str | None:
+        request = self.context.get("request")
+        if url is None or request is None:
+            return url
+        return request.build_absolute_uri(url)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_image_url(self, painting: Painting) -> str | None:
+        return self._absolute(painting.image.url if painting.has_image else None)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_thumbnail_url(self, painting: Painting) -> str | None:
+        return self._absolute(thumbnail_url(painting))
+
+
+class PaintingDetailSerializer(PaintingSummarySerializer):
+    medium = serializers.CharField()
+    dimensions = serializers.CharField()
+    description = serializers.CharField()
+    subjects = serializers.ListField(child=serializers.CharField())
+    image_status = serializers.ChoiceField(choices=Painting.ImageStatus.choices)
+    image_width = serializers.IntegerField(allow_null=True)
+    image_height = serializers.IntegerField(allow_null=True)
+    source_image_url = serializers.CharField(
+        source="image_url", help_text="Where the image was (or can be) fetched from; may be empty."
+    )
+    source = serializers.CharField(help_text="Dataset / museum the record comes from.")
+    source_url = serializers.CharField()
+    licence = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class SimilarPaintingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    similarity = serializers.FloatField()
+    painting = PaintingSummarySerializer()
+
+
+class SimilarPaintingsSerializer(serializers.Serializer):
+    painting = serializers.CharField(help_text="The painting the others are similar to.")
+    engine = serializers.CharField()
+    results = SimilarPaintingSerializer(many=True)
+
+
+class ElicitationSetSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(help_text="Pass it back as ?seed= to get the same set again.")
+    results = PaintingSummarySerializer(many=True)
+
+
+# -- input ----------------------------------------------------------------------------------------
+class PaintingFilterSerializer(serializers.Serializer):
+    artist = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_BIGINT, help_text="Artist id (as in `artist.id`)."
+    )
+    story_group = serializers.SlugField(required=False, max_length=120, help_text="Story group slug.")
+    year_from = serializers.IntegerField(
+        required=False,
+        min_value=-YEAR_LIMIT,
+        max_value=YEAR_LIMIT,
+        help_text="Paintings whose date range ends in or after this year.",
+    )
+    year_to = serializers.IntegerField(
+        required=False,
+        min_value=-YEAR_LIMIT,
+        max_value=YEAR_LIMIT,
+        help_text="Paintings whose date range starts in or before this year.",
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Words that must all occur in the title, artist name or description.",
+    )
+    has_image = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict) -> dict:
+        year_from, year_to = attrs.get("year_from"), attrs.get("year_to")
+        if year_from is not None and year_to is not None and year_from > year_to:
+            raise serializers.ValidationError({"year_to": "Must not be before year_from."})
+        return attrs
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    engine = serializers.CharField(
+        max_length=50,
+        help_text="Engine name (one of RECSYS_ENGINES, e.g. 'clip'; see `versions` in /api/v1/engines/).",
+    )
+    n = ResultCountField(required=False, default=10)
+
+
+class ElicitationQuerySerializer(serializers.Serializer):
+    seed = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_BIGINT, help_text="Omit for a fresh random set."
+    )
+    per_group = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10)

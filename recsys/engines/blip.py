@@ -1,0 +1,240 @@
+"""BLIP early-fusion engine (``BlipForImageTextRetrieval``) with ITM re-scored neighbour lists.
+
+One checkpoint (default ``Salesforce/blip-itm-base-coco``) gives three things per painting:
+
+* **The multimodal embedding** (the engine's vectors): the CLS state of the image-grounded text
+  encoder (the text encoder whose cross-attention layers attend to the ViT's patch states),
+  L2-normalised (768-d in the base model). The joint similarity A_ij is the cosine of these.
+  Long text is embedded window by window, each window attending to the same image, and the
+  windows averaged as in ``recsys.engines.hf``.
+* **ITM probabilities**, as in the UMAP'23 paper: ``postprocess`` takes each painting's top-K
+  candidates by the joint cosine (``itm_top_k``, default 50; 0 disables), re-scores each pair
+  with the image-text matching head, ``p_ij = mean(ITM(image_i, text_j), ITM(image_j, text_i))``
+  over the directions whose image and text both exist, and writes the re-ranked lists as
+  ``itm_idx.npy`` (int32 (m, K), row indices, best first, -1 padded) and ``itm_prob.npy``
+  (float32 (m, K), 0 where padded: mask with ``itm_idx >= 0``). A full m x m ITM is never
+  computed: each image goes through the ViT once and each distinct (image, text) pair through
+  the text encoder once, at most 2·m·K passes. ITM reads a text's first context window only (a
+  cross-encoder per window would multiply the dominant cost). The lists depend on the whole
+  catalogue, so they are recomputed on every run, incremental ones included.
+* **Unimodal ITC embeddings**: ``vision_proj`` of the ViT's CLS state and ``text_proj`` of the
+  unimodal text encoder's CLS state (chunk-averaged), L2-normalised: BLIP's image-text
+  contrastive space (256-d in the base model). They are not the engine's similarity; they are
+  written alongside the ITM lists, by the same ViT pass, as ``itc_image.npy`` / ``itc_text.npy``
+  (rows in artefact order, zero rows where the modality is missing) for cross-modal use.
+
+Missing modality (the multimodal embedding must stay in one space, the image-grounded
+encoder's 768-d CLS output):
+
+* **No text**: the image-grounded encoder reads an empty caption (``[CLS] [SEP]``) while
+  attending to the image, so the vector is that encoder's reading of the image alone.
+* **No image**: the ITC text embedding is *not* used: ``text_proj`` maps into the 256-d
+  contrastive space, a different space (and dimension) from the multimodal CLS state, and
+  padding it into 768-d would make such a painting orthogonal to every painting with an image.
+  Instead the same text encoder runs with its cross-attention switched off (BLIP's unimodal text
+  encoder, which shares every self-attention and feed-forward weight with the image-grounded
+  one) and its CLS state is used. It is the output of the same layer stack and residual stream,
+  so its cosine with multimodal embeddings is meaningful: it compares the text with another
+  painting's text-plus-image reading. Such paintings get a note in the artefact log.
+
+A painting with neither a readable image nor text is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import BlipForImageTextRetrieval
+
+from recsys.artefacts import save_array
+from recsys.engines.base import PaintingInput
+from recsys.engines.hf import ModalInput, TransformerEngine, batched
+from recsys.engines.images import ImageUnreadable, open_rgb
+from recsys.pipeline import top_k_neighbours
+
+ITC_IMAGE = "itc_image.npy"
+ITC_TEXT = "itc_text.npy"
+ITM_IDX = "itm_idx.npy"
+ITM_PROB = "itm_prob.npy"
+
+
+class BlipEngine(TransformerEngine):
+    kind = "joint"
+    modalities = frozenset({"text", "image"})
+    model_class = BlipForImageTextRetrieval
+    model_types = frozenset({"blip"})
+    default_options = {"batch_size": 8, "itm_top_k": 50, "itm_batch_size": 32}
+    fallback_notes = {
+        "image": "multimodal embedding from the text encoder without cross-attention",
+        "text": "multimodal embedding of the image with an empty caption",
+    }
+
+    # -- model passes ----------------------------------------------------------------------------
+    def vision_states(self, images: Sequence[Any]) -> torch.Tensor:
+        """ViT token states (B, tokens, hidden) of the images."""
+        return self.loaded().model.vision_model(pixel_values=self.pixel_values(images)).last_hidden_state
+
+    def grounded_cls(self, batch: dict[str, torch.Tensor], image_states: torch.Tensor) -> torch.Tensor:
+        """CLS state of the image-grounded text encoder for texts paired row-wise with images."""
+        model = self.loaded().model
+        image_mask = torch.ones(image_states.shape[:2], dtype=torch.long, device=image_states.device)
+        return model.text_encoder(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            encoder_hidden_states=image_states,
+            encoder_attention_mask=image_mask,
+        ).last_hidden_state[:, 0]
+
+    def text_cls(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """CLS state of the unimodal text encoder (cross-attention off)."""
+        return self.loaded().model.text_encoder(**batch).last_hidden_state[:, 0]
+
+    # -- encoding --------------------------------------------------------------------------------
+    def embed(self, inputs: Sequence[ModalInput], state_dir: Path) -> torch.Tensor:
+        loaded = self.loaded()
+        joint = torch.zeros(len(inputs), loaded.model.config.text_config.hidden_size, device=loaded.device)
+        with_image = [row for row, prepared in enumerate(inputs) if prepared.image is not None]
+        text_only = [row for row, prepared in enumerate(inputs) if prepared.image is None]
+        if with_image:
+            states = self.vision_states([inputs[row].image for row in with_image])
+            (joint[with_image],) = self.encode_texts(
+                [inputs[row] for row in with_image],
+                lambda batch, owner: (self.grounded_cls(batch, states[owner]),),
+            )
+        if text_only:
+            (joint[text_only],) = self.encode_texts(
+                [inputs[row] for row in text_only], lambda batch, owner: (self.text_cls(batch),)
+            )
+        return joint
+
+    # -- postprocess: ITM lists and ITC embeddings -----------------------------------------------
+    def postprocess(
+        self, *, items: Sequence[PaintingInput], embeddings: np.ndarray, out_dir: Path
+    ) -> dict[str, Any]:
+        if len(items) != embeddings.shape[0]:
+            raise ValueError(f"{len(items)} items but {embeddings.shape[0]} embedding rows")
+        top_k = min(int(self.option("itm_top_k") or 0), len(items) - 1)
+        if top_k <= 0:
+            return {"itm_top_k": 0}
+        started = time.perf_counter()
+        candidates, _ = top_k_neighbours(embeddings, top_k)
+        has_image = [bool(item.image_path) for item in items]
+        has_text = [bool((item.text or "").strip()) for item in items]
+        texts_of: dict[int, set[int]] = defaultdict(set)  # image row -> text rows to score with it
+        for i, row in enumerate(candidates.tolist()):
+            for j in row:
+                if has_image[i] and has_text[j]:
+                    texts_of[i].add(j)
+                if has_image[j] and has_text[i]:
+                    texts_of[j].add(i)
+        image_rows = [row for row, present in enumerate(has_image) if present]
+        scores, itc_image, unreadable = self.image_pass(
+            items, image_rows, {a: sorted(b) for a, b in texts_of.items()}
+        )
+        itm_idx, itm_prob = rescore(candidates, scores)
+        save_array(out_dir / ITM_IDX, itm_idx)
+        save_array(out_dir / ITM_PROB, itm_prob)
+
+        text_rows = [row for row, present in enumerate(has_text) if present]
+        itc_text = np.zeros_like(itc_image)
+        if text_rows:
+            with torch.inference_mode():
+                model = self.loaded().model
+                (vectors,) = self.encode_texts(
+                    [
+                        ModalInput(pk=items[row].pk, text=items[row].text.strip(), image=None)
+                        for row in text_rows
+                    ],
+                    lambda batch, owner: (model.text_proj(self.text_cls(batch)),),
+                )
+            itc_text[text_rows] = vectors.cpu().numpy()
+        save_array(out_dir / ITC_IMAGE, itc_image)
+        save_array(out_dir / ITC_TEXT, itc_text)
+        return {
+            "itm_top_k": top_k,
+            "itm_pairs_scored": len(scores),
+            "itm_images_unreadable": unreadable,
+            "itm_rows_without_scores": int((itm_idx[:, 0] < 0).sum()),
+            "itc_dim": int(itc_image.shape[1]),
+            "postprocess_seconds": round(time.perf_counter() - started, 3),
+        }
+
+    def image_pass(
+        self, items: Sequence[PaintingInput], image_rows: Sequence[int], texts_of: dict[int, list[int]]
+    ) -> tuple[dict[tuple[int, int], float], np.ndarray, int]:
+        """One ViT pass over every image: its ITC embedding, and the ITM match probability with
+        each text row ``texts_of`` lists for it.
+
+        Images are encoded ``batch_size`` at a time and their ViT states reused for all their
+        texts; (image, text) pairs go through the text encoder ``itm_batch_size`` at a time.
+        Returns {(image row, text row): probability}, the (m, d) ITC image embeddings (zero rows
+        without image) and the number of images that could not be read (their pairs are left out).
+        """
+        loaded = self.loaded()
+        model, tokenizer = loaded.model, loaded.tokenizer
+        itc_image = np.zeros((len(items), model.config.image_text_hidden_size), dtype=np.float32)
+        text_rows = sorted({b for texts in texts_of.values() for b in texts})
+        encoded = (
+            tokenizer(
+                [items[b].text.strip() for b in text_rows], truncation=True, max_length=loaded.layout.context
+            )["input_ids"]
+            if text_rows
+            else []
+        )
+        token_ids = dict(zip(text_rows, encoded, strict=True))
+        pair_batch = max(1, int(self.option("itm_batch_size")))
+        scores: dict[tuple[int, int], float] = {}
+        unreadable = 0
+        with torch.inference_mode():
+            for block in batched(list(image_rows), self.batch_size):
+                rows, images = [], []
+                for a in block:
+                    try:
+                        images.append(open_rgb(items[a].image_path))
+                        rows.append(a)
+                    except ImageUnreadable:
+                        unreadable += 1
+                if not rows:
+                    continue
+                states = self.vision_states(images)
+                for image in images:
+                    image.close()
+                itc_image[rows] = F.normalize(model.vision_proj(states[:, 0]), dim=-1).cpu().numpy()
+                pairs = [(local, b) for local, a in enumerate(rows) for b in texts_of.get(a, ())]
+                for chunk in batched(pairs, pair_batch):
+                    batch = tokenizer.pad(
+                        {"input_ids": [token_ids[b] for _, b in chunk]},
+                        padding_side="right",
+                        return_tensors="pt",
+                    )
+                    batch = {key: value.to(loaded.device) for key, value in batch.items()}
+                    cls = self.grounded_cls(batch, states[[local for local, _ in chunk]])
+                    probs = torch.softmax(model.itm_head(cls).float(), dim=-1)[:, 1].tolist()
+                    for (local, b), prob in zip(chunk, probs, strict=True):
+                        scores[(rows[local], b)] = prob
+        return scores, itc_image, unreadable
+
+
+def rescore(candidates: np.ndarray, scores: dict[tuple[int, int], float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's candidates re-ranked by the mean ITM probability of the directions scored for
+    the pair, best first; candidates with no scored direction are dropped (-1 / 0 padding)."""
+    m, k = candidates.shape
+    itm_idx = np.full((m, k), -1, dtype=np.int32)
+    itm_prob = np.zeros((m, k), dtype=np.float32)
+    for i, row in enumerate(candidates.tolist()):
+        rescored = []
+        for j in row:
+            directions = [p for p in (scores.get((i, j)), scores.get((j, i))) if p is not None]
+            if directions:
+                rescored.append((sum(directions) / len(directions), j))
+        rescored.sort(key=lambda pair: (-pair[0], pair[1]))
+        itm_idx[i, : len(rescored)] = [j for _, j in rescored]
+        itm_prob[i, : len(rescored)] = [p for p, _ in rescored]
+    return itm_idx, itm_prob

@@ -1,0 +1,428 @@
+"""Shared machinery of the pretrained transformer engines (ResNet-50, CLIP, BLIP, MiniLM).
+
+Each engine module only says which model class it loads and how one batch becomes vectors
+(``TransformerEngine.embed``); everything else is written once here:
+
+* **Loading.** ``from_pretrained(<MODEL>)`` for the model, tokenizer and image processor, where
+  MODEL is a hub id or a local directory from ``settings.RECSYS_ENGINES[name]["MODEL"]``. A model
+  that cannot be loaded raises ``config.exceptions.ModelNotAvailable`` naming the environment
+  variable to change; an engine is never silently replaced by another model. With
+  ``RECSYS_HF_OFFLINE`` on, loading passes ``local_files_only`` so an offline machine fails at
+  once instead of waiting on network timeouts. The model is loaded lazily, the first time the
+  engine encodes, once per engine instance (the registry keeps one instance per process), moved
+  to ``RECSYS_DEVICE`` and put in eval mode; all forward passes run under
+  ``torch.inference_mode``. ``check_available`` is cheap: it reads the config only.
+* **Inputs.** ``encode`` opens images per batch (``recsys.engines.images``), decides per painting
+  which modalities are usable, skips paintings with none (with the reason) and records a note
+  when a joint engine falls back to one modality.
+* **Long text.** Curatorial descriptions are often longer than a text model's context (77 tokens
+  for CLIP). Text is never cut: it is tokenised once, split into windows of the model's context
+  (minus its special tokens, optionally overlapping), every window is embedded, and the text's
+  embedding is the mean of the unit window embeddings weighted by their number of tokens, then
+  L2-normalised. A text that fits in one window gives exactly the model's plain embedding.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from django.conf import settings
+from PIL import Image
+
+from config.exceptions import ModelNotAvailable
+from recsys.engines.base import EncodedBatch, Engine, PaintingInput
+from recsys.engines.images import ImageUnreadable, open_rgb
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+#: tokenizers that declare no limit report this huge sentinel as ``model_max_length``
+_NO_LIMIT = 10**9
+#: a short text every tokenizer can encode; used to find where special tokens go
+_PROBE = "a"
+
+
+# -- devices and model locations ----------------------------------------------------------------
+def resolve_device(value: str) -> torch.device:
+    """``RECSYS_DEVICE``: "cpu", "cuda", "cuda:<n>" or "auto" (CUDA when available)."""
+    wanted = value.strip().lower()
+    if wanted == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(wanted)
+    except RuntimeError as exc:
+        raise ModelNotAvailable(
+            f"RECSYS_DEVICE={value!r} is not a device ('cpu', 'cuda', 'cuda:<n>' or 'auto')."
+        ) from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ModelNotAvailable(
+            f"RECSYS_DEVICE={value!r} but this machine has no usable CUDA device; use 'cpu' or 'auto'."
+        )
+    return device
+
+
+def local_model_dir(model_id: str) -> Path | None:
+    """The local directory ``model_id`` names, or None when it is a hub id ("owner/name").
+
+    An existing directory always wins; a path that does not exist is recognised by its shape
+    (absolute, ``./``, ``~`` or more than one ``/``) so that the error can say so.
+    """
+    path = Path(model_id).expanduser()
+    if path.is_dir():
+        return path
+    if path.is_absolute() or model_id.startswith((".", "~")) or model_id.count("/") > 1:
+        return path
+    return None
+
+
+# -- text chunking ------------------------------------------------------------------------------
+def split_token_ids(
+    ids: Sequence[int], *, size: int, overlap: int = 0, max_chunks: int | None = None
+) -> tuple[list[list[int]], bool]:
+    """Split token ids into windows of at most ``size`` tokens, consecutive windows sharing
+    ``overlap`` tokens; at most ``max_chunks`` windows. Returns (windows, truncated).
+
+    An empty text gives one empty window, so that a model can still embed it (BLIP embeds an
+    image with an empty caption).
+    """
+    if size < 1:
+        raise ValueError("size must be positive")
+    overlap = max(0, min(overlap, size // 2))
+    step = size - overlap
+    starts = [0]
+    while starts[-1] + size < len(ids):
+        starts.append(starts[-1] + step)
+    truncated = max_chunks is not None and len(starts) > max_chunks
+    if truncated:
+        starts = starts[:max_chunks]
+    return [list(ids[start : start + size]) for start in starts], truncated
+
+
+def pool_chunks(vectors: torch.Tensor, owner: torch.Tensor, weight: torch.Tensor, n: int) -> torch.Tensor:
+    """Per owner: the ``weight``-weighted mean of the unit chunk vectors, L2-normalised.
+
+    Normalising each chunk first keeps one chunk's norm from dominating the mean.
+    """
+    unit = F.normalize(vectors.float(), dim=-1) * weight.to(vectors.device, torch.float32)[:, None]
+    pooled = torch.zeros(n, vectors.shape[1], dtype=torch.float32, device=vectors.device)
+    pooled.index_add_(0, owner.to(vectors.device), unit)
+    return F.normalize(pooled, dim=-1)
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token states under the attention mask (sentence-transformers' pooling)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How a model's text input is framed: special tokens around at most ``size`` text tokens."""
+
+    prefix: tuple[int, ...]
+    suffix: tuple[int, ...]
+    size: int
+    overlap: int
+    max_chunks: int
+
+    @property
+    def context(self) -> int:
+        """Tokens per model input, special tokens included."""
+        return self.size + len(self.prefix) + len(self.suffix)
+
+    def frame(self, ids: Sequence[int]) -> list[int]:
+        return [*self.prefix, *ids, *self.suffix]
+
+
+def text_layout(
+    tokenizer: Any, config: Any, *, max_tokens: int | None, overlap: int, max_chunks: int
+) -> TextLayout:
+    """The model's context: the smallest of its position embeddings, the tokenizer's declared
+    maximum and the engine's ``max_tokens`` option; special tokens found by tokenising a probe.
+    """
+    text_config = getattr(config, "text_config", None) or config
+    limits = [getattr(text_config, "max_position_embeddings", None), tokenizer.model_max_length, max_tokens]
+    context = min(int(limit) for limit in limits if limit is not None and int(limit) < _NO_LIMIT)
+    bare = tokenizer(_PROBE, add_special_tokens=False)["input_ids"]
+    full = tokenizer(_PROBE, add_special_tokens=True)["input_ids"]
+    start = next((i for i in range(len(full) - len(bare) + 1) if full[i : i + len(bare)] == bare), None)
+    if start is None:
+        raise ValueError("cannot locate the text between the tokenizer's special tokens")
+    prefix, suffix = tuple(full[:start]), tuple(full[start + len(bare) :])
+    size = context - len(prefix) - len(suffix)
+    if size < 1:
+        raise ValueError(f"a context of {context} tokens leaves no room for text")
+    return TextLayout(prefix=prefix, suffix=suffix, size=size, overlap=overlap, max_chunks=max_chunks)
+
+
+# -- the engine base class ----------------------------------------------------------------------
+@dataclass(slots=True)
+class ModalInput:
+    """One painting's usable inputs for an engine; ``notes`` end up in ``EncodedBatch.notes``."""
+
+    pk: int
+    text: str | None
+    image: Image.Image | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: Any
+    tokenizer: Any | None
+    image_processor: Any | None
+    device: torch.device
+    layout: TextLayout | None
+
+
+#: chunk forward: (padded ``input_ids``/``attention_mask`` on the device, owner text index of each
+#: chunk) -> one or more (n_chunks, d) tensors, each pooled separately
+ChunkForward = Callable[[dict[str, torch.Tensor], torch.Tensor], tuple[torch.Tensor, ...]]
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class TransformerEngine(Engine):
+    """Base of the engines backed by a ``transformers`` model (see the module docstring)."""
+
+    #: the ``transformers`` class whose ``from_pretrained`` loads the model
+    model_class: ClassVar[Any]
+    #: accepted ``config.model_type`` values (None: any), checked without loading weights
+    model_types: ClassVar[frozenset[str] | None] = None
+    #: option defaults; text-reading engines also get ``TEXT_OPTIONS``
+    default_options: ClassVar[dict[str, Any]] = {"batch_size": 16}
+    TEXT_OPTIONS: ClassVar[dict[str, Any]] = {"max_tokens": None, "chunk_overlap": 0, "max_chunks": 32}
+    #: joint engines: what the embedding becomes when a modality is missing, keyed by that modality
+    fallback_notes: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *, name: str, model: str | None = None, options: dict[str, Any] | None = None):
+        super().__init__(name=name, model=model, options=options)
+        self._lock = threading.Lock()
+        self._loaded: LoadedModel | None = None
+
+    # -- options ---------------------------------------------------------------------------------
+    def _defaults(self) -> dict[str, Any]:
+        text = self.TEXT_OPTIONS if "text" in self.modalities else {}
+        return {**text, **self.default_options}
+
+    def option(self, key: str) -> Any:
+        value = self.options.get(key)
+        return self._defaults()[key] if value is None else value
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, int(self.option("batch_size")))
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), **{key: self.option(key) for key in self._defaults()}}
+
+    # -- loading ---------------------------------------------------------------------------------
+    def unavailable(self, reason: str) -> ModelNotAvailable:
+        """The error for a model that cannot be used, naming the setting that selects it."""
+        hint = ""
+        if settings.RECSYS_HF_OFFLINE and self.model_id and local_model_dir(self.model_id) is None:
+            hint = " RECSYS_HF_OFFLINE is on, so hub ids are looked up in the local cache only."
+        return ModelNotAvailable(
+            f"Model {self.model_id!r} for engine {self.name!r} could not be loaded ({reason}). "
+            f"Set {self.model_setting} to a local directory or a reachable hub id.{hint}",
+            detail={"engine": self.name, "model": self.model_id, "setting": self.model_setting},
+        )
+
+    def _pretrained(self, loader: Callable[..., T], what: str, **kwargs: Any) -> T:
+        try:
+            return loader(self.model_id, local_files_only=bool(settings.RECSYS_HF_OFFLINE), **kwargs)
+        except ModelNotAvailable:
+            raise
+        except Exception as exc:  # third-party file loading fails in many ways; all mean "unusable"
+            raise self.unavailable(f"{what}: {_first_line(exc)}") from exc
+
+    def check_available(self) -> None:
+        """Cheap check: the device exists, the directory has a config and weights, the config
+        is of the right model type. Weights are only read by the first ``encode``."""
+        from transformers import AutoConfig
+
+        resolve_device(settings.RECSYS_DEVICE)
+        if not self.model_id:
+            raise self.unavailable("no model configured")
+        model_dir = local_model_dir(self.model_id)
+        if model_dir is not None:
+            if not model_dir.is_dir():
+                raise self.unavailable(f"directory {model_dir} does not exist")
+            if not (model_dir / "config.json").is_file():
+                raise self.unavailable(f"no config.json in {model_dir}")
+            if not any((model_dir / name).is_file() for name in WEIGHT_FILES):
+                raise self.unavailable(f"no weights file in {model_dir}")
+        config = self._pretrained(AutoConfig.from_pretrained, "config")
+        if self.model_types is not None and config.model_type not in self.model_types:
+            raise self.unavailable(
+                f"it is a {config.model_type!r} model; engine {self.name!r} needs {sorted(self.model_types)}"
+            )
+
+    def loaded(self) -> LoadedModel:
+        """The model, tokenizer and image processor, loaded on first use and kept."""
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+        return self._loaded
+
+    def _load(self) -> LoadedModel:
+        from transformers import AutoImageProcessor, AutoTokenizer
+
+        self.check_available()
+        device = resolve_device(settings.RECSYS_DEVICE)
+        model = self._pretrained(self.model_class.from_pretrained, "model", dtype=torch.float32)
+        model.to(device).eval()
+        tokenizer = processor = layout = None
+        if "text" in self.modalities:
+            tokenizer = self._pretrained(AutoTokenizer.from_pretrained, "tokenizer")
+            try:
+                layout = text_layout(
+                    tokenizer,
+                    model.config,
+                    max_tokens=self.option("max_tokens"),
+                    overlap=int(self.option("chunk_overlap")),
+                    max_chunks=int(self.option("max_chunks")),
+                )
+            except ValueError as exc:
+                raise self.unavailable(f"tokenizer: {exc}") from exc
+        if "image" in self.modalities:
+            processor = self._pretrained(AutoImageProcessor.from_pretrained, "image processor")
+        logger.info("Loaded %s model %s on %s", self.name, self.model_id, device)
+        return LoadedModel(
+            model=model, tokenizer=tokenizer, image_processor=processor, device=device, layout=layout
+        )
+
+    # -- encoding --------------------------------------------------------------------------------
+    def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:
+        self.loaded()  # a missing model fails here, before any image is opened
+        pks: list[int] = []
+        parts: list[np.ndarray] = []
+        skipped: dict[int, str] = {}
+        notes: dict[int, str] = {}
+        for batch in batched(list(items), self.batch_size):
+            inputs: list[ModalInput] = []
+            for item in batch:
+                prepared = self._prepare(item)
+                if isinstance(prepared, str):
+                    skipped[item.pk] = prepared
+                else:
+                    inputs.append(prepared)
+            if not inputs:
+                continue
+            try:
+                with torch.inference_mode():
+                    vectors = self.embed(inputs, state_dir)
+            finally:
+                for prepared in inputs:
+                    if prepared.image is not None:
+                        prepared.image.close()
+            parts.append(vectors.detach().to("cpu", torch.float32).numpy())
+            pks.extend(prepared.pk for prepared in inputs)
+            notes.update({prepared.pk: "; ".join(prepared.notes) for prepared in inputs if prepared.notes})
+        dim = parts[0].shape[1] if parts else 0
+        vectors_all = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+        return EncodedBatch(pks=pks, vectors=vectors_all, skipped=skipped, notes=notes)
+
+    def _prepare(self, item: PaintingInput) -> ModalInput | str:
+        """The painting's usable inputs, or the reason it has none (a ``str``)."""
+        wants_text, wants_image = "text" in self.modalities, "image" in self.modalities
+        text = (item.text or "").strip() if wants_text else ""
+        image, image_problem = None, None
+        if wants_image:
+            if not item.image_path:
+                image_problem = "no image"
+            else:
+                try:
+                    image = open_rgb(item.image_path)
+                except ImageUnreadable as exc:
+                    image_problem = str(exc)
+        if image is None and not text:
+            return "; ".join(p for p in (image_problem, "no text" if wants_text else None) if p)
+        prepared = ModalInput(pk=item.pk, text=text or None, image=image)
+        if wants_text and wants_image:
+            if image is None:
+                prepared.notes.append(f"{image_problem}: {self.fallback_notes['image']}")
+            elif not text:
+                prepared.notes.append(f"no text: {self.fallback_notes['text']}")
+        return prepared
+
+    @abc.abstractmethod
+    def embed(self, inputs: Sequence[ModalInput], state_dir: Path) -> torch.Tensor:
+        """(len(inputs), d) vectors for inputs that each have at least one usable modality."""
+
+    # -- helpers for ``embed`` -----------------------------------------------------------------
+    def pixel_values(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        loaded = self.loaded()
+        return loaded.image_processor(images=list(images), return_tensors="pt")["pixel_values"].to(
+            loaded.device
+        )
+
+    def tokenize_chunks(self, inputs: Sequence[ModalInput]) -> tuple[list[list[int]], list[int], list[int]]:
+        """Framed token windows of every input's text (empty for none), their owner index and
+        their number of text tokens; notes inputs whose text exceeded ``max_chunks`` windows."""
+        loaded = self.loaded()
+        layout = loaded.layout
+        texts = [prepared.text or "" for prepared in inputs]
+        token_ids = (
+            loaded.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"] if texts else []
+        )
+        chunks: list[list[int]] = []
+        owner: list[int] = []
+        weight: list[int] = []
+        for index, (prepared, ids) in enumerate(zip(inputs, token_ids, strict=True)):
+            windows, truncated = split_token_ids(
+                ids, size=layout.size, overlap=layout.overlap, max_chunks=layout.max_chunks
+            )
+            note = f"text longer than {layout.max_chunks} windows of {layout.size} tokens: cut"
+            if truncated and note not in prepared.notes:
+                prepared.notes.append(note)
+            chunks.extend(layout.frame(window) for window in windows)
+            owner.extend([index] * len(windows))
+            weight.extend(max(1, len(window)) for window in windows)
+        return chunks, owner, weight
+
+    def encode_texts(self, inputs: Sequence[ModalInput], forward: ChunkForward) -> tuple[torch.Tensor, ...]:
+        """Embed every input's text chunk by chunk (see module docstring): one pooled, unit
+        (len(inputs), d) tensor per tensor that ``forward`` returns."""
+        loaded = self.loaded()
+        chunks, owner, weight = self.tokenize_chunks(inputs)
+        owner_t = torch.tensor(owner, dtype=torch.long, device=loaded.device)
+        outputs: list[list[torch.Tensor]] = []
+        for start in range(0, len(chunks), self.batch_size):
+            batch = loaded.tokenizer.pad(
+                {"input_ids": chunks[start : start + self.batch_size]},
+                padding_side="right",
+                return_tensors="pt",
+            )
+            batch = {key: value.to(loaded.device) for key, value in batch.items()}
+            outputs.append(list(forward(batch, owner_t[start : start + self.batch_size])))
+        weight_t = torch.tensor(weight, dtype=torch.float32)
+        return tuple(
+            pool_chunks(torch.cat(per_output), owner_t, weight_t, len(inputs))
+            for per_output in zip(*outputs, strict=True)
+        )

@@ -1,0 +1,85 @@
+"""``manage.py precompute [--engine NAME|all] [--full] [--async]``: build engine artefacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from config.exceptions import ApplicationError
+from recsys import services
+from recsys.engines.registry import enabled_engine_names, engine_names, engine_unavailable_reason
+
+
+class Command(BaseCommand):
+    help = (
+        "Compute the artefacts (vectors + similarities) of one engine or of all enabled engines. "
+        "Runs here with a progress bar; --async queues the work for the Celery workers instead."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--engine",
+            default="all",
+            help=f"An engine ({', '.join(engine_names())}) or 'all' (enabled ones).",
+        )
+        parser.add_argument(
+            "--full", action="store_true", help="Re-encode everything and refit; reuse nothing."
+        )
+        parser.add_argument(
+            "--async", dest="run_async", action="store_true", help="Queue on the Celery broker and return."
+        )
+
+    def handle(self, *args: Any, engine: str, full: bool, run_async: bool, **options: Any) -> None:
+        if engine == "all":
+            engines = enabled_engine_names()
+        elif engine in settings.RECSYS_ENGINES:
+            engines = [engine]
+        else:
+            raise CommandError(f"Unknown engine {engine!r}; choose one of: all, {', '.join(engine_names())}.")
+        if run_async and settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stderr.write("No Celery broker configured (REDIS_URL): --async runs the work here.")
+
+        failed: list[str] = []
+        for name in engines:
+            reason = engine_unavailable_reason(name)
+            if reason is not None:
+                self.stderr.write(self.style.WARNING(f"{name}: unavailable, skipped: {reason}"))
+                if engine != "all":
+                    failed.append(name)
+                continue
+            try:
+                self.stdout.write(self._start(name, full=full) if run_async else self._run(name, full=full))
+            except ApplicationError as exc:
+                self.stderr.write(self.style.ERROR(f"{name}: {exc.message}"))
+                failed.append(name)
+            except Exception as exc:  # the row records the traceback; report and go on with the others
+                self.stderr.write(self.style.ERROR(f"{name}: failed: {type(exc).__name__}: {exc}"))
+                failed.append(name)
+        if failed:
+            raise CommandError(f"Not computed: {', '.join(failed)}.", returncode=1)
+
+    def _start(self, name: str, *, full: bool) -> str:
+        row = services.precompute_start(engine=name, full=full)
+        return f"{name}: queued as artefact {row.version} (task {row.celery_task_id}, {row.status})"
+
+    def _run(self, name: str, *, full: bool) -> str:
+        # tqdm redraws in place: give it the raw stream, not the line-ending OutputWrapper
+        with tqdm(desc=name, unit="painting", file=getattr(self.stderr, "_out", self.stderr)) as bar:
+
+            def progress(processed: int, total: int) -> None:
+                bar.total = total
+                bar.n = processed
+                bar.refresh()
+
+            row = services.precompute_engine(engine=name, full=full, progress=progress)
+        counts = row.manifest["counts"]
+        fit = row.manifest.get("fit", {})
+        topics = f", {fit['num_topics']} topics" if "num_topics" in fit else ""
+        return self.style.SUCCESS(
+            f"{name}: artefact {row.version} active: {counts['items']} paintings "
+            f"({counts['encoded']} encoded, {counts['reused']} reused, {counts['skipped']} skipped){topics}, "
+            f"{row.duration_s or 0:.1f} s"
+        )

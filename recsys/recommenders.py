@@ -1,0 +1,169 @@
+"""The recommenders users choose from, built from ``settings.RECSYS_RECOMMENDERS``.
+
+An engine (``settings.RECSYS_ENGINES``) is a representation with an artefact; a recommender is
+what answers a request, in one of three kinds:
+
+* ``single``: eq. 1 on one unimodal engine (``{"KIND": "single", "ENGINE": "lda"}``);
+* ``early``: eq. 1 on one joint image-text engine, i.e. early fusion (``"ENGINE": "clip"``);
+* ``late``: reciprocal rank fusion of several engines' eq.-1 rankings
+  (``{"KIND": "late", "MODE": "partial" | "total", "ENGINES": {"lda": 1.0, "resnet": 1.0},
+  "RRF_K": 60, "R": 20}``; ``R``, the length of each engine's list in partial mode, defaults
+  to the number of recommendations asked for).
+
+The configuration is validated on first use (a typo fails loudly with ``ImproperlyConfigured``
+naming the entry, not later as a 500 on some request) and cached until a setting changes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from config.exceptions import UnknownEngine
+from recsys.fusion import DEFAULT_K
+from recsys.scoring import WEIGHTINGS
+
+SINGLE, EARLY, LATE = "single", "early", "late"
+KINDS = (SINGLE, EARLY, LATE)
+PARTIAL, TOTAL = "partial", "total"
+MODES = (PARTIAL, TOTAL)
+
+_KEYS = {
+    SINGLE: {"KIND", "ENGINE"},
+    EARLY: {"KIND", "ENGINE"},
+    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecommenderConfig:
+    name: str
+    kind: str  # SINGLE, EARLY or LATE
+    engines: dict[str, float] = field(hash=False)  # engine -> RRF weight (one engine, 1.0, unless late)
+    mode: str | None = None  # PARTIAL or TOTAL for late fusion
+    rrf_k: int = DEFAULT_K
+    depth: int | None = None  # "R": each engine's list length in partial mode; None = n
+
+    @property
+    def is_late(self) -> bool:
+        return self.kind == LATE
+
+
+_lock = threading.Lock()
+_registry: dict[str, RecommenderConfig] | None = None
+
+
+def _positive_int(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ImproperlyConfigured(f"{where} must be a positive whole number, got {value!r}.")
+    return value
+
+
+def _build(name: str, entry: object) -> RecommenderConfig:
+    where = f"RECSYS_RECOMMENDERS[{name!r}]"
+    if not isinstance(entry, dict):
+        raise ImproperlyConfigured(f"{where} must be a dict.")
+    kind = entry.get("KIND")
+    if kind not in KINDS:
+        raise ImproperlyConfigured(f"{where}['KIND'] must be one of {', '.join(KINDS)}, got {kind!r}.")
+    unknown = set(entry) - _KEYS[kind]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} for a {kind!r} recommender "
+            f"(allowed: {', '.join(sorted(_KEYS[kind]))})."
+        )
+    known_engines = settings.RECSYS_ENGINES
+    if kind != LATE:
+        engine = entry.get("ENGINE")
+        if engine not in known_engines:
+            raise ImproperlyConfigured(f"{where}['ENGINE'] {engine!r} is not in RECSYS_ENGINES.")
+        return RecommenderConfig(name=name, kind=kind, engines={engine: 1.0})
+
+    mode = entry.get("MODE")
+    if mode not in MODES:
+        raise ImproperlyConfigured(f"{where}['MODE'] must be one of {', '.join(MODES)}, got {mode!r}.")
+    engines = entry.get("ENGINES")
+    if not isinstance(engines, dict) or not engines:
+        raise ImproperlyConfigured(f"{where}['ENGINES'] must be a non-empty dict engine -> weight.")
+    weights: dict[str, float] = {}
+    for engine, weight in engines.items():
+        if engine not in known_engines:
+            raise ImproperlyConfigured(
+                f"{where}['ENGINES'] names {engine!r}, which is not in RECSYS_ENGINES."
+            )
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
+            raise ImproperlyConfigured(f"{where}['ENGINES'][{engine!r}] must be a number, got {weight!r}.")
+        if weight <= 0:
+            raise ImproperlyConfigured(f"{where}['ENGINES'][{engine!r}] must be positive, got {weight!r}.")
+        weights[engine] = float(weight)
+    rrf_k = entry.get("RRF_K", DEFAULT_K)
+    if isinstance(rrf_k, bool) or not isinstance(rrf_k, int) or rrf_k < 0:
+        raise ImproperlyConfigured(f"{where}['RRF_K'] must be a non-negative whole number, got {rrf_k!r}.")
+    depth = entry.get("R")
+    if depth is not None:
+        depth = _positive_int(depth, f"{where}['R']")
+    return RecommenderConfig(name=name, kind=kind, engines=weights, mode=mode, rrf_k=rrf_k, depth=depth)
+
+
+def _validated() -> dict[str, RecommenderConfig]:
+    configured = settings.RECSYS_RECOMMENDERS
+    if not isinstance(configured, dict) or not configured:
+        raise ImproperlyConfigured("RECSYS_RECOMMENDERS must be a non-empty dict name -> recommender.")
+    registry = {str(name): _build(str(name), entry) for name, entry in configured.items()}
+    if settings.RECSYS_DEFAULT_RECOMMENDER not in registry:
+        raise ImproperlyConfigured(
+            f"RECSYS_DEFAULT_RECOMMENDER {settings.RECSYS_DEFAULT_RECOMMENDER!r} is not in "
+            f"RECSYS_RECOMMENDERS ({', '.join(registry)})."
+        )
+    if settings.RECSYS_WEIGHTING not in WEIGHTINGS:
+        raise ImproperlyConfigured(
+            f"RECSYS_WEIGHTING must be one of {', '.join(WEIGHTINGS)}, got {settings.RECSYS_WEIGHTING!r}."
+        )
+    return registry
+
+
+def recommenders() -> dict[str, RecommenderConfig]:
+    """Every configured recommender by name, in settings order (validated once, then cached)."""
+    global _registry
+    registry = _registry
+    if registry is None:
+        with _lock:
+            if _registry is None:
+                _registry = _validated()
+            registry = _registry
+    return registry
+
+
+def default_recommender_name() -> str:
+    recommenders()  # validates that the default is configured
+    return settings.RECSYS_DEFAULT_RECOMMENDER
+
+
+def get_recommender(name: str | None = None) -> RecommenderConfig:
+    """The recommender called ``name`` (None: the default); unknown -> ``UnknownEngine``."""
+    registry = recommenders()
+    if name is None:
+        name = settings.RECSYS_DEFAULT_RECOMMENDER
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise UnknownEngine(
+            f"Unknown recommender {name!r}; choose one of {', '.join(registry)}.",
+            field="engine",
+            detail={"choices": list(registry)},
+        ) from None
+
+
+@receiver(setting_changed)
+def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
+    """Tests (and override_settings) may change the configuration: rebuild on next use."""
+    global _registry
+    if setting in {"RECSYS_RECOMMENDERS", "RECSYS_DEFAULT_RECOMMENDER", "RECSYS_ENGINES", "RECSYS_WEIGHTING"}:
+        with _lock:
+            _registry = None

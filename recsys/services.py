@@ -1,0 +1,144 @@
+"""Writes for the recommender: starting, running, cancelling and scheduling artefact builds.
+
+A build is one Artefact row (its job record). At most one build per engine is open: starting
+one while another is pending or running returns that one (the database constraint
+``artefact_one_open_run_per_engine`` settles races between processes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from datetime import timedelta
+from uuid import uuid4
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.exceptions import RunInProgress
+from recsys import pipeline
+from recsys.engines.registry import enabled_engine_names, engine_unavailable_reason, require_available
+from recsys.models import Artefact
+
+logger = logging.getLogger(__name__)
+
+REFRESH_LOCK_KEY = "recsys:refresh-scheduled"
+
+
+def _open_run(engine: str) -> Artefact | None:
+    return Artefact.objects.filter(engine=engine, status__in=Artefact.OPEN_STATUSES).first()
+
+
+def _expire_abandoned_runs(engine: str) -> None:
+    """Fail open runs older than any task may live: their worker died without a word, and they
+    would otherwise block the engine forever."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 3600)
+    for pk in Artefact.objects.filter(
+        engine=engine, status__in=Artefact.OPEN_STATUSES, created_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        pipeline.mark_failed(pk, "abandoned: the run exceeded the task time limit without finishing")
+
+
+def _create_run(engine: str) -> tuple[Artefact, bool]:
+    """(row, created): a new pending row, or the engine's open run if there is one."""
+    instance = require_available(engine)
+    _expire_abandoned_runs(engine)
+    existing = _open_run(engine)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return pipeline.create_run(engine=instance, celery_task_id=str(uuid4())), True
+    except IntegrityError:  # another process opened one between our check and insert
+        existing = _open_run(engine)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def precompute_start(*, engine: str, full: bool = False) -> Artefact:
+    """Queue a build of ``engine``'s artefact (after the current transaction commits).
+
+    Returns the pending row, or the open run if one exists (never queued twice).
+    ``full`` rebuilds every row and refits, instead of reusing the active artefact's rows.
+    Raises ``UnknownEngine`` or ``ModelNotAvailable`` (naming the setting)."""
+    from recsys.tasks import prepare_artefact
+
+    row, created = _create_run(engine)
+    if created:
+        transaction.on_commit(
+            lambda: prepare_artefact.apply_async(
+                args=(row.pk,), kwargs={"full": full}, task_id=row.celery_task_id
+            )
+        )
+    return row
+
+
+def precompute_engine(
+    *, engine: str, full: bool = False, progress: pipeline.Progress | None = None
+) -> Artefact:
+    """Build ``engine``'s artefact now, in this process, and return the finished (active) row.
+
+    ``progress(processed, total)`` is called after planning and after every batch. Raises
+    ``RunInProgress`` if a build of the engine is already open, and re-raises the error of a
+    failed build (the row is then marked failed and the previous artefact stays active)."""
+    row, created = _create_run(engine)
+    if not created:
+        raise RunInProgress(
+            f"Engine {engine!r} is already being computed (artefact {row.version}, {row.status}); "
+            "wait for it, or cancel it in the admin.",
+            field="engine",
+            detail={"engine": engine, "artefact": row.pk},
+        )
+    return pipeline.run(row.pk, full=full, progress=progress)
+
+
+def precompute_cancel(*, artefact: Artefact) -> bool:
+    """Fail an open run; its remaining tasks find it closed and stop. False if it was not open."""
+    return pipeline.mark_failed(artefact.pk, "cancelled by an administrator")
+
+
+def schedule_refresh(*, painting_ids: Collection[int]) -> bool:
+    """Queue one incremental refresh of every enabled, available engine after a catalogue change.
+
+    Debounced: the first change of a burst takes a cache lock and queues the refresh
+    ``RECSYS_PRECOMPUTE_DEBOUNCE_S`` later (after commit); later changes in the window find the
+    lock and do nothing, since the refresh snapshots the catalogue when it runs. Returns whether
+    a refresh was queued."""
+    if not settings.RECSYS_AUTO_REFRESH or not painting_ids:
+        return False
+    engines = [name for name in enabled_engine_names() if engine_unavailable_reason(name) is None]
+    if not engines:
+        return False
+    delay = max(0, settings.RECSYS_PRECOMPUTE_DEBOUNCE_S)
+    if delay and not cache.add(REFRESH_LOCK_KEY, timezone.now().isoformat(), timeout=delay * 10):
+        return False
+    from recsys.tasks import refresh_artefacts
+
+    logger.info("catalogue changed (%d paintings): refresh of %s queued", len(painting_ids), engines)
+    transaction.on_commit(
+        lambda: refresh_artefacts.apply_async(kwargs={"engines": engines}, countdown=delay),
+        robust=True,  # without a broker the refresh runs here: its failure must not fail the save
+    )
+    return True
+
+
+def refresh_engines(*, engines: Collection[str]) -> list[str]:
+    """Start an incremental build of each engine; returns the engines skipped because a build
+    was already open (its snapshot may predate the change, so the caller retries them later)."""
+    cache.delete(REFRESH_LOCK_KEY)
+    busy = []
+    for engine in engines:
+        if engine_unavailable_reason(engine) is not None:
+            continue
+        _expire_abandoned_runs(engine)
+        if Artefact.objects.filter(engine=engine, status=Artefact.Status.RUNNING).exists():
+            busy.append(engine)  # a pending run has not snapshotted yet: it will see the change
+        else:
+            try:
+                precompute_start(engine=engine)
+            except Exception:  # without a broker the build runs here; its row records the error
+                logger.exception("refresh of %s failed", engine)
+    return busy

@@ -1,0 +1,125 @@
+"""Celery tasks that build artefacts: prepare -> chord(encode_batch x n) -> finalize.
+
+Each task takes ids and calls one pipeline step (``recsys.pipeline``), which reads the Artefact
+row first and returns quietly if the run is gone or closed. Batches land in separate files, so a
+retried or redelivered batch is skipped; ``acks_late`` means a worker that dies mid-task leaves
+the message to another one. Transient errors (file system, lost database connection) are
+retried with exponential backoff; any other error, or the last retry, marks the run failed,
+which leaves the previously active artefact in place.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from celery import Task, chord, group, shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from recsys import pipeline, services
+from recsys.models import Artefact
+
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+
+
+class ArtefactTask(Task):
+    """Base of the build steps; the first argument is always the Artefact id.
+
+    Failure handling lives in ``__call__`` rather than in ``autoretry_for``/``on_failure``
+    because eager mode (no broker) with ``task_eager_propagates`` skips both: the error would
+    leave the row running forever. Here a transient error is retried with exponential backoff
+    and jitter by a worker; in eager mode, or once retries are spent, and for any other error,
+    the run is marked failed before the error propagates."""
+
+    acks_late = True
+    max_retries = 3
+    retry_backoff = 5  # seconds, doubled per retry
+    retry_backoff_max = 300
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except TRANSIENT_ERRORS as exc:
+            if not self.request.is_eager and self.request.retries < self.max_retries:
+                countdown = get_exponential_backoff_interval(
+                    self.retry_backoff, self.request.retries, self.retry_backoff_max, full_jitter=True
+                )
+                raise self.retry(exc=exc, countdown=countdown) from exc
+            self._fail(args, kwargs, exc)
+            raise
+        except Exception as exc:
+            self._fail(args, kwargs, exc)
+            raise
+
+    def _fail(self, args: Any, kwargs: Any, exc: BaseException) -> None:
+        artefact_id = args[0] if args else kwargs.get("artefact_id")
+        if artefact_id is not None:
+            details = f"task {self.name}[{self.request.id}]\n{traceback.format_exc()}"
+            pipeline.mark_failed(int(artefact_id), exc, details)
+
+    def report_progress(self, artefact_id: int, stage: str) -> None:
+        """Progress in the task state (for Flower / AsyncResult) besides the Artefact row."""
+        if not self.request.id or self.request.called_directly:
+            return
+        row = Artefact.objects.filter(pk=artefact_id).only("engine", "processed", "total").first()
+        if row is not None:
+            self.update_state(
+                state="PROGRESS",
+                meta={
+                    "artefact": artefact_id,
+                    "engine": row.engine,
+                    "stage": stage,
+                    "processed": row.processed,
+                    "total": row.total,
+                },
+            )
+
+
+@shared_task(bind=True, base=ArtefactTask, name="recsys.prepare_artefact")
+def prepare_artefact(self: ArtefactTask, artefact_id: int, full: bool = False) -> int | None:
+    """Snapshot and fit, then fan the encoding out over the workers."""
+    n_batches = pipeline.prepare(artefact_id, full=full)
+    if n_batches is None:
+        return None
+    self.report_progress(artefact_id, "planned")
+    finish = finalize_artefact.si(artefact_id)
+    if n_batches == 0:
+        finish.apply_async()
+    else:
+        chord(group(encode_batch.si(artefact_id, n) for n in range(n_batches)), finish).apply_async()
+    return n_batches
+
+
+@shared_task(bind=True, base=ArtefactTask, name="recsys.encode_batch")
+def encode_batch(self: ArtefactTask, artefact_id: int, batch_no: int) -> int | None:
+    done = pipeline.encode_batch(artefact_id, batch_no)
+    if done:
+        self.report_progress(artefact_id, f"batch {batch_no}")
+    return done
+
+
+@shared_task(bind=True, base=ArtefactTask, name="recsys.finalize_artefact")
+def finalize_artefact(self: ArtefactTask, artefact_id: int) -> str | None:
+    row = pipeline.finalize(artefact_id)
+    return row.version if row is not None and row.status == Artefact.Status.READY else None
+
+
+@shared_task(
+    bind=True,
+    name="recsys.refresh_artefacts",
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    max_retries=3,
+    retry_backoff=5,
+)
+def refresh_artefacts(self: Task, engines: list[str]) -> list[str]:
+    """The debounced refresh after catalogue changes; engines busy with a build that started
+    before the change are tried again later (in eager mode builds never overlap)."""
+    busy = services.refresh_engines(engines=engines)
+    if busy and not self.request.is_eager:
+        refresh_artefacts.apply_async(
+            kwargs={"engines": busy}, countdown=max(settings.RECSYS_PRECOMPUTE_DEBOUNCE_S, 30)
+        )
+    return busy

@@ -1,0 +1,106 @@
+"""GET /api/v1/paintings/<id>/similar/ and /api/v1/engines/."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsys.models import Artefact
+
+# -- similar paintings ----------------------------------------------------------------------------
+
+
+def test_similar_paintings_by_cosine(api_client, minilm):
+    # cos(a, .): e 0.96, c 0.8, d 0.6, b 0.0
+    response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "minilm", "n": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["painting"], body["engine"]) == ("p-a", "minilm")
+    assert [(r["rank"], r["painting"]["id"]) for r in body["results"]] == [(1, "p-e"), (2, "p-c"), (3, "p-d")]
+    assert [r["similarity"] for r in body["results"]] == pytest.approx([0.96, 0.8, 0.6])
+    assert body["results"][0]["painting"]["title"] == "Impression, Sunrise"
+
+
+def test_similar_defaults_to_ten(api_client, minilm):
+    results = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "minilm"}).json()["results"]
+    assert [r["painting"]["id"] for r in results] == ["p-e", "p-c", "p-d", "p-b"]
+
+
+def test_similar_of_unknown_painting_is_404(api_client, minilm):
+    response = api_client.get("/api/v1/paintings/p-zzz/similar/", {"engine": "minilm"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_painting"
+
+
+def test_similar_needs_an_engine(api_client, minilm):
+    response = api_client.get("/api/v1/paintings/p-a/similar/")
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "engine"
+
+
+def test_similar_with_unknown_engine_is_400(api_client, minilm):
+    response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "late-total"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unknown_engine"
+
+
+def test_similar_with_engine_not_ready_is_503(api_client, minilm):
+    response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "clip"})
+    assert response.status_code == 503
+    assert "no computed artefact" in response.json()["error"]["message"]
+
+
+def test_similar_n_out_of_range_is_400(api_client, minilm):
+    for n in (0, 101, "many"):
+        response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "minilm", "n": n})
+        assert response.status_code == 400
+        assert response.json()["error"]["field"] == "n"
+
+
+# -- engines --------------------------------------------------------------------------------------
+def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
+    Artefact.objects.create(
+        engine="clip", version="clip-run", status=Artefact.Status.RUNNING, processed=1, total=4
+    )
+    body = {e["name"]: e for e in api_client.get("/api/v1/engines/").json()}
+    assert list(body) == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total"]
+    minilm_status = body["minilm"]
+    assert set(minilm_status) == {
+        "name",
+        "kind",
+        "mode",
+        "engines",
+        "status",
+        "reason",
+        "progress",
+        "versions",
+        "coverage",
+        "is_default",
+    }
+    assert {key: value for key, value in minilm_status.items() if key != "progress"} == {
+        "name": "minilm",
+        "kind": "single",
+        "mode": None,
+        "engines": {"minilm": 1.0},
+        "status": "ready",
+        "reason": "",
+        "versions": {"minilm": minilm.version},
+        "coverage": 1.0,
+        "is_default": False,
+    }
+    assert (body["clip"]["status"], body["clip"]["progress"]) == ("computing", 0.25)
+    assert body["blip"]["status"] == "unavailable"
+    assert body["blip"]["reason"].startswith("blip")
+    assert body["late-total"]["is_default"] is True
+    assert body["late-total"]["versions"] == {"lda": None, "resnet": None}
+
+
+def test_engine_detail(api_client, minilm):
+    response = api_client.get("/api/v1/engines/minilm/")
+    assert response.status_code == 200
+    assert response.json()["versions"] == {"minilm": minilm.version}
+
+
+def test_unknown_engine_in_path_is_404(api_client, db):
+    response = api_client.get("/api/v1/engines/nope/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_engine"

@@ -1,0 +1,116 @@
+"""The LDA engine: preprocessing, the coherence sweep, topic vectors, inference without refit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.engines.base import PaintingInput
+from recsys.engines.lda import NO_TOKENS, LdaEngine
+from recsys.engines.registry import get_engine
+from recsys.services import precompute_engine
+from recsys.textprep import tokenize
+from tests.recsys_pipeline.conftest import THEMES, loaded, make_painting
+
+
+def test_tokenize_drops_case_punctuation_digits_and_stop_words_and_lemmatises():
+    text = "The Paintings depict 3 WOMEN, skating on frozen canals (1642)!"
+    assert tokenize(text) == ["woman", "skate", "freeze", "canal"]
+
+
+def _inputs(texts):
+    return [PaintingInput(pk=i, external_id=f"p{i}", text=t) for i, t in enumerate(texts)]
+
+
+@pytest.fixture
+def fitted(tmp_path):
+    engine = LdaEngine(name="lda", options={"num_topics": 3, "passes": 20, "seed": 7, "no_below": 2})
+    items = _inputs([text for text in THEMES.values() for _ in range(3)])
+    facts = engine.fit(items, tmp_path)
+    return engine, tmp_path, facts
+
+
+def test_topic_vectors_are_distributions_over_every_topic(fitted):
+    engine, state, _ = fitted
+    batch = engine.encode(_inputs(list(THEMES.values())), state)
+    assert batch.vectors.shape == (4, 3) and batch.vectors.dtype == np.float32
+    np.testing.assert_allclose(batch.vectors.sum(axis=1), 1.0, atol=1e-5)
+    assert (batch.vectors >= 0).all()
+
+
+def test_a_vector_does_not_depend_on_its_batch(fitted):
+    engine, state, _ = fitted
+    alone = engine.encode(_inputs([THEMES["sea"]]), state).vectors[0]
+    in_batch = engine.encode(_inputs([THEMES["winter"], THEMES["flowers"], THEMES["sea"]]), state).vectors[2]
+    assert np.array_equal(alone, in_batch)
+
+
+def test_texts_without_known_words_are_skipped_with_a_reason(fitted):
+    engine, state, _ = fitted
+    batch = engine.encode(_inputs(["the painting depicts", "zebra xylophone"]), state)
+    assert batch.pks == [] and batch.skipped == {0: NO_TOKENS, 1: NO_TOKENS}
+
+
+def test_a_fixed_number_of_topics_skips_the_sweep(fitted):
+    _, _, facts = fitted
+    assert facts["num_topics"] == 3 and facts["num_topics_fixed"] and facts["coherence_scores"] == {}
+
+
+@pytest.mark.django_db
+def test_the_coherence_sweep_chooses_and_records_the_number_of_topics(catalogue):
+    row = precompute_engine(engine="lda")
+    fit = row.manifest["fit"]
+    scores = {int(k): v for k, v in fit["coherence_scores"].items()}
+    assert sorted(scores) == [2, 3, 4] and fit["coherence_measure"] == "c_npmi"
+    assert fit["num_topics"] == max(scores, key=lambda k: (scores[k], -k))
+    assert row.manifest["dim"] == fit["num_topics"]
+    assert len(row.manifest["postprocess"]["topic_words"]) == fit["num_topics"]
+
+
+@pytest.mark.django_db
+def test_stored_rows_are_normalised_topic_distributions(catalogue):
+    art = loaded(precompute_engine(engine="lda"))
+    np.testing.assert_allclose(np.linalg.norm(art.embeddings, axis=1), 1.0, atol=1e-6)
+    assert (np.asarray(art.embeddings) >= 0).all()  # so A is in [0, 1]
+    assert np.array_equal(art.similarity, art.similarity.T) and np.all(np.diag(art.similarity) == 1.0)
+
+
+@pytest.mark.django_db
+def test_near_identical_texts_are_more_similar_than_unrelated_ones(catalogue):
+    twin = make_painting("sea", 0, description=THEMES["sea"].upper() + " (1850), 2 ships.")
+    art = loaded(precompute_engine(engine="lda"))
+    original, copy = art.row_of[catalogue[0].pk], art.row_of[twin.pk]
+    unrelated = [art.row_of[p.pk] for p in catalogue[3:]]
+    assert art.similarity[original, copy] > 0.999
+    assert art.similarity[original, copy] > art.similarity[original, unrelated].max()
+
+
+@pytest.mark.django_db
+def test_new_paintings_are_inferred_without_refitting(catalogue, monkeypatch):
+    first = precompute_engine(engine="lda")
+    monkeypatch.setattr(LdaEngine, "fit", lambda *a, **k: pytest.fail("refitted"))
+    new = make_painting("flowers", 5)
+    second = precompute_engine(engine="lda")
+    assert second.manifest["fit"]["refit"] is False
+    assert second.manifest["fit"]["num_topics"] == first.manifest["fit"]["num_topics"]
+    assert second.manifest["counts"]["encoded"] == 1
+    art = loaded(second)
+    flowers = art.row_of[catalogue[3].pk]
+    assert art.similarity[art.row_of[new.pk], flowers] == pytest.approx(1.0, abs=1e-6)  # same words
+
+
+@pytest.mark.django_db
+def test_many_changes_refit_the_model(catalogue, settings):
+    settings.RECSYS_INCREMENTAL_MAX_CHANGE = 0.1
+    precompute_engine(engine="lda")
+    for n in range(5, 7):
+        make_painting("portrait", n)
+    row = precompute_engine(engine="lda")
+    assert row.manifest["fit"]["refit"] is True and row.manifest["mode"] == "full"
+
+
+def test_topic_range_is_inclusive_and_validated(settings):
+    assert LdaEngine(name="lda", options={"topic_range": [10, 40, 10]}).candidate_topics() == [10, 20, 30, 40]
+    with pytest.raises(ValueError, match="no value >= 2"):
+        LdaEngine(name="lda", options={"topic_range": [0, 1, 1]}).candidate_topics()
+    assert get_engine("lda").kind == "text"

@@ -1,0 +1,133 @@
+"""Account endpoints: API tokens for apps, and the signed-in user's own ratings.
+
+Every rating view reads and writes ``request.user``'s ratings only; there is no way to name
+another user, so "a user can touch only their own ratings" holds by construction rather than by
+a per-object check.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import PAINTING_ID_PATH, error_responses
+from config.exceptions import unknown_ids_answer
+from users.selectors import user_has_rated, user_ratings
+from users.serializers import (
+    RatingsBulkSerializer,
+    RatingsBulkUpsertSerializer,
+    RatingSerializer,
+    RatingUpsertSerializer,
+    TokenCredentialsSerializer,
+    TokenSerializer,
+)
+from users.services import auth_token_get_or_create, rating_delete, rating_upsert, ratings_upsert
+
+
+class TokenObtainApi(APIView):
+    """Username and password in, the account's API token out (created on first request)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        summary="Get an API token",
+        request=TokenCredentialsSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 413, 415)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        credentials = TokenCredentialsSerializer(data=request.data, context={"request": request})
+        credentials.is_valid(raise_exception=True)
+        token = auth_token_get_or_create(user=credentials.validated_data["user"])
+        return Response(TokenSerializer({"token": token.key}).data)
+
+
+class MyRatingsApi(GenericAPIView):
+    permission_classes = (IsAuthenticated,)
+    serializer_class = RatingSerializer
+
+    @extend_schema(
+        operation_id="me_ratings_list",
+        summary="List my ratings (most recent first)",
+        responses={200: RatingSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(user_ratings(user=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="me_ratings_upsert",
+        summary="Rate a painting (a second rating replaces the first)",
+        request=RatingUpsertSerializer,
+        responses={
+            201: OpenApiResponse(RatingSerializer, description="First rating of this painting."),
+            200: OpenApiResponse(RatingSerializer, description="An earlier rating was replaced."),
+            **error_responses(400, 401, 413, 415),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        rating_in = RatingUpsertSerializer(data=request.data)
+        rating_in.is_valid(raise_exception=True)
+        painting_id = rating_in.validated_data["painting"]
+        existed = user_has_rated(user=request.user, painting_external_id=painting_id)
+        with unknown_ids_answer(status.HTTP_400_BAD_REQUEST, field="painting"):
+            rating = rating_upsert(
+                user=request.user, painting_external_id=painting_id, value=rating_in.validated_data["value"]
+            )
+        return Response(
+            self.get_serializer(rating).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+
+class MyRatingsBulkApi(APIView):
+    """Several ratings in one request, stored all or nothing (an app syncing offline ratings)."""
+
+    permission_classes = (IsAuthenticated,)
+
+    def _upsert(self, request: Request) -> Response:
+        ratings_in = RatingsBulkUpsertSerializer(data=request.data)
+        ratings_in.is_valid(raise_exception=True)
+        with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):
+            ratings = ratings_upsert(user=request.user, ratings=ratings_in.validated_data["ratings"])
+        body = {"count": len(ratings), "results": ratings}
+        return Response(RatingsBulkSerializer(body, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="me_ratings_bulk_upsert",
+        summary="Rate several paintings at once (all or nothing)",
+        request=RatingsBulkUpsertSerializer,
+        responses={200: RatingsBulkSerializer, **error_responses(400, 401, 413, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        return self._upsert(request)
+
+    @extend_schema(
+        operation_id="me_ratings_bulk_replace",
+        summary="Rate several paintings at once (all or nothing; same as POST)",
+        request=RatingsBulkUpsertSerializer,
+        responses={200: RatingsBulkSerializer, **error_responses(400, 401, 413, 415)},
+    )
+    def put(self, request: Request) -> Response:
+        return self._upsert(request)
+
+
+class MyRatingDeleteApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="me_ratings_destroy",
+        summary="Delete my rating of a painting",
+        parameters=[PAINTING_ID_PATH],
+        responses={204: None, **error_responses(401, 404)},
+    )
+    def delete(self, request: Request, external_id: str) -> Response:
+        rating_delete(user=request.user, painting_external_id=external_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
