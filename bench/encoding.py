@@ -1,6 +1,7 @@
 """Encoding throughput of the transformer engines on CPU, with full-size randomly initialised models.
 
     .venv/bin/python bench/encoding.py [--engines resnet,clip,blip,minilm] [--repeats 3] [--quick]
+                                       [--threads N]
 
 No weights can be downloaded here, so ResNet-50, CLIP and BLIP are built from their default
 ``transformers`` configs (``ResNetConfig()`` = ResNet-50, ``CLIPConfig()`` = ViT-B/32 with a 77
@@ -11,10 +12,12 @@ bert-base-uncased WordPiece tokenizer shipped with MiniLM (BLIP's own tokenizer;
 counts approximate CLIP's BPE, which is not available offline). MiniLM uses its real packaged
 weights.
 
-Inputs are real: paintings of the bundled AIC sample (``shared/data/aic``: JPEGs of at most
-300 px, text composed as the catalogue does), so image decoding and long-text chunking are
-included. For each engine and batch size (1, 8, 32) the script times ``engine.encode`` on that
-many paintings (median of ``--repeats`` runs, after one warm-up call) and reports paintings/s.
+Inputs are real: ``--sample`` paintings (default 32) spread evenly over the bundled AIC set
+(``shared/data/aic``: JPEGs of at most 300 px, text composed as the catalogue does, about a
+third with a curatorial description), so image decoding and long-text chunking are included.
+For each engine and batch size (1, 8, 32) the script times one ``engine.encode`` call over the
+whole sample with the engine's ``batch_size`` set to that size (median of ``--repeats`` runs,
+after a warm-up call) and reports paintings/s; every batch size sees the same paintings.
 
 The precompute estimate for 2,368 paintings is an extrapolation, not a full run: 2,368 divided
 by the best measured throughput. For BLIP it adds the ITM re-scoring of ``postprocess`` from
@@ -152,30 +155,27 @@ def median_seconds(call: Callable[[int], Any], repeats: int) -> tuple[float, lis
 
 
 def throughput(
-    engine: TransformerEngine, items: Sequence[PaintingInput], batch: int, repeats: int, state: Path
+    engine: TransformerEngine, sample: Sequence[PaintingInput], batch: int, repeats: int, state: Path
 ) -> dict:
-    """Median seconds of ``encode`` on ``batch`` paintings (a different slice each repeat)."""
+    """Median seconds of one ``encode`` call over the whole sample with the engine's
+    ``batch_size`` set to ``batch``: the same paintings for every batch size, so the rates compare."""
     engine.options["batch_size"] = batch
-
-    def call(repeat: int) -> None:
-        start = (repeat * batch) % max(1, len(items) - batch)
-        engine.encode(items[start : start + batch], state)
-
-    median, runs = median_seconds(call, repeats)
-    return {"batch_size": batch, "median_s": median, "runs_s": runs, "paintings_per_s": batch / median}
+    median, runs = median_seconds(lambda _: engine.encode(sample, state), repeats)
+    return {"batch_size": batch, "median_s": median, "runs_s": runs, "paintings_per_s": len(sample) / median}
 
 
-def blip_postprocess_costs(engine: Any, items: Sequence[PaintingInput], repeats: int, quick: bool) -> dict:
+def blip_postprocess_costs(engine: Any, items: Sequence[PaintingInput], repeats: int) -> dict:
     """Unit costs of BLIP's postprocess: ViT per image, grounded text pass per ITM pair, ITC text."""
     loaded = engine.loaded()
-    n_images, n_pairs = (4, 8) if quick else (8, 32)
+    n_images = min(8, len(items))
+    n_pairs = min(len(items), int(engine.option("itm_batch_size")))
     images = [open_rgb(item.image_path) for item in items[:n_images]]
     texts = [item.text for item in items[:n_pairs]]
     with torch.inference_mode():
         vision_s, _ = median_seconds(lambda _: engine.vision_states(images), repeats)
         states = engine.vision_states(images)
         encoded = loaded.tokenizer(texts, truncation=True, max_length=loaded.layout.context)["input_ids"]
-        batch = loaded.tokenizer.pad({"input_ids": encoded}, padding_side="right", return_tensors="pt")
+        batch = engine.pad_ids(encoded)
         pair_states = states[[i % n_images for i in range(n_pairs)]]
 
         def pairs(_: int) -> None:
@@ -211,8 +211,8 @@ def bench_engine(name: str, items: Sequence[PaintingInput], args: argparse.Names
     engine.loaded()
     load_s = time.perf_counter() - tick
     state = root / f"{name}-state"
-    engine.options["batch_size"] = 2 if args.quick else 8
-    engine.encode(items[: engine.batch_size], state)  # warm-up: first-call allocations, kernels
+    engine.options["batch_size"] = 2
+    engine.encode(items[:2], state)  # warm-up: first-call allocations, kernels
     results = [throughput(engine, items, batch, args.repeats, state) for batch in args.batch_sizes]
     best = max(results, key=lambda r: r["paintings_per_s"])
     report = {
@@ -223,8 +223,9 @@ def bench_engine(name: str, items: Sequence[PaintingInput], args: argparse.Names
         "estimate_basis": f"{CATALOGUE} / best measured throughput (batch {best['batch_size']})",
         "encode_estimate_s": CATALOGUE / best["paintings_per_s"],
     }
+    engine.options = dict(settings.RECSYS_ENGINES[name].get("OPTIONS") or {})  # configured batch sizes
     if name == "blip":
-        report["postprocess"] = blip_postprocess_costs(engine, items, args.repeats, args.quick)
+        report["postprocess"] = blip_postprocess_costs(engine, items, args.repeats)
     report["total_estimate_s"] = report["encode_estimate_s"] + report.get("postprocess", {}).get(
         "estimate_s", 0.0
     )
@@ -247,9 +248,15 @@ def main() -> int:
         "--engines", default=",".join(ENGINES), help="comma-separated subset of " + ",".join(ENGINES)
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per batch size (median)")
-    parser.add_argument("--quick", action="store_true", help="one run, batch sizes 1 and 8, fewer ITM pairs")
+    parser.add_argument("--quick", action="store_true", help="one run, batch sizes 1 and 8, 8 paintings")
+    parser.add_argument("--sample", type=int, default=0, help="paintings timed per run (default 32, quick 8)")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: torch's default, one per core)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     unknown = sorted(set(engines) - set(ENGINES))
     if unknown:
@@ -257,7 +264,9 @@ def main() -> int:
     if args.quick:
         args.repeats = 1
     args.batch_sizes = (1, 8) if args.quick else (1, 8, 32)
-    items = sample_paintings()
+    size = args.sample or (8 if args.quick else 32)
+    catalogue = sample_paintings()
+    items = catalogue[:: max(1, len(catalogue) // size)][:size]  # spread over the set
 
     started = time.perf_counter()
     reports: dict[str, dict] = {}
@@ -291,7 +300,7 @@ def main() -> int:
         "quick": args.quick,
         "repeats": args.repeats,
         "catalogue": CATALOGUE,
-        "sample": f"{len(items)} AIC paintings (real images <= 300 px and texts)",
+        "sample": f"{len(items)} of {len(catalogue)} AIC paintings, evenly spaced (images <= 300 px, texts)",
         "machine": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

@@ -542,9 +542,9 @@ def catalogue_import(
         error = exc.message if isinstance(exc, ImportFailed) else f"{type(exc).__name__}: {exc}"
         raise
     finally:
+        _finish_run(run, parsed=parsed, status=status, error=error)
         # Batches committed before an interruption stay imported: engines must hear of them.
         notify_catalogue_changed(changed)
-        _finish_run(run, parsed=parsed, status=status, error=error)
     return ImportReport(run_id=run.pk, sources=[p.report for p in parsed], changed_ids=sorted(set(changed)))
 
 
@@ -704,3 +704,23 @@ def story_group_save(*, group: StoryGroup) -> StoryGroup:
         group.save()
         paintings_refresh_content_hash(paintings=Painting.objects.filter(story_group=group))
     return group
+
+
+def _delete_and_refresh(queryset: QuerySet, *, related: str) -> int:
+    """Delete artists or story groups; their paintings keep existing without them
+    (``SET_NULL``), so their text and ``content_hash`` change."""
+    with transaction.atomic():
+        painting_ids = list(
+            Painting.objects.filter(**{f"{related}__in": queryset}).values_list("pk", flat=True)
+        )
+        deleted, _ = queryset.delete()
+        paintings_refresh_content_hash(paintings=Painting.objects.filter(pk__in=painting_ids))
+    return deleted
+
+
+def artists_delete(*, artists: QuerySet[Artist]) -> int:
+    return _delete_and_refresh(artists, related="artist")
+
+
+def story_groups_delete(*, groups: QuerySet[StoryGroup]) -> int:
+    return _delete_and_refresh(groups, related="story_group")

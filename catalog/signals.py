@@ -8,10 +8,13 @@ refreshes its artefacts) must accept ids of paintings that no longer exist.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import django.dispatch
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 catalogue_changed = django.dispatch.Signal()
 
@@ -21,6 +24,14 @@ def notify_catalogue_changed(painting_ids: Iterable[int]) -> None:
     ids = sorted(set(painting_ids))
     if not ids:
         return
+    transaction.on_commit(lambda: _send(ids))
+
+
+def _send(ids: list[int]) -> None:
+    """A failing receiver is logged, not raised: the catalogue change itself has committed and
+    must not be reported to the admin or the import as failed."""
     from catalog.models import Painting
 
-    transaction.on_commit(lambda: catalogue_changed.send(sender=Painting, painting_ids=ids))
+    for receiver, result in catalogue_changed.send_robust(sender=Painting, painting_ids=ids):
+        if isinstance(result, Exception):
+            logger.error("catalogue_changed receiver %r failed", receiver, exc_info=result)

@@ -32,6 +32,10 @@ class Manifest:
     declares_groups: bool = False
 
 
+class MissingColumns(ImportFailed):
+    """The file is readable but lacks columns the mapping reads (so another mapping may fit)."""
+
+
 def _fatal(path: Path, message: str) -> ImportFailed:
     return ImportFailed(f"{path.name}: {message}", field="manifest", detail={"file": str(path)})
 
@@ -146,10 +150,11 @@ def read_manifest(path: Path, mapping: Mapping) -> Manifest:
         needed = mapping.columns()
     missing = sorted(needed - set(manifest.columns))
     if missing:
-        raise _fatal(
-            path,
+        raise MissingColumns(
+            f"{path.name}: "
             f"mapping {mapping.name!r} reads column(s) {', '.join(missing)} which the file lacks; "
             f"its columns are: {', '.join(manifest.columns) or 'none'}.",
+            field="manifest",
         )
     if mapping.unknown_columns == "error":
         known = mapping.columns()
@@ -174,8 +179,8 @@ def detect_mapping(path: Path, candidates: Sequence[Mapping]) -> tuple[Mapping, 
             continue
         try:
             fitting.append((mapping, read_manifest(path, mapping)))
-        except ImportFailed:
-            continue
+        except MissingColumns:
+            continue  # an unreadable file is an error whichever mapping reads it
     if len(fitting) == 1:
         return fitting[0]
     names = ", ".join(m.name for m, _ in fitting) or "none"

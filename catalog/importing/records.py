@@ -224,15 +224,15 @@ def _dimensions(row: _Row) -> str:
 
 
 def _years(row: _Row, date_text: str) -> tuple[int | None, int | None]:
-    """Explicit year columns win; else the parsed date; else a plain ``year`` column."""
+    """Explicit year columns win; else the parsed date; else a plain ``year`` column. A bad
+    explicit year is reported and ignored, so the years come from the date text."""
     if row.mapping.spec("year_start") or row.mapping.spec("year_end"):
         start, end = row.year("year_start"), row.year("year_end")
         if start is not None or end is not None:
             start, end = (start if start is not None else end), (end if end is not None else start)
-            if start > end:
-                row.problem(row.label("year_end"), f"year_end {end} is before year_start {start}")
-                return None, None
-            return start, end
+            if start <= end:
+                return start, end
+            row.problem(row.label("year_end"), f"year_end {end} is before year_start {start}")
     start, end = parse_date(date_text)
     if start is None and row.mapping.spec("year"):
         start = end = row.year("year")

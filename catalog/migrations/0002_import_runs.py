@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='painting',
             name='image_source_sha256',
-            field=models.CharField(blank=True, help_text='Checksum of the image file as imported, before normalisation (unchanged: not decoded again).', max_length=64),
+            field=models.CharField(blank=True, help_text='Checksum of the image file as imported, before normalisation (unchanged: not re-decoded).', max_length=64),
         ),
         migrations.CreateModel(
             name='ImportProblem',

@@ -146,6 +146,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 3600)
+# With acks_late, Redis hands an unacknowledged task to another worker after the visibility
+# timeout (default 1 h): keep it above the longest task (an LDA fit) so none runs twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST framework ------------------------------------------------------------------------
@@ -201,6 +204,9 @@ RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
 RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
+# CPU threads of torch in a process that loads a transformer engine (0: torch's default, one per
+# core). Set it to cores / worker processes: oversubscribed threads spin and run several x slower.
+RECSYS_TORCH_THREADS = env_int("RECSYS_TORCH_THREADS", 0)
 RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
 # Refresh stale artefacts automatically (debounced) after catalogue changes.
 RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)

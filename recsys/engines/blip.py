@@ -208,13 +208,9 @@ class BlipEngine(TransformerEngine):
                     image.close()
                 itc_image[rows] = F.normalize(model.vision_proj(states[:, 0]), dim=-1).cpu().numpy()
                 pairs = [(local, b) for local, a in enumerate(rows) for b in texts_of.get(a, ())]
+                pairs.sort(key=lambda pair: len(token_ids[pair[1]]))  # batches of similar length
                 for chunk in batched(pairs, pair_batch):
-                    batch = tokenizer.pad(
-                        {"input_ids": [token_ids[b] for _, b in chunk]},
-                        padding_side="right",
-                        return_tensors="pt",
-                    )
-                    batch = {key: value.to(loaded.device) for key, value in batch.items()}
+                    batch = self.pad_ids([token_ids[b] for _, b in chunk])
                     cls = self.grounded_cls(batch, states[[local for local, _ in chunk]])
                     probs = torch.softmax(model.itm_head(cls).float(), dim=-1)[:, 1].tolist()
                     for (local, b), prob in zip(chunk, probs, strict=True):

@@ -12,6 +12,8 @@ Each engine module only says which model class it loads and how one batch become
   engine encodes, once per engine instance (the registry keeps one instance per process), moved
   to ``RECSYS_DEVICE`` and put in eval mode; all forward passes run under
   ``torch.inference_mode``. ``check_available`` is cheap: it reads the config only.
+  ``RECSYS_TORCH_THREADS`` caps torch's CPU threads: several worker processes on few cores
+  otherwise oversubscribe them, and spinning threads then run several times slower.
 * **Inputs.** ``encode`` opens images per batch (``recsys.engines.images``), decides per painting
   which modalities are usable, skips paintings with none (with the reason) and records a note
   when a joint engine falls back to one modality.
@@ -295,6 +297,8 @@ class TransformerEngine(Engine):
 
         self.check_available()
         device = resolve_device(settings.RECSYS_DEVICE)
+        if settings.RECSYS_TORCH_THREADS > 0 and device.type == "cpu":
+            torch.set_num_threads(settings.RECSYS_TORCH_THREADS)  # process-wide, like torch's pool
         model = self._pretrained(self.model_class.from_pretrained, "model", dtype=torch.float32)
         model.to(device).eval()
         tokenizer = processor = layout = None
@@ -406,22 +410,26 @@ class TransformerEngine(Engine):
             weight.extend(max(1, len(window)) for window in windows)
         return chunks, owner, weight
 
+    def pad_ids(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
+        """Right-padded ``input_ids`` and ``attention_mask`` of framed token lists, on the device."""
+        loaded = self.loaded()
+        batch = loaded.tokenizer.pad({"input_ids": list(ids)}, padding_side="right", return_tensors="pt")
+        return {key: value.to(loaded.device) for key, value in batch.items()}
+
     def encode_texts(self, inputs: Sequence[ModalInput], forward: ChunkForward) -> tuple[torch.Tensor, ...]:
         """Embed every input's text chunk by chunk (see module docstring): one pooled, unit
-        (len(inputs), d) tensor per tensor that ``forward`` returns."""
+        (len(inputs), d) tensor per tensor that ``forward`` returns.
+
+        Chunks are batched in order of length, so a batch pads to similar lengths."""
         loaded = self.loaded()
         chunks, owner, weight = self.tokenize_chunks(inputs)
-        owner_t = torch.tensor(owner, dtype=torch.long, device=loaded.device)
+        order = sorted(range(len(chunks)), key=lambda c: len(chunks[c]))
+        owner_t = torch.tensor([owner[c] for c in order], dtype=torch.long, device=loaded.device)
+        weight_t = torch.tensor([weight[c] for c in order], dtype=torch.float32)
         outputs: list[list[torch.Tensor]] = []
-        for start in range(0, len(chunks), self.batch_size):
-            batch = loaded.tokenizer.pad(
-                {"input_ids": chunks[start : start + self.batch_size]},
-                padding_side="right",
-                return_tensors="pt",
-            )
-            batch = {key: value.to(loaded.device) for key, value in batch.items()}
+        for start in range(0, len(order), self.batch_size):
+            batch = self.pad_ids([chunks[c] for c in order[start : start + self.batch_size]])
             outputs.append(list(forward(batch, owner_t[start : start + self.batch_size])))
-        weight_t = torch.tensor(weight, dtype=torch.float32)
         return tuple(
             pool_chunks(torch.cat(per_output), owner_t, weight_t, len(inputs))
             for per_output in zip(*outputs, strict=True)

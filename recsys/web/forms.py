@@ -16,6 +16,8 @@ from config.exceptions import InvalidRating
 from users.models import RATING_MAX, RATING_MIN
 from users.services import validate_rating_value
 
+#: elicitation seeds are drawn from 0 .. SEED_LIMIT - 1
+SEED_LIMIT = 2**31
 STAR_CHOICES = [(str(v), f"{v} star{'s' if v > 1 else ''}") for v in range(RATING_MIN, RATING_MAX + 1)]
 
 
@@ -54,7 +56,7 @@ class ElicitationForm(forms.Form):
     even if another tab asked for a different set meanwhile.
     """
 
-    seed = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+    seed = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=SEED_LIMIT - 1)
 
     def __init__(self, *args: Any, paintings: Sequence[Painting], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ class Reason:
     painting: Painting
     rating: int
     contribution: float
+    engine: str  # whose similarity it is (late fusion: the engine that ranked the item best)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,12 @@ def recommendation_page(result: Any) -> RecommendationPage:
         if painting is None:  # removed from the catalogue after the artefact was computed
             continue
         reasons = tuple(
-            Reason(painting=paintings[c.painting_id], rating=c.rating, contribution=c.contribution)
+            Reason(
+                painting=paintings[c.painting_id],
+                rating=c.rating,
+                contribution=c.contribution,
+                engine=c.engine,
+            )
             for c in explaining[item.painting_id]
             if c.painting_id in paintings
         )

@@ -12,7 +12,7 @@ unknown paintings), so the web UI and the API reject the same input with the sam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -47,12 +47,19 @@ def _session_ratings_store(*, session: SessionBase, ratings: Mapping[str, int]) 
         session.pop(SESSION_RATINGS_KEY, None)
 
 
-def visitor_ratings(*, request: HttpRequest) -> dict[str, int]:
-    """The visitor's ratings by external id, oldest first (stored ones for a user, else the session's)."""
+def visitor_ratings(*, request: HttpRequest, only: Collection[str] | None = None) -> dict[str, int]:
+    """The visitor's ratings by external id, oldest first (stored ones for a user, else the
+    session's); ``only`` restricts them to those paintings."""
     if request.user.is_authenticated:
-        rows = request.user.ratings.order_by("updated_at", "id").values_list("painting__external_id", "value")
-        return dict(rows)
-    return session_ratings(session=request.session)
+        rows = request.user.ratings.order_by("updated_at", "id")
+        if only is not None:
+            rows = rows.filter(painting__external_id__in=list(only))
+        return dict(rows.values_list("painting__external_id", "value"))
+    ratings = session_ratings(session=request.session)
+    if only is None:
+        return ratings
+    wanted = set(only)
+    return {external_id: value for external_id, value in ratings.items() if external_id in wanted}
 
 
 def visitor_rating_of(*, request: HttpRequest, painting: Painting) -> int | None:

@@ -27,6 +27,7 @@ from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, UnknownPainting
 from recsys.recommend import recommend, recommender_statuses, similar_paintings
 from recsys.web.forms import (
+    SEED_LIMIT,
     ElicitationForm,
     RatingForm,
     RecommendationQueryForm,
@@ -51,17 +52,16 @@ from recsys.web.services import (
 
 DEFAULT_N = 9
 SIMILAR_N = 6
-_SEED_LIMIT = 2**31
 
 
 def _new_seed() -> int:
-    return secrets.randbelow(_SEED_LIMIT)
+    return secrets.randbelow(SEED_LIMIT)
 
 
 def _session_seed(request: HttpRequest) -> int:
     """The seed of the set on screen: kept in the session so the set is stable while rating."""
     seed = request.session.get(SESSION_SEED_KEY)
-    if not isinstance(seed, int) or not 0 <= seed < _SEED_LIMIT:
+    if not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
         seed = _new_seed()
         request.session[SESSION_SEED_KEY] = seed
     return seed
@@ -73,7 +73,7 @@ def _posted_seed(request: HttpRequest) -> int:
         seed = int(request.POST.get("seed", ""))
     except ValueError:
         return _session_seed(request)
-    return seed if 0 <= seed < _SEED_LIMIT else _session_seed(request)
+    return seed if 0 <= seed < SEED_LIMIT else _session_seed(request)
 
 
 def _saved_message(request: HttpRequest, count: int) -> None:
@@ -105,7 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("web:recommendations")
         status = 400
     else:
-        current = visitor_ratings(request=request)
+        current = visitor_ratings(request=request, only=[p.external_id for p in paintings])
         initial: dict[str, Any] = {"seed": seed}
         initial |= {
             rating_field_name(p): str(current[p.external_id]) for p in paintings if p.external_id in current

@@ -73,6 +73,7 @@ def test_default_recommender_is_the_configured_one_when_ready(client, scored, se
     first = response.context["page"].cards[0]
     assert first.painting.external_id == "p-b"
     assert first.engine_ranks == (("lda", 1), ("resnet", 1))
+    assert [(r.painting.external_id, r.engine) for r in first.reasons] == [("p-a", "lda")]
     assert "lda #1" in response.content.decode()
 
 

@@ -57,7 +57,9 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             raise CommandError(exc.message) from exc
         for source in sources:
-            self.stdout.write(f"{source.path} (mapping {source.mapping.name}): {len(source.manifest.rows)} rows")
+            self.stdout.write(
+                f"{source.path} (mapping {source.mapping.name}): {len(source.manifest.rows)} rows"
+            )
 
         show_bar = not options["no_progress"] and options["verbosity"] > 0
         bar: tqdm | None = None
