@@ -226,9 +226,9 @@ def _batch_images(
 ) -> list[_ImageOutcome]:
     """The image fields of every record: stored local image, kept remote image (fetched once,
     never again), fetched now (``CATALOG_FETCH_REMOTE_IMAGES``), or a status saying why none."""
-    image_column = _label(source, "image")
-    url_column = _label(source, "image_url")
-    outcomes: list[_ImageOutcome | None] = []
+    image_column = source.mapping.label("image")
+    url_column = source.mapping.label("image_url")
+    outcomes: list[_ImageOutcome] = []
     to_fetch: list[int] = []
     for index, record in enumerate(records):
         old = existing.get(record.external_id)
@@ -261,12 +261,7 @@ def _batch_images(
             for index, result in zip(to_fetch, fetched, strict=True):
                 result.problems[:0] = outcomes[index].problems
                 outcomes[index] = result
-    return outcomes  # type: ignore[return-value]
-
-
-def _label(source: ImportSource, name: str) -> str:
-    spec = source.mapping.spec(name)
-    return spec.columns[0] if spec is not None and len(spec.columns) == 1 else name
+    return outcomes
 
 
 # --- artists and story groups --------------------------------------------------------------
@@ -369,7 +364,7 @@ def _resolve_groups(parsed: Sequence[_Parsed]) -> tuple[dict[str, StoryGroup], l
         for record in p.records:
             if record.group and record.group.slug not in groups:
                 p.report.problems.append(
-                    _problem(record, p.source.mapping.name, _label(p.source, "story_group"),
+                    _problem(record, p.source.mapping.name, p.source.mapping.label("story_group"),
                              f"unknown story group {record.group.name!r} (slug {record.group.slug!r})")
                 )  # fmt: skip
                 record.group = None

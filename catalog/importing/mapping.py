@@ -92,6 +92,11 @@ class Mapping:
     def spec(self, name: str) -> FieldSpec | None:
         return self.fields.get(name)
 
+    def label(self, name: str) -> str:
+        """How a problem names a field: its column when it reads one, else the field name."""
+        spec = self.fields.get(name)
+        return spec.columns[0] if spec is not None and len(spec.columns) == 1 else name
+
     def format_for(self, path: Path) -> str:
         if self.format:
             return self.format

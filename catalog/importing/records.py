@@ -144,11 +144,6 @@ class _Row:
     def problem(self, field: str, reason: str) -> None:
         self.problems.append(Problem(self.number, field, reason, source=self.mapping.name))
 
-    def label(self, name: str) -> str:
-        """How a problem names a field: its column when it has one, else the field name."""
-        spec = self.mapping.spec(name)
-        return spec.columns[0] if spec is not None and len(spec.columns) == 1 else name
-
     def cells(self, spec: FieldSpec, *, line_sep: str | None = " ") -> list[str]:
         out = []
         for column in spec.columns:
@@ -188,10 +183,10 @@ class _Row:
         try:
             number = float(text)
         except ValueError:
-            self.problem(self.label(name), f"not a year: {text!r}")
+            self.problem(self.mapping.label(name), f"not a year: {text!r}")
             return None
         if not number.is_integer() or not MIN_YEAR <= number <= MAX_YEAR:
-            self.problem(self.label(name), f"not a year between {MIN_YEAR} and {MAX_YEAR}: {text!r}")
+            self.problem(self.mapping.label(name), f"not a year between {MIN_YEAR} and {MAX_YEAR}: {text!r}")
             return None
         return int(number)
 
@@ -205,7 +200,7 @@ class _Row:
             _url_validator(text)
         except ValidationError:
             self.problem(
-                self.label(name), f"not a valid http(s) URL of at most {_max_length(name)} characters"
+                self.mapping.label(name), f"not a valid http(s) URL of at most {_max_length(name)} characters"
             )
             return ""
         return text
@@ -232,7 +227,7 @@ def _years(row: _Row, date_text: str) -> tuple[int | None, int | None]:
             start, end = (start if start is not None else end), (end if end is not None else start)
             if start <= end:
                 return start, end
-            row.problem(row.label("year_end"), f"year_end {end} is before year_start {start}")
+            row.problem(row.mapping.label("year_end"), f"year_end {end} is before year_start {start}")
     start, end = parse_date(date_text)
     if start is None and row.mapping.spec("year"):
         start = end = row.year("year")
@@ -246,7 +241,7 @@ def _image_path(row: _Row, base_dir: Path) -> tuple[Path | None, str]:
     candidate = Path(ref)
     resolved = (base_dir / candidate).resolve()
     if candidate.is_absolute() or not resolved.is_relative_to(base_dir.resolve()):
-        row.problem(row.label("image"), f"image path {ref!r} is outside the manifest's folder")
+        row.problem(row.mapping.label("image"), f"image path {ref!r} is outside the manifest's folder")
         return None, ref
     return resolved, ref
 
@@ -270,7 +265,7 @@ def build_record(
         return None, row.problems
     title = row.text("title", limit=_max_length("title"))
     if not title:
-        row.problem(row.label("title"), "missing title")
+        row.problem(row.mapping.label("title"), "missing title")
         return None, row.problems
 
     artist = row.text("artist", limit=_max_length("name", model=Artist))

@@ -83,7 +83,7 @@ def server():
     """A local image server in a thread: ``(base_url, routes, hits)``."""
     _Handler.routes, _Handler.hits = {}, []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}", _Handler.routes, _Handler.hits
     httpd.shutdown()

@@ -1,0 +1,6 @@
+"""Reading museum exports into validated painting records, without touching the database.
+
+``sources`` finds manifests and their mappings, ``manifest`` reads rows, ``records`` validates
+one row, ``dates`` parses free-text dates, ``images`` checks, normalises and fetches images.
+``catalog.services.catalogue_import`` writes the result.
+"""
