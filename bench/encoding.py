@@ -174,7 +174,7 @@ def blip_postprocess_costs(engine: Any, items: Sequence[PaintingInput], repeats:
     with torch.inference_mode():
         vision_s, _ = median_seconds(lambda _: engine.vision_states(images), repeats)
         states = engine.vision_states(images)
-        encoded = loaded.tokenizer(texts, truncation=True, max_length=loaded.layout.context)["input_ids"]
+        encoded = loaded.tokenizer(texts, truncation=True, max_length=engine.itm_max_tokens())["input_ids"]
         batch = engine.pad_ids(encoded)
         pair_states = states[[i % n_images for i in range(n_pairs)]]
 

@@ -633,7 +633,8 @@ def prune(*, engine: str) -> list[str]:
 def run(artefact_id: int, *, full: bool = False, progress: Progress | None = None) -> Artefact:
     """All steps in this process (``precompute_engine``, the command without a broker).
 
-    On failure the row is marked failed and the exception propagates."""
+    On failure, Ctrl-C included, the row is marked failed (so a new run can start at once) and
+    the exception propagates."""
 
     def report() -> None:
         if progress is not None:
@@ -647,7 +648,7 @@ def run(artefact_id: int, *, full: bool = False, progress: Progress | None = Non
             encode_batch(artefact_id, batch_no)
             report()
         finalize(artefact_id)
-    except Exception as exc:
+    except BaseException as exc:
         mark_failed(artefact_id, exc, traceback.format_exc())
         raise
     return Artefact.objects.get(pk=artefact_id)

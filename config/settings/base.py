@@ -258,6 +258,8 @@ RECSYS_ENGINES = {
         "OPTIONS": {
             "batch_size": env_int("RECSYS_BLIP_BATCH", 8),
             "itm_top_k": env_int("RECSYS_BLIP_ITM_TOP_K", 50),
+            # tokens of a text the ITM head reads (0: the model's context); the pair cost grows with it
+            "itm_max_tokens": env_int("RECSYS_BLIP_ITM_MAX_TOKENS", 0) or None,
         },
     },
     "minilm": {

@@ -15,7 +15,8 @@ One checkpoint (default ``Salesforce/blip-itm-base-coco``) gives three things pe
   (float32 (m, K), 0 where padded: mask with ``itm_idx >= 0``). A full m x m ITM is never
   computed: each image goes through the ViT once and each distinct (image, text) pair through
   the text encoder once, at most 2·m·K passes. ITM reads a text's first context window only (a
-  cross-encoder per window would multiply the dominant cost). The lists depend on the whole
+  cross-encoder per window would multiply the dominant cost); ``itm_max_tokens`` reads fewer
+  tokens still, since the pair cost grows with the text's length. The lists depend on the whole
   catalogue, so they are recomputed on every run, incremental ones included.
 * **Unimodal ITC embeddings**: ``vision_proj`` of the ViT's CLS state and ``text_proj`` of the
   unimodal text encoder's CLS state (chunk-averaged), L2-normalised: BLIP's image-text
@@ -70,7 +71,7 @@ class BlipEngine(TransformerEngine):
     modalities = frozenset({"text", "image"})
     model_class = BlipForImageTextRetrieval
     model_types = frozenset({"blip"})
-    default_options = {"batch_size": 8, "itm_top_k": 50, "itm_batch_size": 32}
+    default_options = {"batch_size": 8, "itm_top_k": 50, "itm_batch_size": 32, "itm_max_tokens": None}
     fallback_notes = {
         "image": "multimodal embedding from the text encoder without cross-attention",
         "text": "multimodal embedding of the image with an empty caption",
@@ -91,6 +92,11 @@ class BlipEngine(TransformerEngine):
             encoder_hidden_states=image_states,
             encoder_attention_mask=image_mask,
         ).last_hidden_state[:, 0]
+
+    def itm_max_tokens(self) -> int:
+        """Tokens of a text that ITM reads: the model's context, or fewer (``itm_max_tokens``)."""
+        context = self.loaded().layout.context
+        return min(context, int(self.option("itm_max_tokens") or context))
 
     def text_cls(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """CLS state of the unimodal text encoder (cross-attention off)."""
@@ -183,7 +189,7 @@ class BlipEngine(TransformerEngine):
         text_rows = sorted({b for texts in texts_of.values() for b in texts})
         encoded = (
             tokenizer(
-                [items[b].text.strip() for b in text_rows], truncation=True, max_length=loaded.layout.context
+                [items[b].text.strip() for b in text_rows], truncation=True, max_length=self.itm_max_tokens()
             )["input_ids"]
             if text_rows
             else []

@@ -32,8 +32,8 @@ def vision(direct, path):
     return model.vision_model(pixel_values=pixels).last_hidden_state
 
 
-def tokens(direct, text):
-    encoded = direct[1](text, return_tensors="pt")
+def tokens(direct, text, max_length=None):
+    encoded = direct[1](text, return_tensors="pt", truncation=max_length is not None, max_length=max_length)
     return encoded["input_ids"], encoded["attention_mask"]
 
 
@@ -56,8 +56,8 @@ def multimodal(direct, text, path):
 
 
 @torch.no_grad()
-def itm(direct, path, text):
-    input_ids, mask = tokens(direct, text)
+def itm(direct, path, text, max_length=None):
+    input_ids, mask = tokens(direct, text, max_length)
     pixels = direct[2](images=[open_rgb(path)], return_tensors="pt")["pixel_values"]
     score = direct[0](
         input_ids=input_ids, attention_mask=mask, pixel_values=pixels, use_itm_head=True
@@ -156,6 +156,18 @@ def test_itm_for_text_only_painting_uses_the_one_possible_direction(engine, dire
     idx, prob = np.load(out_dir / ITM_IDX), np.load(out_dir / ITM_PROB)
     j = int(idx[4, 0])  # painting 5 has no image: only ITM(image_j, text_5)
     assert prob[4, 0] == pytest.approx(itm(direct, items[j].image_path, items[4].text), abs=1e-5)
+
+
+def test_itm_max_tokens_truncates_the_text_itm_reads(tiny_models, direct, encoded_catalogue):
+    items, vectors, out_dir = encoded_catalogue
+    engine = BlipEngine(name="blip", model=tiny_models["blip"], options={"itm_top_k": 1, "itm_max_tokens": 5})
+    engine.postprocess(items=items, embeddings=vectors, out_dir=out_dir)
+    idx, prob = np.load(out_dir / ITM_IDX), np.load(out_dir / ITM_PROB)
+    j = int(idx[4, 0])  # painting 5 has no image: only ITM(image_j, first 5 tokens of text_5)
+    assert prob[4, 0] == pytest.approx(
+        itm(direct, items[j].image_path, items[4].text, max_length=5), abs=1e-5
+    )
+    assert prob[4, 0] != pytest.approx(itm(direct, items[j].image_path, items[4].text), abs=1e-5)
 
 
 def test_itm_pairs_without_any_direction_are_padded(engine, painting, tmp_path):
