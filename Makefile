@@ -53,6 +53,10 @@ venv:
 # The embedded default (SQLite, tasks in-process) unless DATABASE_URL / REDIS_URL are exported.
 # Where huggingface.co cannot be reached, engines load models from local files only instead of
 # retrying the hub for every model (RECSYS_HF_OFFLINE/HF_HUB_OFFLINE, unless already set).
+# The import itself queues no engine work (RECSYS_AUTO_REFRESH=0 for that one command): the
+# engines are computed once afterwards, in the background while the server already answers
+# (progress: /api/v1/engines/, the admin's Artefacts page and var/precompute.log). Stopping the
+# server stops that run too; the next `make run` computes what is still missing.
 # A missing sample catalogue or an engine without its model is reported, and the server starts.
 run: export DJANGO_SETTINGS_MODULE = config.settings.dev
 run: venv
@@ -63,13 +67,16 @@ run: venv
 	fi; \
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) collectstatic --noinput --verbosity 0; \
-	$(MANAGE) import_catalog --sample \
+	RECSYS_AUTO_REFRESH=0 $(MANAGE) import_catalog --sample \
 		|| echo "make run: the sample catalogue was not imported (see above); the server starts anyway."; \
-	$(MANAGE) precompute --engine all \
-		|| echo "make run: some engines were not computed (see above); the server starts anyway."; \
 	$(MANAGE) ensure_demo_admin --url "http://$(HOST):$(PORT)/admin/"; \
+	log=$$($(PY) -c "from pathlib import Path; import os; print(Path(os.environ.get('VAR_DIR', 'var')) / 'precompute.log')"); \
+	mkdir -p "$$(dirname "$$log")"; \
+	echo "Computing the engines in the background (first run: several minutes; log: $$log)."; \
+	$(MANAGE) precompute --engine all > "$$log" 2>&1 & precompute=$$!; \
+	trap 'kill $$precompute 2>/dev/null || true' EXIT; \
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops; the demo admin is printed above)."; \
-	exec $(MANAGE) runserver "$(HOST):$(PORT)"
+	$(MANAGE) runserver "$(HOST):$(PORT)"
 
 # The whole suite, against PostgreSQL and Redis on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL).
 test: export DJANGO_SETTINGS_MODULE = config.settings.test

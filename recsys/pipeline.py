@@ -201,7 +201,7 @@ def top_k_neighbours(
 
 
 # -- run rows --------------------------------------------------------------------------------------
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
@@ -216,7 +216,7 @@ def create_run(*, engine: Engine, celery_task_id: str = "") -> Artefact:
         engine=engine.name,
         version=version,
         model_id=engine.model_id or "",
-        params=_jsonable(engine.params()),
+        params=jsonable(engine.params()),
         path=f"{engine.name}/{version}",
         celery_task_id=celery_task_id,
     )
@@ -293,7 +293,7 @@ def prepare(artefact_id: int, *, full: bool = False) -> int | None:
     staging.mkdir(parents=True)
     engine = get_engine(row.engine)
     # the parameters of the process that computes (a worker) are the ones that hold
-    row.params, row.model_id = _jsonable(engine.params()), engine.model_id or ""
+    row.params, row.model_id = jsonable(engine.params()), engine.model_id or ""
     Artefact.objects.filter(pk=artefact_id).update(
         status=Artefact.Status.RUNNING, started_at=timezone.now(), params=row.params, model_id=row.model_id
     )
@@ -344,7 +344,7 @@ def prepare(artefact_id: int, *, full: bool = False) -> int | None:
         fit = engine.fit(eligible, state) if engine.needs_fit else {}
         if engine.needs_fit:
             fit["refit"] = True
-            log_line(artefact_id, f"fitted on {len(eligible)} paintings: {_jsonable(fit)}")
+            log_line(artefact_id, f"fitted on {len(eligible)} paintings: {jsonable(fit)}")
     timings["fit_s" if previous is None else "reuse_s"] = time.perf_counter() - tick
 
     batch_size = max(1, int(settings.RECSYS_BATCH_SIZE))
@@ -361,7 +361,7 @@ def prepare(artefact_id: int, *, full: bool = False) -> int | None:
         "encode": encode,
         "batch_size": batch_size,
         "n_batches": math.ceil(len(encode) / batch_size),
-        "fit": _jsonable(fit),
+        "fit": jsonable(fit),
         "timings": timings,
     }
     files.save_json(staging / PLAN, plan)  # written last: its presence means "prepared"
@@ -570,7 +570,7 @@ def _build(row: Artefact, staging: Path) -> None:
         ],
         "notes": notes,
         "fit": plan["fit"],
-        "postprocess": _jsonable(extra),
+        "postprocess": jsonable(extra),
         "timings": timings,
     }
     for name in (PLAN, REUSED, BATCHES):

@@ -84,6 +84,8 @@ def precompute_engine(
     ``progress(processed, total)`` is called after planning and after every batch. Raises
     ``RunInProgress`` if a build of the engine is already open, and re-raises the error of a
     failed build (the row is then marked failed and the previous artefact stays active)."""
+    if not full and (current := artefact_up_to_date(engine=engine)) is not None:
+        return current
     row, created = _create_run(engine)
     if not created:
         raise RunInProgress(
@@ -93,6 +95,18 @@ def precompute_engine(
             detail={"engine": engine, "artefact": row.pk},
         )
     return pipeline.run(row.pk, full=full, progress=progress)
+
+
+def artefact_up_to_date(*, engine: str) -> Artefact | None:
+    """The engine's active artefact if it was built from exactly the current catalogue
+    (same catalogue hash) with the same parameters, so a new build would change nothing."""
+    active = Artefact.objects.filter(engine=engine, is_active=True).first()
+    if active is None:
+        return None
+    params = pipeline.jsonable(require_available(engine).params())
+    if active.params != params or active.catalogue_hash != pipeline.catalogue_snapshot().catalogue_hash:
+        return None
+    return active
 
 
 def precompute_cancel(*, artefact: Artefact) -> bool:

@@ -100,6 +100,15 @@ def test_first_build_is_active_and_replaces_nothing(catalogue):
     assert not staging_dir("fake", row.version).exists()
 
 
+def test_unchanged_catalogue_keeps_the_active_artefact(catalogue):
+    first = precompute_engine(engine="fake")
+    FakeEngine.calls.clear()
+    again = precompute_engine(engine="fake")
+    assert again.pk == first.pk and again.is_active
+    assert FakeEngine.calls == []
+    assert Artefact.objects.filter(engine="fake").count() == 1
+
+
 def test_incremental_build_encodes_only_new_paintings(catalogue):
     first = precompute_engine(engine="fake")
     new = make_painting("winter", 7)
@@ -176,7 +185,7 @@ def test_an_empty_result_is_never_activated(db):
 
 def test_old_versions_beyond_the_keep_count_are_pruned(catalogue, settings):
     settings.RECSYS_ARTEFACT_KEEP = 2
-    rows = [precompute_engine(engine="fake") for _ in range(3)]
+    rows = [precompute_engine(engine="fake", full=True) for _ in range(3)]
     for row in rows:
         row.refresh_from_db()
     assert [r.status for r in rows] == ["pruned", "ready", "ready"]

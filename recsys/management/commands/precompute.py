@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +13,10 @@ from tqdm import tqdm
 from config.exceptions import ApplicationError
 from recsys import services
 from recsys.engines.registry import enabled_engine_names, engine_names, engine_unavailable_reason
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 class Command(BaseCommand):
@@ -33,6 +39,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, engine: str, full: bool, run_async: bool, **options: Any) -> None:
+        # A terminated run (`make run` stopping, a supervisor) unwinds like Ctrl-C, so its
+        # artefact row is marked failed instead of blocking the engine as "running".
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
         if engine == "all":
             engines = enabled_engine_names()
         elif engine in settings.RECSYS_ENGINES:
@@ -66,6 +76,8 @@ class Command(BaseCommand):
         return f"{name}: queued as artefact {row.version} (task {row.celery_task_id}, {row.status})"
 
     def _run(self, name: str, *, full: bool) -> str:
+        if not full and (current := services.artefact_up_to_date(engine=name)) is not None:
+            return f"{name}: up to date (artefact {current.version}, {current.n_items} paintings)"
         # tqdm redraws in place: give it the raw stream, not the line-ending OutputWrapper
         with tqdm(desc=name, unit="painting", file=getattr(self.stderr, "_out", self.stderr)) as bar:
 
