@@ -495,7 +495,20 @@ def recommend(
             explain=explain,
         )
 
-    return _catalogued_only(run, lambda result: [item.painting_id for item in result.items])
+    try:
+        return _catalogued_only(run, lambda result: [item.painting_id for item in result.items])
+    except ValidationFailed as exc:
+        _ignored_by_external_id(exc)
+        raise
+
+
+def _ignored_by_external_id(exc: ValidationFailed) -> None:
+    """Clients know paintings by external id: rewrite the error's ``ignored_ratings`` keys."""
+    if not isinstance(exc.detail, dict) or not exc.detail.get("ignored_ratings"):
+        return
+    ignored = exc.detail["ignored_ratings"]
+    external = dict(Painting.objects.filter(pk__in=list(ignored)).values_list("pk", "external_id"))
+    exc.detail["ignored_ratings"] = {external.get(pk, str(pk)): reason for pk, reason in ignored.items()}
 
 
 def _catalogued_only(run: Callable[[frozenset[int]], T], pks_of: Callable[[T], list[int]]) -> T:

@@ -233,3 +233,19 @@ def test_get_without_ratings_is_400(auth_client, minilm):
 
 def test_get_anonymous_is_401(api_client, minilm):
     assert api_client.get(URL).status_code == 401
+
+
+def test_ratings_no_engine_can_use_are_named_by_painting_id(api_client, paintings):
+    resnet = write_artefact(
+        engine="resnet",
+        paintings=[paintings[k] for k in "cde"],
+        vectors=[VECTORS[k] for k in "cde"],
+    )
+    response = post(api_client, BODY | {"engine": "resnet"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "ratings"
+    assert error["detail"]["ignored_ratings"] == {
+        "p-a": f"not in the resnet artefact {resnet.version}",
+        "p-b": f"not in the resnet artefact {resnet.version}",
+    }
