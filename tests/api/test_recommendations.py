@@ -154,7 +154,10 @@ def test_engine_without_artefact_is_503_with_the_reason(api_client, minilm):
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "engine_unavailable"
-    assert "no computed artefact" in error["message"]
+    # offline, the default hub id cannot load: the reason names the setting to change
+    assert error["message"].startswith("Engine 'clip' is unavailable: ")
+    assert "RECSYS_CLIP_MODEL" in error["message"]
+    assert error["detail"]["status"] == "unavailable"
 
 
 def test_engine_still_computing_is_503_with_progress(api_client, minilm):

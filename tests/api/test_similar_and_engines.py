@@ -46,7 +46,7 @@ def test_similar_with_unknown_engine_is_400(api_client, minilm):
 def test_similar_with_engine_not_ready_is_503(api_client, minilm):
     response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "clip"})
     assert response.status_code == 503
-    assert "no computed artefact" in response.json()["error"]["message"]
+    assert "Set RECSYS_CLIP_MODEL" in response.json()["error"]["message"]
 
 
 def test_similar_n_out_of_range_is_400(api_client, minilm):

@@ -51,7 +51,7 @@ def test_similar_paintings_with_an_unavailable_engine_show_the_reason(client, sc
 
     assert response.status_code == 200
     assert response.context["similar"] == []
-    assert "precompute --engine clip" in response.context["similar_error"]
+    assert "Set RECSYS_CLIP_MODEL" in response.context["similar_error"]
 
 
 def test_rating_from_the_painting_page_is_stored_for_a_user(client, db):

@@ -109,8 +109,8 @@ def test_unavailable_engine_is_explained_not_a_server_error(client, scored):
 
     assert response.status_code == 200
     assert response.context["page"] is None
-    assert "blip" in response.context["error"] and "precompute" in response.context["error"]
-    assert "precompute --engine blip" in response.content.decode()
+    assert "Engine 'blip' is unavailable" in response.context["error"]
+    assert "Set RECSYS_BLIP_MODEL" in response.content.decode()
 
 
 def test_no_ready_engine_says_how_to_compute_one(client, db):
