@@ -128,3 +128,17 @@ def painting(tmp_path) -> Callable[..., PaintingInput]:
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def assert_identical_pair_closest(engine, painting, tmp_path) -> None:
+    """Two paintings with the same image and text are identical (cos 1) and closer to each other
+    than to an unrelated one, whatever the random weights of the tiny model."""
+    items = [
+        painting(1, "a storm at sea", image_seed=5),
+        painting(2, "a storm at sea", image_seed=5),
+        painting(3, "portrait of a woman", image_seed=6),
+    ]
+    vectors = engine.encode(items, tmp_path).vectors
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] == pytest.approx(1.0, abs=1e-5)
+    assert similarity[0, 2] < similarity[0, 1] - 1e-3

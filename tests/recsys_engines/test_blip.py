@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from recsys.engines.blip import ITC_IMAGE, ITC_TEXT, ITM_IDX, ITM_PROB, BlipEngine
 from recsys.engines.images import open_rgb
 from recsys.pipeline import top_k_neighbours
+from tests.recsys_engines.conftest import assert_identical_pair_closest
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +95,7 @@ def test_painting_without_text_reads_image_with_empty_caption(engine, direct, pa
 
 
 def test_identical_paintings_are_more_similar_than_unrelated_ones(engine, painting, tmp_path):
-    items = [
-        painting(1, "a storm at sea", image_seed=5),
-        painting(2, "a storm at sea", image_seed=5),
-        painting(3, "portrait of a woman", image_seed=6),
-    ]
-    vectors = engine.encode(items, tmp_path).vectors
-    similarity = vectors @ vectors.T
-    assert similarity[0, 1] == pytest.approx(1.0, abs=1e-5)
-    assert similarity[0, 2] < similarity[0, 1] - 1e-3
+    assert_identical_pair_closest(engine, painting, tmp_path)
 
 
 @pytest.fixture

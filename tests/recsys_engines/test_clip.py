@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from recsys.engines.clip import ClipEngine
 from recsys.engines.images import open_rgb
+from tests.recsys_engines.conftest import assert_identical_pair_closest
 
 LONG_TEXT = (
     "the storm rises over the dark sea while a small boat fights the waves near the rocky coast, "
@@ -129,15 +130,7 @@ def test_painting_with_neither_modality_is_skipped_with_reasons(engine, painting
 
 
 def test_identical_paintings_are_more_similar_than_unrelated_ones(engine, painting, tmp_path):
-    items = [
-        painting(1, "a storm at sea", image_seed=5),
-        painting(2, "a storm at sea", image_seed=5),
-        painting(3, "portrait of a woman", image_seed=6),
-    ]
-    vectors = engine.encode(items, tmp_path).vectors
-    similarity = vectors @ vectors.T
-    assert similarity[0, 1] == pytest.approx(1.0, abs=1e-5)
-    assert similarity[0, 2] < similarity[0, 1] - 1e-3
+    assert_identical_pair_closest(engine, painting, tmp_path)
 
 
 def test_batch_size_does_not_change_vectors(tiny_models, painting, tmp_path):
