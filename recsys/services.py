@@ -104,7 +104,7 @@ def artefact_up_to_date(*, engine: str) -> Artefact | None:
     if active is None:
         return None
     params = pipeline.jsonable(require_available(engine).params())
-    if active.params != params or active.catalogue_hash != pipeline.catalogue_snapshot().catalogue_hash:
+    if active.params != params or active.catalogue_hash != pipeline.current_catalogue_hash():
         return None
     return active
 

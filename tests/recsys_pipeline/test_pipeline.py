@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from catalog.models import Painting
+from catalog.services import paintings_refresh_content_hash
 from config.exceptions import ModelNotAvailable, RunInProgress, UnknownEngine
 from recsys import pipeline
 from recsys.artefacts import SIMILARITY, engine_dir, final_dir, staging_dir
@@ -261,3 +263,11 @@ def test_finalize_activates_a_folder_published_before_a_crash(catalogue):
     # the worker died here; the redelivered finalize only activates
     activated = pipeline.finalize(row.pk)
     assert activated.status == "ready" and activated.is_active and loaded(activated).size == 12
+
+
+def test_current_catalogue_hash_matches_the_snapshot(catalogue):
+    paintings_refresh_content_hash(paintings=Painting.objects.all())  # as the import stores them
+    assert all(Painting.objects.values_list("content_hash", flat=True))
+    assert pipeline.current_catalogue_hash() == pipeline.catalogue_snapshot().catalogue_hash
+    PaintingFactory(content_hash="")  # a row written without the catalogue services
+    assert pipeline.current_catalogue_hash() == pipeline.catalogue_snapshot().catalogue_hash
