@@ -19,7 +19,7 @@ from catalog.serializers import (
     PaintingFilterSerializer,
     PaintingSummarySerializer,
 )
-from config.api import PAINTING_ID_PATH, error_responses
+from config.api.openapi import PAINTING_ID_PATH, error_responses
 
 
 class PaintingListApi(GenericAPIView):

@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 
 from catalog.selectors import painting_get, paintings_by_pk
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
-from config.api import PAINTING_ID_PATH, RecommendAnonRateThrottle, error_responses
+from config.api.openapi import PAINTING_ID_PATH, error_responses
+from config.api.throttles import RecommendAnonRateThrottle
 from config.exceptions import ApplicationError, unknown_ids_answer
 from recsys.recommend import (
     RecommendationResult,

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import PAINTING_ID_PATH, error_responses
+from config.api.openapi import PAINTING_ID_PATH, error_responses
 from config.exceptions import unknown_ids_answer
 from users.selectors import user_has_rated, user_ratings
 from users.serializers import (

@@ -2,10 +2,12 @@
 media/artefact folders, eager tasks unless a test opts out.
 
 ``TEST_DATABASE_URL`` picks the database (default: PostgreSQL on 127.0.0.1:5432, which
-``.ci/run`` starts when it is down); pytest-django creates and drops ``test_<name>`` itself.
+``.ci/run`` starts when it is down, named after this checkout's folder so that two checkouts on one
+machine never share a test database); pytest-django creates and drops ``test_<name>`` itself.
 ``TEST_DATABASE_URL=sqlite://`` runs the suite on SQLite, skipping tests marked ``postgres``.
 """
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -15,9 +17,10 @@ from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_path, env_str
 
 DEBUG = False
+_CHECKOUT = hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]  # noqa: F405
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paintings"),
+        env_str("TEST_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/paintings_{_CHECKOUT}"),
         conn_max_age=0,
     )
 }

@@ -7,7 +7,8 @@ external id.
 from django.urls import path, re_path, register_converter
 
 from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
-from config.apis import ExternalIdConverter, UnknownEndpointApi
+from config.api.converters import ExternalIdConverter
+from config.api.fallback import UnknownEndpointApi
 from recsys.apis import EngineDetailApi, EngineListApi, PaintingSimilarApi, RecommendationsApi
 from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
 
