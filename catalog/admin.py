@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog import services
-from catalog.importing.images import ImageProblem, normalise_image
+from catalog.importing.images import CheckedUpload, ImageProblem, check_upload
 from catalog.models import Artist, ImportProblem, ImportRun, Painting, StoryGroup
 
 THUMBNAIL_HEIGHT = 48
@@ -73,8 +73,11 @@ def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
 
 
 class PaintingForm(forms.ModelForm):
-    new_image = forms.ImageField(
+    # A FileField, not an ImageField: the upload is decoded once, by ``check_upload`` below
+    # (an ImageField would open it with Pillow first), and the result goes to the service.
+    new_image = forms.FileField(
         required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
         help_text="Replaces the stored image; it is converted to an RGB JPEG of at most "
         "CATALOG_IMAGE_MAX_SIDE pixels a side.",
     )
@@ -88,19 +91,17 @@ class PaintingForm(forms.ModelForm):
             "medium", "dimensions", "description", "subjects", "image_url", "source", "source_url", "licence",
         ]  # fmt: skip
 
-    def clean_new_image(self) -> Any:
+    def clean_new_image(self) -> CheckedUpload | None:
+        """The upload checked and normalised (decoded once); ``painting_save`` stores it as is."""
         upload = self.cleaned_data.get("new_image")
         if not upload:
             return None
-        if upload.size > settings.CATALOG_IMAGE_MAX_BYTES:
-            limit = settings.CATALOG_IMAGE_MAX_BYTES
-            raise forms.ValidationError(f"The image is larger than CATALOG_IMAGE_MAX_BYTES ({limit} bytes).")
-        upload.seek(0)
         try:
-            normalise_image(upload.read(), max_side=settings.CATALOG_IMAGE_MAX_SIDE)
+            return check_upload(
+                upload, max_bytes=settings.CATALOG_IMAGE_MAX_BYTES, max_side=settings.CATALOG_IMAGE_MAX_SIDE
+            )
         except ImageProblem as exc:
             raise forms.ValidationError(f"The image is {exc.reason}.") from exc
-        return upload
 
 
 @admin.register(Painting)

@@ -101,6 +101,13 @@ class ImportFailed(ApplicationError):
     code = "import_failed"
 
 
+class ImportAlreadyRunning(ImportFailed):
+    """Another catalogue import holds the import lock (``catalog.importing.lock``)."""
+
+    code = "import_already_running"
+    status_code = status.HTTP_409_CONFLICT
+
+
 @contextmanager
 def unknown_ids_answer(status_code: int, *, field: str | None = None) -> Iterator[None]:
     """Make the "unknown id" errors (``NotFound``, ``UnknownEngine``) raised inside answer

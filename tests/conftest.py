@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -18,6 +20,10 @@ def pytest_collection_modifyitems(config, items):
 
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(
+            "CI runs the whole suite on PostgreSQL: do not set TEST_DATABASE_URL=sqlite://."
+        )
     skip = pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE_URL is not a postgres:// URL)")
     for item in items:
         if "postgres" in item.keywords:

@@ -2,5 +2,6 @@
 
 ``sources`` finds manifests and their mappings, ``manifest`` reads rows, ``records`` validates
 one row, ``dates`` parses free-text dates, ``images`` checks, normalises and fetches images.
-``catalog.services.catalogue_import`` writes the result.
+``runner.catalogue_import`` writes the result (``writer`` one batch, ``image_fields`` its
+images, ``lock`` keeps it to one import at a time).
 """

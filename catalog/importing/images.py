@@ -16,6 +16,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -110,6 +111,23 @@ def normalise_image(data: bytes, *, max_side: int, quality: int = 90) -> Normali
         raise ImageProblem(f"not a readable image ({exc})") from exc
     content = out.getvalue()
     return NormalisedImage(content, sha256_hex(content), image.width, image.height)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedUpload:
+    """An uploaded image, checked and normalised once; ``source_sha256`` is of the bytes uploaded."""
+
+    image: NormalisedImage
+    source_sha256: str
+
+
+def check_upload(upload: BinaryIO, *, max_bytes: int, max_side: int) -> CheckedUpload:
+    """Read at most ``max_bytes`` of an uploaded file and normalise it (the only decode)."""
+    upload.seek(0)
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ImageProblem(f"larger than CATALOG_IMAGE_MAX_BYTES ({max_bytes} bytes)")
+    return CheckedUpload(normalise_image(data, max_side=max_side), sha256_hex(data))
 
 
 def fetch_image(url: str, *, timeout: float, max_bytes: int) -> bytes:

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from catalog.importing.mapping import resolve_mapping
+from catalog.importing.reports import ImportReport
+from catalog.importing.runner import catalogue_import
 from catalog.importing.sources import resolve_sources
-from catalog.services import ImportReport, catalogue_import
 
 NATIVE_COLUMNS = ["external_id", "title", "artist", "date", "description", "subjects", "story_group", "image"]
 

@@ -3,10 +3,14 @@ deletes go through the services (content hash, signal, files)."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
+from catalog.importing import images
 from catalog.models import ImportRun, Painting, StoryGroup
 from catalog.signals import catalogue_changed
 from tests.catalog.conftest import painting_row, png_bytes, run_import, stored_files
@@ -119,6 +123,34 @@ def test_uploading_a_new_image_stores_a_normalised_jpeg(
     assert (catalogue.image_status, catalogue.image_width, catalogue.image_height) == ("ok", 64, 32)
     assert catalogue.image.name.endswith(".jpg")
     assert old_file not in stored_files(media_root)
+
+
+def test_an_uploaded_image_is_decoded_once(admin_client, catalogue, django_capture_on_commit_callbacks):
+    upload = SimpleUploadedFile("new.png", png_bytes(size=(64, 32)), content_type="image/png")
+    url = reverse("admin:catalog_painting_change", args=[catalogue.pk])
+
+    with (
+        mock.patch("catalog.importing.images.normalise_image", wraps=images.normalise_image) as normalise,
+        mock.patch("PIL.Image.open", wraps=Image.open) as pil_open,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(url, {**_form_data(catalogue), "new_image": upload})
+
+    assert response.status_code == 302
+    assert (normalise.call_count, pil_open.call_count) == (1, 1)
+
+
+def test_an_unreadable_upload_is_a_form_error_and_changes_nothing(admin_client, catalogue, media_root):
+    before = (catalogue.image.name, stored_files(media_root))
+    upload = SimpleUploadedFile("new.png", b"\x89PNG not really", content_type="image/png")
+    url = reverse("admin:catalog_painting_change", args=[catalogue.pk])
+
+    response = admin_client.post(url, {**_form_data(catalogue), "new_image": upload})
+
+    assert response.status_code == 200
+    assert "The image is not a readable image" in response.content.decode()
+    catalogue.refresh_from_db()
+    assert (catalogue.image.name, stored_files(media_root)) == before
 
 
 def test_year_range_out_of_order_is_a_form_error(admin_client, catalogue):

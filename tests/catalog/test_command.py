@@ -80,7 +80,10 @@ def test_path_without_a_manifest_is_explained(tmp_path):
 def sample_slice(settings, tmp_path: Path) -> Path:
     """The first rows of each real set, with their images, laid out like CATALOG_SAMPLE_DIR."""
     if not all((SAMPLE_DIR / name / file).is_file() for name, file in SAMPLE_SETS.items()):
-        pytest.skip(f"sample data not found in {SAMPLE_DIR}")
+        pytest.fail(
+            f"Sample data not found in {SAMPLE_DIR}: set CATALOG_SAMPLE_DIR to the folder holding "
+            "public_art/, aic/, cma/ and tate/ (default ../shared/data)."
+        )
     target = tmp_path / "sample"
     for name, file in SAMPLE_SETS.items():
         with (SAMPLE_DIR / name / file).open(newline="", encoding="utf-8") as fh:

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from catalog import services
+from catalog.importing import writer
 from catalog.models import ImportRun, Painting, StoryGroup
 from catalog.signals import catalogue_changed
 from catalog.text import painting_content_hash
@@ -88,7 +88,7 @@ def test_second_run_does_not_decode_unchanged_images(native_set):
     manifest = native_set(2)
     run_import(manifest)
 
-    with mock.patch("catalog.services.normalise_image") as normalise:
+    with mock.patch("catalog.importing.image_fields.normalise_image") as normalise:
         run_import(manifest)
 
     normalise.assert_not_called()
@@ -477,7 +477,7 @@ def test_interrupted_import_leaves_no_half_written_painting_or_orphan_file(
     native_set, media_root, signals, django_capture_on_commit_callbacks
 ):
     """Batches of 2: the crash hits the second batch after its image files were written."""
-    real = services.compose_text
+    real = writer.compose_text
     calls = {"n": 0}
 
     def crash_on_fourth(**kwargs):
@@ -487,7 +487,7 @@ def test_interrupted_import_leaves_no_half_written_painting_or_orphan_file(
         return real(**kwargs)
 
     with (
-        mock.patch("catalog.services.compose_text", side_effect=crash_on_fourth),
+        mock.patch("catalog.importing.writer.compose_text", side_effect=crash_on_fourth),
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError, match="power cut"),
     ):

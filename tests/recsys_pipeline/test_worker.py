@@ -19,7 +19,7 @@ from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from tests.recsys_pipeline.conftest import THEMES, make_painting
 
-pytestmark = [pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.postgres]  # the worker shares the database
 
 WORKER_ENV = {"RECSYS_LDA_TOPICS": "3", "RECSYS_LDA_PASSES": "5", "RECSYS_BATCH_SIZE": "3"}
 
@@ -33,7 +33,7 @@ def redis_url():
     try:
         client.ping()
     except redis.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {url}")
+        pytest.fail(f"Redis is not reachable at {url}: start it (`redis-server`) or set TEST_REDIS_URL.")
     client.flushdb()
     yield url
     client.flushdb()
@@ -47,8 +47,6 @@ def _database_url() -> str:
 
 @pytest.fixture
 def worker(redis_url, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a server database it can share with the test")
     env = {
         **os.environ,
         **WORKER_ENV,

@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from catalog.importing.mapping import builtin_mappings, resolve_mapping
 from catalog.importing.problems import Problem
+from catalog.importing.runner import catalogue_import
 from catalog.importing.sources import resolve_sources
-from catalog.services import catalogue_import
 from config.exceptions import ImportFailed
 
 #: Problems printed in full; the rest are counted (all of them are kept on the ImportRun).
