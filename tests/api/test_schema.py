@@ -20,6 +20,9 @@ PATHS = {
     "/api/v1/elicitation/": {"get"},
     "/api/v1/engines/": {"get"},
     "/api/v1/engines/{name}/": {"get"},
+    "/api/v1/experiments/assignment/": {"get"},
+    "/api/v1/experiments/exposures/{exposure_id}/feedback/": {"post"},
+    "/api/v1/experiments/exposures/{exposure_id}/clicks/": {"post"},
 }
 
 
