@@ -273,7 +273,7 @@ def recommend_for_visitor(
     exclude: Collection[int] = (),
     weighting: str | None = None,
     story_group: str | None = None,
-    artist_id: int | None = None,
+    artist: int | str | None = None,
     now: datetime | None = None,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
@@ -293,7 +293,7 @@ def recommend_for_visitor(
             exclude=exclude,
             weighting=weighting,
             story_group=story_group,
-            artist_id=artist_id,
+            artist=artist,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -304,7 +304,7 @@ def recommend_for_visitor(
         exclude=exclude,
         weighting=config.weighting or weighting,
         story_group=story_group,
-        artist_id=artist_id,
+        artist=artist,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,

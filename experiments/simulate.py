@@ -24,7 +24,8 @@ from config.exceptions import ApplicationError
 from experiments import services
 from experiments.assignment import unit_hash
 from experiments.models import QUESTIONS, Arm, Experiment, Exposure
-from recsys.recommend import recommend, recommender_status
+from recsys.recommend import recommend
+from recsys.selectors import recommender_status
 
 INATTENTIVE = 0.1
 RATED = 5
@@ -56,7 +57,7 @@ def simulate(*, experiment: Experiment, participants: int, seed: int = 0) -> Sim
         raise ApplicationError(f"The catalogue needs more than {RATED} paintings to simulate.")
     n = min(experiment.n_recommendations, len(catalogue) - RATED)
     ready = {
-        arm.recommender: recommender_status(arm.recommender).status == "ready"
+        arm.recommender: recommender_status(name=arm.recommender).status == "ready"
         for arm in experiment.arms.all()
     }
     qualities: dict[int, dict[str, float]] = {}

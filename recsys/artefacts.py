@@ -105,7 +105,6 @@ class LoadedArtefact:
     external_ids: tuple[str, ...]
     embeddings: np.ndarray  # float32 (m, d), unit rows
     row_of: dict[int, int] = field(repr=False)  # painting pk -> row
-    row_of_external: dict[str, int] = field(repr=False)  # external id -> row
     similarity: np.ndarray | None = field(default=None, repr=False)  # dense (m, m) or None
     neighbours_idx: np.ndarray | None = field(default=None, repr=False)
     neighbours_sim: np.ndarray | None = field(default=None, repr=False)
@@ -113,6 +112,15 @@ class LoadedArtefact:
     @property
     def size(self) -> int:
         return int(self.painting_ids.shape[0])
+
+    def missing_reason(self, pk: int) -> str:
+        """Why painting ``pk`` has no row here: this artefact's name, and the engine's skip reason
+        when the build recorded one (e.g. "no image")."""
+        reason = f"not in the {self.engine} artefact {self.version}"
+        skipped = self.manifest.get("skipped")
+        if isinstance(skipped, dict) and skipped.get(str(pk)):
+            reason += f": {skipped[str(pk)]}"
+        return reason
 
     def extra(self, name: str) -> np.ndarray | None:
         """An engine-specific array (e.g. ``itm_idx.npy``), memory-mapped, or None if absent."""
@@ -150,7 +158,6 @@ def open_artefact(path: Path) -> LoadedArtefact:
         external_ids=external_ids,
         embeddings=_load(path / EMBEDDINGS),
         row_of={int(pk): row for row, pk in enumerate(painting_ids.tolist())},
-        row_of_external={ext: row for row, ext in enumerate(external_ids)},
         **optional,
     )
 

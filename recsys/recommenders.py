@@ -193,7 +193,7 @@ def get_recommender(name: str | None = None) -> RecommenderConfig:
     except (KeyError, TypeError):
         raise UnknownEngine(
             f"Unknown recommender {name!r}; choose one of {', '.join(registry)}.",
-            field="engine",
+            field="recommender",
             detail={"choices": list(registry)},
         ) from None
 

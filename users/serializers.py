@@ -39,7 +39,7 @@ class RatingValueField(serializers.Field):
         "type": "object",
         "additionalProperties": RATING_SCHEMA,
         "description": "Painting id -> rating 1..5, at most RECSYS_MAX_RATINGS entries.",
-        "example": {"aic-109220": 5, "aic-16568": 2},
+        "example": {"aic-109220": 5, "aic-93784": 2},
     }
 )
 class RatingsMapField(serializers.Field):

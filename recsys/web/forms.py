@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from catalog.models import Painting
+from catalog.serializers import validate_result_count
 from config.exceptions import InvalidRating
 from users.models import RATING_MAX, RATING_MIN
 from users.services import validate_rating_value
@@ -102,13 +103,13 @@ class RecommendationQueryForm(forms.Form):
     """``?engine=&n=`` of the recommendations page (both optional)."""
 
     engine = forms.CharField(required=False, max_length=50)
+    # the API's rule (1..RECSYS_MAX_N), ``catalog.serializers.validate_result_count``
+    n = forms.IntegerField(required=False, validators=[validate_result_count], label="How many")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # built here, not at import, so the limit follows the settings in force (tests override it)
-        self.fields["n"] = forms.IntegerField(
-            required=False, min_value=1, max_value=settings.RECSYS_MAX_N, label="How many"
-        )
+        # the input's max= attribute only (no validator): the setting in force, tests override it
+        self.fields["n"].max_value = settings.RECSYS_MAX_N
 
 
 class SimilarQueryForm(forms.Form):

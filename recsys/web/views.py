@@ -25,7 +25,9 @@ from catalog.models import Painting
 from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, UnknownPainting
-from recsys.recommend import recommend, recommender_statuses, similar_paintings
+from recsys.recommend import recommend
+from recsys.selectors import recommender_statuses
+from recsys.similar import similar_paintings
 from recsys.web.forms import (
     SEED_LIMIT,
     ElicitationForm,
