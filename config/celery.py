@@ -8,7 +8,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# Production unless told otherwise: manage.py and `make run`/`make worker` choose the dev settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
 
 app = Celery("paintings")
 app.config_from_object("django.conf:settings", namespace="CELERY")

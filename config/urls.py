@@ -16,6 +16,9 @@ urlpatterns = [
     path("", include("recsys.web.urls")),
 ]
 
+handler404 = "config.exceptions.handler404"  # JSON under /api/ (config.middleware covers DEBUG)
+handler500 = "config.exceptions.handler500"
+
 if settings.SERVE_MEDIA:
     # Painting images and thumbnails; behind a proxy, serve the media volume there instead.
     urlpatterns.insert(

@@ -71,3 +71,19 @@ class Artefact(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class RefreshRequest(models.Model):
+    """A catalogue change an engine's artefact has not caught up with yet (a dirty flag).
+
+    Written in the same transaction as the change (``recsys.services.schedule_refresh``), so it
+    survives a broker that is down when the refresh is queued; cleared when a build of the engine
+    is queued or finishes after it. ``recsys.refresh_requested`` (a periodic task) queues a refresh
+    for flags older than the debounce window, e.g. once the broker is back.
+    """
+
+    engine = models.CharField(max_length=50, unique=True)
+    requested_at = models.DateTimeField(help_text="The latest change not yet picked up.")
+
+    def __str__(self) -> str:
+        return f"{self.engine} dirty since {self.requested_at:%Y-%m-%d %H:%M:%S}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.utils import timezone
 from config.exceptions import RunInProgress
 from recsys import pipeline
 from recsys.engines.registry import enabled_engine_names, engine_unavailable_reason, require_available
-from recsys.models import Artefact
+from recsys.models import Artefact, RefreshRequest
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +68,12 @@ def precompute_start(*, engine: str, full: bool = False) -> Artefact:
 
     row, created = _create_run(engine)
     if created:
-        transaction.on_commit(
-            lambda: prepare_artefact.apply_async(
-                args=(row.pk,), kwargs={"full": full}, task_id=row.celery_task_id
-            )
-        )
+
+        def publish() -> None:
+            prepare_artefact.apply_async(args=(row.pk,), kwargs={"full": full}, task_id=row.celery_task_id)
+            refresh_requests_clear(engines=[engine], before=row.created_at)  # queued: it will snapshot
+
+        transaction.on_commit(publish)
     return row
 
 
@@ -94,7 +95,9 @@ def precompute_engine(
             field="engine",
             detail={"engine": engine, "artefact": row.pk},
         )
-    return pipeline.run(row.pk, full=full, progress=progress)
+    finished = pipeline.run(row.pk, full=full, progress=progress)
+    refresh_requests_clear(engines=[engine], before=row.created_at)
+    return finished
 
 
 def artefact_up_to_date(*, engine: str) -> Artefact | None:
@@ -117,26 +120,82 @@ def precompute_cancel(*, artefact: Artefact) -> bool:
 def schedule_refresh(*, painting_ids: Collection[int]) -> bool:
     """Queue one incremental refresh of every enabled, available engine after a catalogue change.
 
-    Debounced: the first change of a burst takes a cache lock and queues the refresh
-    ``RECSYS_PRECOMPUTE_DEBOUNCE_S`` later (after commit); later changes in the window find the
-    lock and do nothing, since the refresh snapshots the catalogue when it runs. Returns whether
-    a refresh was queued."""
+    First a dirty flag per engine (``RefreshRequest``) is written in the caller's transaction, so
+    the change is never lost, whatever happens to the queueing. Then, debounced: the first change
+    of a burst takes a cache lock and queues the refresh ``RECSYS_PRECOMPUTE_DEBOUNCE_S`` later
+    (after commit); later changes in the window find the lock and do nothing, since the refresh
+    snapshots the catalogue when it runs. With the cache down the lock is skipped (a warning); with
+    the broker down the queueing fails (logged) and the flags stay for ``refresh_requested_dispatch``.
+    Returns whether a refresh was queued."""
     if not settings.RECSYS_AUTO_REFRESH or not painting_ids:
         return False
     engines = [name for name in enabled_engine_names() if engine_unavailable_reason(name) is None]
     if not engines:
         return False
+    refresh_requests_mark(engines=engines)
     delay = max(0, settings.RECSYS_PRECOMPUTE_DEBOUNCE_S)
-    if delay and not cache.add(REFRESH_LOCK_KEY, timezone.now().isoformat(), timeout=delay * 10):
-        return False
+    if delay:
+        try:
+            first_of_burst = cache.add(REFRESH_LOCK_KEY, timezone.now().isoformat(), timeout=delay * 10)
+        except Exception as exc:  # cache down: no debounce, the dirty flags keep the change
+            logger.warning("refresh debounce lock unavailable (%s); queueing anyway", exc)
+            first_of_burst = True
+        if not first_of_burst:
+            return False
+    logger.info("catalogue changed (%d paintings): refresh of %s queued", len(painting_ids), engines)
+    _queue_refresh(engines, countdown=delay)
+    return True
+
+
+def _queue_refresh(engines: list[str], *, countdown: int) -> None:
     from recsys.tasks import refresh_artefacts
 
-    logger.info("catalogue changed (%d paintings): refresh of %s queued", len(painting_ids), engines)
-    transaction.on_commit(
-        lambda: refresh_artefacts.apply_async(kwargs={"engines": engines}, countdown=delay),
-        robust=True,  # without a broker the refresh runs here: its failure must not fail the save
+    def publish() -> None:
+        try:
+            refresh_artefacts.apply_async(kwargs={"engines": engines}, countdown=countdown)
+        except Exception:  # broker down (or, eager, the refresh itself failed): the flags remain
+            logger.warning("refresh of %s not queued; it stays requested", engines, exc_info=True)
+
+    transaction.on_commit(publish)
+
+
+def refresh_requests_mark(*, engines: Collection[str]) -> None:
+    """Flag ``engines`` as behind the catalogue as of now (one row per engine, upserted)."""
+    now = timezone.now()
+    RefreshRequest.objects.bulk_create(
+        [RefreshRequest(engine=engine, requested_at=now) for engine in engines],
+        update_conflicts=True,
+        unique_fields=["engine"],
+        update_fields=["requested_at"],
     )
-    return True
+
+
+def refresh_requests_clear(*, engines: Collection[str], before: datetime) -> int:
+    """Clear the flags of ``engines`` raised before ``before`` (a build queued or run after them
+    snapshots the catalogue later, so it covers them); later flags stay."""
+    deleted, _ = RefreshRequest.objects.filter(engine__in=engines, requested_at__lte=before).delete()
+    return deleted
+
+
+def refresh_requested_dispatch() -> list[str]:
+    """Queue a refresh of the engines whose dirty flag is older than the debounce window (their
+    refresh was never queued, e.g. the broker was down); returns those engines. Run periodically
+    (``recsys.refresh_requested``) and before every ``precompute``."""
+    if not settings.RECSYS_AUTO_REFRESH:
+        return []
+    settle = timedelta(seconds=2 * max(0, settings.RECSYS_PRECOMPUTE_DEBOUNCE_S) + 30)
+    engines = sorted(
+        set(
+            RefreshRequest.objects.filter(requested_at__lt=timezone.now() - settle).values_list(
+                "engine", flat=True
+            )
+        )
+        & set(enabled_engine_names())
+    )
+    if engines:
+        logger.info("catalogue changes not yet picked up by %s: refresh queued", engines)
+        _queue_refresh(engines, countdown=0)
+    return engines
 
 
 def refresh_engines(*, engines: Collection[str]) -> list[str]:

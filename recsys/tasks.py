@@ -123,3 +123,10 @@ def refresh_artefacts(self: Task, engines: list[str]) -> list[str]:
             kwargs={"engines": busy}, countdown=max(settings.RECSYS_PRECOMPUTE_DEBOUNCE_S, 30)
         )
     return busy
+
+
+@shared_task(name="recsys.refresh_requested")
+def refresh_requested() -> list[str]:
+    """Periodic (``CELERY_BEAT_SCHEDULE``): queue the refreshes owed by catalogue changes whose
+    automatic refresh was never queued (``recsys.services.refresh_requested_dispatch``)."""
+    return services.refresh_requested_dispatch()

@@ -25,6 +25,7 @@ from catalog.models import Painting
 from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, UnknownPainting
+from config.ratelimit import rate_limited
 from recsys.recommend import recommend
 from recsys.selectors import recommender_statuses
 from recsys.similar import similar_paintings
@@ -259,6 +260,7 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("signup")  # per client address, settings.RATE_LIMITS["signup"]
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and sign in; ratings made in this session move into the account."""
     if request.user.is_authenticated:

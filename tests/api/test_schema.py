@@ -13,7 +13,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 PATHS = {
-    "/api/v1/auth/token/": {"post"},
+    "/api/v1/auth/token/": {"post", "delete"},
     "/api/v1/paintings/": {"get"},
     "/api/v1/paintings/{external_id}/": {"get"},
     "/api/v1/paintings/{external_id}/similar/": {"get"},
