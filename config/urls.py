@@ -12,8 +12,8 @@ urlpatterns = [
     path("api/v1/", include("config.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("recsys.web.urls")),
+    path("accounts/", include("users.urls")),
+    path("", include("web.urls")),
 ]
 
 handler404 = "config.exceptions.handler404"  # JSON under /api/ (config.middleware covers DEBUG)

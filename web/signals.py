@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from recsys.web.services import session_ratings_merge
+from web.services import session_ratings_merge
 
 
-@receiver(user_logged_in, dispatch_uid="recsys.web.merge_session_ratings")
+@receiver(user_logged_in, dispatch_uid="web.merge_session_ratings")
 def merge_session_ratings(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
     """``django.contrib.auth.login`` keeps the anonymous session's data (it only cycles the key),
     so the ratings given before signing in are still there when this signal fires."""

@@ -1,9 +1,9 @@
 """Web UI routes (rate paintings, see recommendations). Mounted at "" by config/urls.py, after
-``accounts/`` (django.contrib.auth's login/logout), so ``accounts/signup/`` falls through to here."""
+``accounts/`` (users.urls: sign in, sign up, password)."""
 
 from django.urls import path
 
-from recsys.web import views
+from web import views
 
 app_name = "web"
 urlpatterns = [
@@ -14,5 +14,4 @@ urlpatterns = [
     path("paintings/<str:external_id>/rate/", views.painting_rate, name="painting_rate"),
     path("paintings/<str:external_id>/rating/remove/", views.rating_remove, name="rating_remove"),
     path("my/ratings/", views.my_ratings, name="my_ratings"),
-    path("accounts/signup/", views.signup, name="signup"),
 ]

@@ -8,23 +8,20 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
 
 from catalog.models import Painting
 from catalog.serializers import validate_result_count
 from config.exceptions import InvalidRating
 from users.models import RATING_MAX, RATING_MIN
 from users.services import validate_rating_value
+from web.selectors import SEED_LIMIT
 
-#: elicitation seeds are drawn from 0 .. SEED_LIMIT - 1
-SEED_LIMIT = 2**31
 STAR_CHOICES = [(str(v), f"{v} star{'s' if v > 1 else ''}") for v in range(RATING_MIN, RATING_MAX + 1)]
 
 
 class StarRadioSelect(forms.RadioSelect):
     """Radio buttons 1-5 (then "No rating" when clearing is allowed), drawn as stars by
-    templates/web/_stars.html and static/web/site.css; they stay plain radios without CSS or JS."""
+    web/templates/web/_stars.html and web/static/web/site.css; they stay plain radios without CSS or JS."""
 
     def __init__(self, *, allow_clear: bool, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, choices=STAR_CHOICES + ([("", "No rating")] if allow_clear else []))
@@ -116,11 +113,3 @@ class SimilarQueryForm(forms.Form):
     """``?engine=`` of a painting's page."""
 
     engine = forms.CharField(required=False, max_length=50)
-
-
-class SignupForm(UserCreationForm):
-    """Django's sign-up form bound to the project's user model (``settings.AUTH_USER_MODEL``)."""
-
-    class Meta(UserCreationForm.Meta):
-        model = get_user_model()
-        fields = ("username", "email")
