@@ -212,6 +212,21 @@ RECSYS_TORCH_THREADS = env_int("RECSYS_TORCH_THREADS", 0)
 RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
 # Refresh stale artefacts automatically (debounced) after catalogue changes.
 RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
+# An open build beats (Artefact.heartbeat_at) at every step, every finished batch and every
+# RECSYS_HEARTBEAT_S while a step works. The reaper (a beat task every RECSYS_REAP_EVERY_S, and
+# every precompute start) fails a build silent for RECSYS_STALE_RUN_S: 15 min is 30 missed beats,
+# longer than any batch or queue wait between steps seen on the sample, and releases a build whose
+# worker was killed in minutes instead of the 7 h task time limit.
+RECSYS_HEARTBEAT_S = env_float("RECSYS_HEARTBEAT_S", 30.0)
+RECSYS_STALE_RUN_S = env_int("RECSYS_STALE_RUN_S", 15 * 60)
+RECSYS_REAP_EVERY_S = env_int("RECSYS_REAP_EVERY_S", 5 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "recsys-reap-stale-runs": {
+        "task": "recsys.reap_stale_runs",
+        "schedule": float(RECSYS_REAP_EVERY_S),
+        "options": {"expires": float(RECSYS_REAP_EVERY_S)},  # never pile up while no worker runs
+    },
+}
 # Paintings per encode task (the unit of work spread over Celery workers, and of retries).
 RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
@@ -236,6 +251,7 @@ RECSYS_ENGINES = {
             "num_topics": env_int("RECSYS_LDA_TOPICS", 0) or None,
             "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
             "passes": env_int("RECSYS_LDA_PASSES", 10),
+            "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
             "seed": 42,
         },
     },
