@@ -97,7 +97,7 @@ worker: venv
 		echo "make worker needs REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379/0 make worker)." >&2; \
 		echo "Without it tasks run in-process and no worker is needed." >&2; exit 1; \
 	fi
-	$(VENV)/bin/celery -A config worker --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
+	$(VENV)/bin/celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
 
 bench: venv
 	$(call pip_sync,bench)

@@ -81,11 +81,38 @@ def save_json(path: Path, payload: Any) -> None:
     _atomic_replace(path, lambda handle: handle.write(data))
 
 
+def fsync_dir(path: Path) -> None:
+    """Make the directory's entries (created, renamed, deleted files) durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every file (engines' own files, e.g. gensim's, are not written by ``save_*``) and
+    then every directory of ``root``, deepest first."""
+    for folder, _, names in sorted(os.walk(root), key=lambda entry: -entry[0].count(os.sep)):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(folder))
+
+
 def publish(staging: Path, final: Path) -> None:
-    """Atomically move a complete staging folder to its final name (same filesystem)."""
+    """Atomically move a complete staging folder to its final name (same filesystem).
+
+    Everything in the folder is made durable first and the parent directory after the rename,
+    so after a power loss the published folder is either absent or complete."""
     if final.exists():
         raise FileExistsError(f"Artefact folder {final} already exists; versions are immutable.")
+    _fsync_tree(staging)
     os.rename(staging, final)
+    fsync_dir(final.parent)
 
 
 def remove_tree(path: Path) -> None:

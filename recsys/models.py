@@ -2,7 +2,9 @@
 
 A row is also the job record of the run that builds it (status, progress, timings, log), so a
 second run for the same engine cannot be queued while one is pending or running (constraint
-``artefact_one_open_run_per_engine``), and at most one artefact per engine is active.
+``artefact_one_open_run_per_engine``), and at most one artefact per engine is active. An open
+run whose ``heartbeat_at`` is too old was abandoned (its worker died) and is failed by the
+reaper (``recsys.runs.reap_stale_runs``).
 The files live under ``RECSYS_ARTEFACT_ROOT/<engine>/<version>/`` (see ``recsys.artefacts``).
 """
 
@@ -42,6 +44,12 @@ class Artefact(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life of an open run (created, each step, each finished batch, and "
+        "every RECSYS_HEARTBEAT_S while a step works); older than RECSYS_STALE_RUN_S: abandoned.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

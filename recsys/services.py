@@ -16,9 +16,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from catalog.snapshot import current_catalogue_hash
 from config.exceptions import RunInProgress
-from recsys import pipeline
+from recsys import pipeline, runs
 from recsys.engines.registry import enabled_engine_names, engine_unavailable_reason, require_available
 from recsys.models import Artefact, RefreshRequest
 
@@ -31,26 +33,24 @@ def _open_run(engine: str) -> Artefact | None:
     return Artefact.objects.filter(engine=engine, status__in=Artefact.OPEN_STATUSES).first()
 
 
-def _expire_abandoned_runs(engine: str) -> None:
-    """Fail open runs older than any task may live: their worker died without a word, and they
-    would otherwise block the engine forever."""
-    cutoff = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 3600)
-    for pk in Artefact.objects.filter(
-        engine=engine, status__in=Artefact.OPEN_STATUSES, created_at__lt=cutoff
-    ).values_list("pk", flat=True):
-        pipeline.mark_failed(pk, "abandoned: the run exceeded the task time limit without finishing")
+def precompute_reap_stale(*, engine: str | None = None) -> list[int]:
+    """Close open builds (of ``engine``, or all) whose heartbeat is older than
+    ``RECSYS_STALE_RUN_S``: their worker died or their task never reached one. A build whose
+    artefact was complete is published and activated, the others are failed, so the engine's
+    next run may start. Runs periodically (beat) and before every start; returns the run ids."""
+    return pipeline.reap_stale_runs(engine=engine)
 
 
 def _create_run(engine: str) -> tuple[Artefact, bool]:
     """(row, created): a new pending row, or the engine's open run if there is one."""
     instance = require_available(engine)
-    _expire_abandoned_runs(engine)
+    precompute_reap_stale(engine=engine)
     existing = _open_run(engine)
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
-            return pipeline.create_run(engine=instance, celery_task_id=str(uuid4())), True
+            return runs.create_run(engine=instance, celery_task_id=str(uuid4())), True
     except IntegrityError:  # another process opened one between our check and insert
         existing = _open_run(engine)
         if existing is None:
@@ -61,7 +61,8 @@ def _create_run(engine: str) -> tuple[Artefact, bool]:
 def precompute_start(*, engine: str, full: bool = False) -> Artefact:
     """Queue a build of ``engine``'s artefact (after the current transaction commits).
 
-    Returns the pending row, or the open run if one exists (never queued twice).
+    Returns the pending row, or the open run if one exists (never queued twice). If the broker
+    refuses the task the row is failed at once and ``kombu.exceptions.OperationalError`` raised.
     ``full`` rebuilds every row and refits, instead of reusing the active artefact's rows.
     Raises ``UnknownEngine`` or ``ModelNotAvailable`` (naming the setting)."""
     from recsys.tasks import prepare_artefact
@@ -69,11 +70,21 @@ def precompute_start(*, engine: str, full: bool = False) -> Artefact:
     row, created = _create_run(engine)
     if created:
 
-        def publish() -> None:
-            prepare_artefact.apply_async(args=(row.pk,), kwargs={"full": full}, task_id=row.celery_task_id)
+        def send() -> None:
+            task = {"args": (row.pk,), "kwargs": {"full": full}, "task_id": row.celery_task_id}
+            if prepare_artefact.app.conf.task_always_eager:  # no broker: the build runs right here
+                refresh_requests_clear(engines=[engine], before=row.created_at)
+                prepare_artefact.apply_async(**task)
+                return
+            try:
+                prepare_artefact.apply_async(**task)
+            except Exception as exc:  # broker or result backend unreachable: nothing will run it
+                reason = f"{type(exc).__name__}: {exc}".strip()
+                runs.mark_failed(row.pk, f"not queued, the broker is unreachable: {reason}")
+                raise OperationalError(reason) from exc
             refresh_requests_clear(engines=[engine], before=row.created_at)  # queued: it will snapshot
 
-        transaction.on_commit(publish)
+        transaction.on_commit(send)
     return row
 
 
@@ -106,15 +117,15 @@ def artefact_up_to_date(*, engine: str) -> Artefact | None:
     active = Artefact.objects.filter(engine=engine, is_active=True).first()
     if active is None:
         return None
-    params = pipeline.jsonable(require_available(engine).params())
-    if active.params != params or active.catalogue_hash != pipeline.current_catalogue_hash():
+    params = runs.jsonable(require_available(engine).params())
+    if active.params != params or active.catalogue_hash != current_catalogue_hash():
         return None
     return active
 
 
 def precompute_cancel(*, artefact: Artefact) -> bool:
     """Fail an open run; its remaining tasks find it closed and stop. False if it was not open."""
-    return pipeline.mark_failed(artefact.pk, "cancelled by an administrator")
+    return runs.mark_failed(artefact.pk, "cancelled by an administrator")
 
 
 def schedule_refresh(*, painting_ids: Collection[int]) -> bool:
@@ -206,7 +217,7 @@ def refresh_engines(*, engines: Collection[str]) -> list[str]:
     for engine in engines:
         if engine_unavailable_reason(engine) is not None:
             continue
-        _expire_abandoned_runs(engine)
+        precompute_reap_stale(engine=engine)
         if Artefact.objects.filter(engine=engine, status=Artefact.Status.RUNNING).exists():
             busy.append(engine)  # a pending run has not snapshotted yet: it will see the change
         else:

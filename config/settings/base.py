@@ -221,12 +221,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0)
 # Periodic tasks (`celery -A config beat`, the `beat` service of docker-compose.yml).
-CELERY_BEAT_SCHEDULE = {
-    "recsys-refresh-requested": {
-        "task": "recsys.refresh_requested",
-        "schedule": env_float("RECSYS_REFRESH_PICKUP_S", 60.0),
-    },
-}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST framework ------------------------------------------------------------------------
@@ -290,6 +284,26 @@ RECSYS_TORCH_THREADS = env_int("RECSYS_TORCH_THREADS", 0)
 RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
 # Refresh stale artefacts automatically (debounced) after catalogue changes.
 RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
+# An open build beats (Artefact.heartbeat_at) at every step, every finished batch and every
+# RECSYS_HEARTBEAT_S while a step works. The reaper (a beat task every RECSYS_REAP_EVERY_S, and
+# every precompute start) fails a build silent for RECSYS_STALE_RUN_S: 15 min is 30 missed beats,
+# longer than any batch or queue wait between steps seen on the sample, and releases a build whose
+# worker was killed in minutes instead of the 7 h task time limit.
+RECSYS_HEARTBEAT_S = env_float("RECSYS_HEARTBEAT_S", 30.0)
+RECSYS_STALE_RUN_S = env_int("RECSYS_STALE_RUN_S", 15 * 60)
+RECSYS_REAP_EVERY_S = env_int("RECSYS_REAP_EVERY_S", 5 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "recsys-reap-stale-runs": {
+        "task": "recsys.reap_stale_runs",
+        "schedule": float(RECSYS_REAP_EVERY_S),
+        "options": {"expires": float(RECSYS_REAP_EVERY_S)},  # never pile up while no worker runs
+    },
+    # catalogue changes whose automatic refresh could not be queued (broker down): queue them now
+    "recsys-refresh-requested": {
+        "task": "recsys.refresh_requested",
+        "schedule": env_float("RECSYS_REFRESH_PICKUP_S", 60.0),
+    },
+}
 # Paintings per encode task (the unit of work spread over Celery workers, and of retries).
 RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
@@ -314,6 +328,7 @@ RECSYS_ENGINES = {
             "num_topics": env_int("RECSYS_LDA_TOPICS", 0) or None,
             "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
             "passes": env_int("RECSYS_LDA_PASSES", 10),
+            "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
             "seed": 42,
         },
     },

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recsys', '0001_initial'),
+        ('recsys', '0002_artefact_heartbeat'),
     ]
 
     operations = [
