@@ -91,12 +91,13 @@ format: venv
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+worker: export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 worker: venv
 	@if [ -z "$${REDIS_URL:-}" ]; then \
 		echo "make worker needs REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379/0 make worker)." >&2; \
 		echo "Without it tasks run in-process and no worker is needed." >&2; exit 1; \
 	fi
-	$(VENV)/bin/celery -A config worker --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
+	$(VENV)/bin/celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
 
 bench: venv
 	$(call pip_sync,bench)
@@ -107,9 +108,11 @@ compose-up:
 	@if [ ! -f .env ]; then \
 		secret=$$($(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))"); \
 		dbpass=$$($(PYTHON) -c "import secrets; print(secrets.token_urlsafe(24))"); \
+		flower=$$($(PYTHON) -c "import secrets; print(secrets.token_urlsafe(18))"); \
 		sed -e "s/^DJANGO_SECRET_KEY=.*/DJANGO_SECRET_KEY=$$secret/" \
-			-e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$dbpass/" .env.example > .env; \
-		echo "Wrote .env (from .env.example, with a new secret key and database password)."; \
+			-e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$dbpass/" \
+			-e "s/^FLOWER_BASIC_AUTH=.*/FLOWER_BASIC_AUTH=admin:$$flower/" .env.example > .env; \
+		echo "Wrote .env (from .env.example, with a new secret key, database and Flower password)."; \
 	fi
 	$(DOCKER_COMPOSE) up --build --detach
 	@echo "Stack starting; addresses and first steps: README.md, 'docker compose mode'."

@@ -19,6 +19,7 @@ from catalog.serializers import (
     PaintingFilterSerializer,
     PaintingSummarySerializer,
 )
+from config.api.fields import query_serializer
 from config.api.openapi import PAINTING_ID_PATH, error_responses
 
 
@@ -29,12 +30,12 @@ class PaintingListApi(GenericAPIView):
     @extend_schema(
         operation_id="paintings_list",
         summary="List paintings",
+        description="Filters combine; `artist` takes an artist id or name. `page_size` is 1 to 100.",
         parameters=[PaintingFilterSerializer],
         responses={200: PaintingSummarySerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        filters = PaintingFilterSerializer(data=request.query_params.dict())
-        filters.is_valid(raise_exception=True)
+        filters = query_serializer(PaintingFilterSerializer, request)
         page = self.paginate_queryset(painting_list(**filters.validated_data))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -71,8 +72,7 @@ class ElicitationApi(APIView):
         responses={200: ElicitationSetSerializer, **error_responses(400)},
     )
     def get(self, request: Request) -> Response:
-        query = ElicitationQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
+        query = query_serializer(ElicitationQuerySerializer, request)
         seed = query.validated_data.get("seed")
         if seed is None:
             seed = secrets.randbelow(2**31)

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from catalog.models import EXTERNAL_ID_RE, Painting, StoryGroup
-from config.exceptions import UnknownPainting
+from catalog.models import EXTERNAL_ID_RE, Artist, Painting, StoryGroup
+from config.exceptions import UnknownPainting, ValidationFailed
 
 EXTERNAL_ID_PATTERN = re.compile(EXTERNAL_ID_RE)
 
@@ -22,9 +22,14 @@ def painting_queryset() -> QuerySet[Painting]:
     return Painting.objects.select_related("artist", "story_group")
 
 
+def _artist_filter(artist: int | str, *, prefix: str = "artist__") -> Q:
+    """An artist by pk (a whole number) or by name (case-insensitive, exact)."""
+    return Q(**{f"{prefix}pk": artist}) if isinstance(artist, int) else Q(**{f"{prefix}name__iexact": artist})
+
+
 def painting_list(
     *,
-    artist: int | None = None,
+    artist: int | str | None = None,
     story_group: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
@@ -33,14 +38,15 @@ def painting_list(
 ) -> QuerySet[Painting]:
     """Paintings matching every given filter, ordered by external id (stable across pages).
 
-    ``year_from``/``year_to`` keep paintings whose date range ``year_start..year_end`` overlaps the
-    asked range (a painting with one known year counts as that year; one with none is left out
-    once a year filter is given). ``q`` is split into words; each word must occur (case-insensitive)
-    in the title, the artist's name or the curatorial description.
+    ``artist`` is an artist pk or name (case-insensitive, exact). ``year_from``/``year_to`` keep
+    paintings whose date range ``year_start..year_end`` overlaps the asked range (a painting with
+    one known year counts as that year; one with none is left out once a year filter is given).
+    ``q`` is split into words; each word must occur (case-insensitive) in the title, the artist's
+    name or the curatorial description.
     """
     qs = painting_queryset()
     if artist is not None:
-        qs = qs.filter(artist_id=artist)
+        qs = qs.filter(_artist_filter(artist))
     if story_group:
         qs = qs.filter(story_group__slug=story_group)
     if year_from is not None:
@@ -64,6 +70,31 @@ def painting_get(*, external_id: str, field: str = "id") -> Painting:
     if painting is None:
         raise UnknownPainting(f"Unknown painting id: {external_id}.", field=field)
     return painting
+
+
+def painting_pks_matching(*, story_group: str | None, artist: int | str | None) -> list[int] | None:
+    """Pks of the paintings in ``story_group`` (slug) by ``artist`` (pk or name); None without
+    filters. One query, a second only when nothing matches: an unknown story group or artist is
+    a ``ValidationFailed`` naming the field, a known one with no such painting an empty list."""
+    if story_group is None and artist is None:
+        return None
+    paintings = Painting.objects.order_by()
+    if story_group is not None:
+        paintings = paintings.filter(story_group__slug=story_group)
+    if artist is not None:
+        paintings = paintings.filter(_artist_filter(artist))
+    pks = list(paintings.values_list("pk", flat=True))
+    if not pks:
+        if story_group is not None and not StoryGroup.objects.filter(slug=story_group).exists():
+            raise ValidationFailed(f"Unknown story group {story_group!r}.", field="story_group")
+        if artist is not None and not Artist.objects.filter(_artist_filter(artist, prefix="")).exists():
+            raise ValidationFailed(f"Unknown artist {artist!r}.", field="artist")
+    return pks
+
+
+def external_ids_by_pk(*, pks: Iterable[int]) -> dict[int, str]:
+    """pk -> external id in one query (pks no longer catalogued are left out)."""
+    return dict(Painting.objects.filter(pk__in=list(pks)).order_by().values_list("pk", "external_id"))
 
 
 def paintings_by_pk(*, pks: Iterable[int]) -> dict[int, Painting]:

@@ -3,42 +3,84 @@ external id, exposed as ``id``; primary keys never leave the server."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import EXTERNAL_ID_RE, Painting
 from catalog.thumbnails import thumbnail_url
+from config.api.fields import StrictCharField, StrictSlugField, WholeNumberField, whole_number
+from config.api.openapi import EXAMPLE_PAINTING_ID
 
 MAX_BIGINT = 2**63 - 1
 YEAR_LIMIT = 10_000
 
 
-class PaintingIdField(serializers.CharField):
+def validate_result_count(value: int) -> None:
+    """The one rule for ``n`` (how many paintings to return): 1..``settings.RECSYS_MAX_N``, read
+    per call. A Django validator, so the API's serializers and the web forms share it."""
+    if not 1 <= value <= settings.RECSYS_MAX_N:
+        raise DjangoValidationError(
+            f"Must be a whole number from 1 to {settings.RECSYS_MAX_N}, got {value}.", code="out_of_range"
+        )
+
+
+class PaintingIdField(StrictCharField):
     """A painting's external id as apps send it (format checked; existence is the service's job)."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_length", 96)
-        kwargs.setdefault("help_text", "Painting id (external id), e.g. 'aic-109220'.")
+        kwargs.setdefault("help_text", f"Painting id (external id), e.g. '{EXAMPLE_PAINTING_ID}'.")
         super().__init__(**kwargs)
         self.validators.append(RegexValidator(EXTERNAL_ID_RE, "Not a valid painting id."))
 
 
-class ResultCountField(serializers.IntegerField):
-    """``n``: how many paintings to return, 1..``settings.RECSYS_MAX_N`` (read per request)."""
+class ResultCountField(WholeNumberField):
+    """``n``: how many paintings to return, 1..``settings.RECSYS_MAX_N`` (``validate_result_count``)."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("help_text", "How many paintings to return (at most RECSYS_MAX_N, default 100).")
+        kwargs.setdefault("help_text", "How many paintings to return (1 to RECSYS_MAX_N, default 100).")
+        kwargs.setdefault("validators", [validate_result_count])
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: object) -> int:
-        value = super().to_internal_value(data)
-        if value > settings.RECSYS_MAX_N:
-            raise serializers.ValidationError(
-                f"Ensure this value is less than or equal to {settings.RECSYS_MAX_N}."
-            )
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "description": "Artist id (as in `artist.id`)."},
+            {"type": "string", "maxLength": 300, "description": "Artist name (case-insensitive, exact)."},
+        ]
+    }
+)
+class ArtistField(serializers.Field):
+    """An artist by id (a whole number; digits in a query string) or by name (text).
+
+    Returns an ``int`` for an id and a ``str`` for a name; the selectors take either.
+    """
+
+    default_error_messages = {
+        "invalid": "Expected an artist id (a whole number) or name (text), got {value}.",
+        "range": "An artist id is from 1 to {max}.",
+        "too_long": "An artist name has at most 300 characters.",
+    }
+
+    def to_internal_value(self, data: Any) -> int | str:
+        number = whole_number(self, data)
+        if number is not None:
+            if not 1 <= number <= MAX_BIGINT:
+                self.fail("range", max=MAX_BIGINT)
+            return number
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid", value=repr(data)[:50])
+        if len(data) > 300:
+            self.fail("too_long")
+        return data.strip()
+
+    def to_representation(self, value: int | str) -> int | str:
         return value
 
 
@@ -121,23 +163,21 @@ class ElicitationSetSerializer(serializers.Serializer):
 
 # -- input ----------------------------------------------------------------------------------------
 class PaintingFilterSerializer(serializers.Serializer):
-    artist = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_BIGINT, help_text="Artist id (as in `artist.id`)."
-    )
-    story_group = serializers.SlugField(required=False, max_length=120, help_text="Story group slug.")
-    year_from = serializers.IntegerField(
+    artist = ArtistField(required=False, help_text="Artist id (as in `artist.id`) or name.")
+    story_group = StrictSlugField(required=False, max_length=120, help_text="Story group slug.")
+    year_from = WholeNumberField(
         required=False,
         min_value=-YEAR_LIMIT,
         max_value=YEAR_LIMIT,
         help_text="Paintings whose date range ends in or after this year.",
     )
-    year_to = serializers.IntegerField(
+    year_to = WholeNumberField(
         required=False,
         min_value=-YEAR_LIMIT,
         max_value=YEAR_LIMIT,
         help_text="Paintings whose date range starts in or before this year.",
     )
-    q = serializers.CharField(
+    q = StrictCharField(
         required=False,
         max_length=200,
         help_text="Words that must all occur in the title, artist name or description.",
@@ -152,15 +192,17 @@ class PaintingFilterSerializer(serializers.Serializer):
 
 
 class SimilarQuerySerializer(serializers.Serializer):
-    engine = serializers.CharField(
+    engine = StrictCharField(
         max_length=50,
-        help_text="Engine name (one of RECSYS_ENGINES, e.g. 'clip'; see `versions` in /api/v1/engines/).",
+        help_text=(
+            "Engine name (one of RECSYS_ENGINES, e.g. 'clip'; see `versions` in /api/v1/recommenders/)."
+        ),
     )
     n = ResultCountField(required=False, default=10)
 
 
 class ElicitationQuerySerializer(serializers.Serializer):
-    seed = serializers.IntegerField(
+    seed = WholeNumberField(
         required=False, min_value=0, max_value=MAX_BIGINT, help_text="Omit for a fresh random set."
     )
-    per_group = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10)
+    per_group = WholeNumberField(required=False, default=1, min_value=1, max_value=10)

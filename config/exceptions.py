@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +159,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = drf_exceptions.PermissionDenied()
 
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+    if response is None:  # not an API error: a bug. Logged with its traceback, answered as JSON.
+        view = context.get("view")
+        logger.error("unhandled error in %s", type(view).__name__, exc_info=exc)
+        set_rollback()
+        body = _body("server_error", "An unexpected error occurred; it has been logged.")
+        return Response({"error": body}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, drf_exceptions.ValidationError):
         field, message = _first_field(exc.detail)
         body = _body("invalid", message, field=field, detail=exc.detail)
@@ -170,3 +176,27 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         body = _body("error", str(exc))
     response.data = {"error": body}
     return response
+
+
+# -- outside DRF: Django's error views and middleware ---------------------------------------------
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/") and not path.startswith(("/api/docs/", "/api/schema/"))
+
+
+def api_error_response(status_code: int, code: str, message: str) -> JsonResponse:
+    """The API error body as a plain Django response (for code that runs outside DRF)."""
+    return JsonResponse({"error": _body(code, message)}, status=status_code)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``config.urls.handler404``: the API error body under /api/, Django's page elsewhere."""
+    if is_api_path(request.path):
+        return api_error_response(404, "not_found", "No API endpoint at this path.")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    """``config.urls.handler500``: the API error body under /api/, Django's page elsewhere."""
+    if is_api_path(request.path):
+        return api_error_response(500, "server_error", "An unexpected error occurred; it has been logged.")
+    return defaults.server_error(request)

@@ -8,12 +8,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("experiments.urls")),  # before api/v1/: its catch-all answers unknown paths
     path("api/v1/", include("config.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("recsys.web.urls")),
+    path("accounts/", include("users.urls")),
+    path("", include("web.urls")),
 ]
+
+handler404 = "config.exceptions.handler404"  # JSON under /api/ (config.middleware covers DEBUG)
+handler500 = "config.exceptions.handler500"
 
 if settings.SERVE_MEDIA:
     # Painting images and thumbnails; behind a proxy, serve the media volume there instead.

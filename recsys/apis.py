@@ -1,8 +1,10 @@
-"""Recommender endpoints: recommendations (signed-in and account-less), similar paintings, engines.
+"""Recommender endpoints: recommendations (signed-in and account-less), similar paintings and the
+recommenders' status.
 
-Paintings travel as external ids; they are resolved to primary keys here (unknown ids are a 400
-naming the field), the services work on pks, and the answer is hydrated back into painting
-summaries with one query, in rank order.
+This is the API boundary: requests are validated by the serializers, painting external ids are
+resolved to primary keys here (unknown ids are a 400 naming the field), the services work on pks
+with already-validated values, and every pk they hand back (recommended, ignored or explaining
+paintings, also inside errors) is turned back into an external id here, with one query.
 """
 
 from __future__ import annotations
@@ -12,61 +14,87 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.selectors import painting_get, paintings_by_pk
+from catalog.models import Painting
+from catalog.selectors import external_ids_by_pk, painting_get, paintings_by_pk
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
-from config.api.openapi import PAINTING_ID_PATH, error_responses
-from config.api.throttles import RecommendAnonRateThrottle
-from config.exceptions import ApplicationError, unknown_ids_answer
-from recsys.recommend import (
-    RecommendationResult,
-    recommend,
-    recommender_status,
-    recommender_statuses,
-    similar_paintings,
+from catalog.thumbnails import thumbnail_url
+from config.api.fields import query_serializer
+from config.api.openapi import (
+    EXAMPLE_OTHER_PAINTING_ID,
+    EXAMPLE_PAINTING_ID,
+    PAINTING_ID_PATH,
+    error_responses,
 )
+from config.api.throttles import RecommendAnonRateThrottle
+from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
+from recsys.recommend import Contribution, RecommendationResult, recommend
+from recsys.selectors import recommender_status, recommender_statuses
 from recsys.serializers import (
     AnonymousRecommendationSerializer,
-    EngineSerializer,
+    RecommendationOptionsSerializer,
     RecommendationQuerySerializer,
     RecommendationsSerializer,
+    RecommenderSerializer,
 )
+from recsys.similar import similar_paintings
 from users.selectors import user_rating_map
 from users.services import resolve_paintings
 
-# The service names its keyword arguments, the API its request fields; errors name the latter.
-_API_FIELD = {"artist_id": "artist"}
-
 
 @contextmanager
-def _request_errors() -> Iterator[None]:
-    """Errors raised by the recommendation service, as the request sees them: unknown ids in the
-    body or query string are a 400, and fields carry their API names."""
+def _request_errors(*, recommender_field: str) -> Iterator[None]:
+    """Errors of the recommendation service as the request sees them: unknown ids in the body or
+    query string are a 400, the recommender is named by the field the request used, and
+    ``ignored_ratings`` is keyed by painting id (one query), not by primary key."""
     try:
         with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):
             yield
-    except ApplicationError as exc:
-        if exc.field in _API_FIELD:
-            exc.field = _API_FIELD[exc.field]
+    except UnknownEngine as exc:
+        if exc.field == "recommender":
+            exc.field = recommender_field
+        raise
+    except ValidationFailed as exc:
+        ignored = exc.detail.get("ignored_ratings") if isinstance(exc.detail, dict) else None
+        if ignored:
+            external = external_ids_by_pk(pks=ignored)
+            exc.detail["ignored_ratings"] = {external.get(pk, str(pk)): why for pk, why in ignored.items()}
         raise
 
 
-def _recommendations_body(result: RecommendationResult) -> dict[str, Any]:
+def _contribution(contribution: Contribution, painting: Painting | None, request: Request) -> dict[str, Any]:
+    thumbnail = thumbnail_url(painting) if painting is not None else None
+    return {
+        "painting": painting.external_id if painting is not None else contribution.external_id,
+        "title": painting.title if painting is not None else "",
+        "thumbnail_url": request.build_absolute_uri(thumbnail) if thumbnail else None,
+        "rating": contribution.rating,
+        "weight": contribution.weight,
+        "similarity": contribution.similarity,
+        "contribution": contribution.contribution,
+        "engine": contribution.engine,
+    }
+
+
+def _recommendations_body(result: RecommendationResult, request: Request) -> dict[str, Any]:
     """The response body of a recommendation request, paintings hydrated with one query.
 
-    The same query fetches the ignored rated paintings, whose ids key ``ignored_ratings``. A
-    recommended painting deleted from the catalogue after the artefact was built is left out.
+    The same query fetches the ignored rated paintings, whose ids key ``ignored_ratings``, and
+    the rated paintings that explain the items (their title and thumbnail). A recommended
+    painting deleted from the catalogue after the artefact was built is left out.
     """
+    explaining = {c.painting_id for item in result.items for c in item.contributions}
     paintings = paintings_by_pk(
-        pks=[item.painting_id for item in result.items] + list(result.ignored_ratings)
+        pks={item.painting_id for item in result.items} | set(result.ignored_ratings) | explaining
     )
     return {
+        "recommender": result.recommender,
         "engine": result.recommender,
         "kind": result.kind,
         "mode": result.mode,
@@ -83,7 +111,12 @@ def _recommendations_body(result: RecommendationResult) -> dict[str, Any]:
                 "rank": item.rank,
                 "score": item.score,
                 "painting": paintings[item.painting_id],
-                "explanation": {"contributions": item.contributions, "engine_ranks": item.engine_ranks},
+                "explanation": {
+                    "contributions": [
+                        _contribution(c, paintings.get(c.painting_id), request) for c in item.contributions
+                    ],
+                    "engine_ranks": item.engine_ranks,
+                },
             }
             for item in result.items
             if item.painting_id in paintings
@@ -91,21 +124,24 @@ def _recommendations_body(result: RecommendationResult) -> dict[str, Any]:
     }
 
 
-def _recommend(*, request: Request, ratings: dict[int, int], options: dict[str, Any]) -> Response:
-    """Run the recommendation service for ``ratings`` (pk -> value) and the request's options."""
-    exclude = options.get("exclude", [])
-    with _request_errors():
+def _recommend(
+    *, request: Request, ratings: dict[int, int], options: RecommendationOptionsSerializer
+) -> Response:
+    """Run the recommendation service for ``ratings`` (pk -> value) and the validated options."""
+    data = options.validated_data
+    exclude = data.get("exclude", [])
+    with _request_errors(recommender_field=options.recommender_field):
         excluded = resolve_paintings(exclude, field="exclude") if exclude else {}
         result = recommend(
             ratings=ratings,
-            recommender=options.get("engine"),
-            n=options["n"],
-            story_group=options.get("story_group"),
-            artist_id=options.get("artist"),
+            recommender=data.get("recommender"),
+            n=data["n"],
+            story_group=data.get("story_group"),
+            artist=data.get("artist"),
             exclude=list(excluded.values()),
-            weighting=options.get("weighting"),
+            weighting=data.get("weighting"),
         )
-    body = RecommendationsSerializer(_recommendations_body(result), context={"request": request})
+    body = RecommendationsSerializer(_recommendations_body(result, request), context={"request": request})
     return Response(body.data)
 
 
@@ -143,10 +179,9 @@ class RecommendationsApi(APIView):
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 503)},
     )
     def get(self, request: Request) -> Response:
-        query = RecommendationQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
+        query = query_serializer(RecommendationQuerySerializer, request)
         ratings = user_rating_map(user=request.user, limit=settings.RECSYS_MAX_RATINGS)
-        return _recommend(request=request, ratings=ratings, options=query.validated_data)
+        return _recommend(request=request, ratings=ratings, options=query)
 
     @extend_schema(
         operation_id="recommendations_anonymous",
@@ -154,9 +189,21 @@ class RecommendationsApi(APIView):
         description=(
             "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
             "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
-            "are never recommended."
+            "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
+            "twice is refused."
         ),
         request=AnonymousRecommendationSerializer,
+        examples=[
+            OpenApiExample(
+                "Two ratings of the sample catalogue",
+                value={
+                    "ratings": {EXAMPLE_PAINTING_ID: 5, EXAMPLE_OTHER_PAINTING_ID: 2},
+                    "recommender": "lda",
+                    "n": 9,
+                },
+                request_only=True,
+            )
+        ],
         responses={200: RecommendationsSerializer, **error_responses(400, 413, 415, 503)},
         auth=[],
     )
@@ -167,7 +214,7 @@ class RecommendationsApi(APIView):
         with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):
             pks = resolve_paintings(list(by_external), field="ratings")
         ratings = {pks[external_id]: value for external_id, value in by_external.items()}
-        return _recommend(request=request, ratings=ratings, options=body.validated_data)
+        return _recommend(request=request, ratings=ratings, options=body)
 
 
 class PaintingSimilarApi(APIView):
@@ -181,8 +228,7 @@ class PaintingSimilarApi(APIView):
     )
     def get(self, request: Request, external_id: str) -> Response:
         painting = painting_get(external_id=external_id)
-        query = SimilarQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
+        query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
         similar = similar_paintings(painting_id=painting.pk, engine=engine, n=query.validated_data["n"])
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
@@ -198,28 +244,58 @@ class PaintingSimilarApi(APIView):
         return Response(SimilarPaintingsSerializer(body, context={"request": request}).data)
 
 
-class EngineListApi(APIView):
+_RECOMMENDER_NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Recommender name.")
+
+
+class RecommenderListApi(APIView):
     permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="recommenders_list",
+        summary="Recommenders (`recommender=` values) and whether each is ready",
+        responses={200: RecommenderSerializer(many=True), **error_responses()},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(RecommenderSerializer(recommender_statuses(), many=True).data)
+
+
+class RecommenderDetailApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="recommenders_retrieve",
+        summary="One recommender's status",
+        parameters=[_RECOMMENDER_NAME],
+        responses={200: RecommenderSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        with unknown_ids_answer(status.HTTP_404_NOT_FOUND, field="name"):
+            found = recommender_status(name=name)
+        return Response(RecommenderSerializer(found).data)
+
+
+class EngineListApi(RecommenderListApi):
+    """Deprecated alias of /api/v1/recommenders/ (same answer)."""
 
     @extend_schema(
         operation_id="engines_list",
-        summary="Recommenders (engine= values) and whether each is ready",
-        responses={200: EngineSerializer(many=True), **error_responses()},
+        summary="Deprecated alias of /api/v1/recommenders/",
+        deprecated=True,
+        responses={200: RecommenderSerializer(many=True), **error_responses()},
     )
     def get(self, request: Request) -> Response:
-        return Response(EngineSerializer(recommender_statuses(), many=True).data)
+        return super().get(request)
 
 
-class EngineDetailApi(APIView):
-    permission_classes = (AllowAny,)
+class EngineDetailApi(RecommenderDetailApi):
+    """Deprecated alias of /api/v1/recommenders/<name>/ (same answer)."""
 
     @extend_schema(
         operation_id="engines_retrieve",
-        summary="One recommender's status",
-        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, description="Recommender name.")],
-        responses={200: EngineSerializer, **error_responses(404)},
+        summary="Deprecated alias of /api/v1/recommenders/{name}/",
+        deprecated=True,
+        parameters=[_RECOMMENDER_NAME],
+        responses={200: RecommenderSerializer, **error_responses(404)},
     )
     def get(self, request: Request, name: str) -> Response:
-        with unknown_ids_answer(status.HTTP_404_NOT_FOUND):
-            engine = recommender_status(name)
-        return Response(EngineSerializer(engine).data)
+        return super().get(request, name)

@@ -11,7 +11,6 @@ class RecsysConfig(AppConfig):
 
         from catalog.signals import catalogue_changed
         from recsys import receivers
-        from recsys.web import signals  # noqa: F401  (connects its receivers on import)
 
         catalogue_changed.connect(
             receivers.on_catalogue_changed, dispatch_uid="recsys.refresh_on_catalogue_change"

@@ -81,11 +81,38 @@ def save_json(path: Path, payload: Any) -> None:
     _atomic_replace(path, lambda handle: handle.write(data))
 
 
+def fsync_dir(path: Path) -> None:
+    """Make the directory's entries (created, renamed, deleted files) durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every file (engines' own files, e.g. gensim's, are not written by ``save_*``) and
+    then every directory of ``root``, deepest first."""
+    for folder, _, names in sorted(os.walk(root), key=lambda entry: -entry[0].count(os.sep)):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(folder))
+
+
 def publish(staging: Path, final: Path) -> None:
-    """Atomically move a complete staging folder to its final name (same filesystem)."""
+    """Atomically move a complete staging folder to its final name (same filesystem).
+
+    Everything in the folder is made durable first and the parent directory after the rename,
+    so after a power loss the published folder is either absent or complete."""
     if final.exists():
         raise FileExistsError(f"Artefact folder {final} already exists; versions are immutable.")
+    _fsync_tree(staging)
     os.rename(staging, final)
+    fsync_dir(final.parent)
 
 
 def remove_tree(path: Path) -> None:
@@ -105,7 +132,6 @@ class LoadedArtefact:
     external_ids: tuple[str, ...]
     embeddings: np.ndarray  # float32 (m, d), unit rows
     row_of: dict[int, int] = field(repr=False)  # painting pk -> row
-    row_of_external: dict[str, int] = field(repr=False)  # external id -> row
     similarity: np.ndarray | None = field(default=None, repr=False)  # dense (m, m) or None
     neighbours_idx: np.ndarray | None = field(default=None, repr=False)
     neighbours_sim: np.ndarray | None = field(default=None, repr=False)
@@ -113,6 +139,15 @@ class LoadedArtefact:
     @property
     def size(self) -> int:
         return int(self.painting_ids.shape[0])
+
+    def missing_reason(self, pk: int) -> str:
+        """Why painting ``pk`` has no row here: this artefact's name, and the engine's skip reason
+        when the build recorded one (e.g. "no image")."""
+        reason = f"not in the {self.engine} artefact {self.version}"
+        skipped = self.manifest.get("skipped")
+        if isinstance(skipped, dict) and skipped.get(str(pk)):
+            reason += f": {skipped[str(pk)]}"
+        return reason
 
     def extra(self, name: str) -> np.ndarray | None:
         """An engine-specific array (e.g. ``itm_idx.npy``), memory-mapped, or None if absent."""
@@ -150,7 +185,6 @@ def open_artefact(path: Path) -> LoadedArtefact:
         external_ids=external_ids,
         embeddings=_load(path / EMBEDDINGS),
         row_of={int(pk): row for row, pk in enumerate(painting_ids.tolist())},
-        row_of_external={ext: row for row, ext in enumerate(external_ids)},
         **optional,
     )
 

@@ -56,11 +56,14 @@ def reciprocal_rank_fusion(
     if not arrays:
         return FusedRanking(keys=np.empty(0, np.int64), scores=np.empty(0), ranks={})
     # One sort of all (key, engine, rank) entries groups equal keys: `slot` is each entry's
-    # position in the union of keys, scores add up per slot with one bincount.
+    # position in the union of keys, scores add up per slot with one bincount. Within a key the
+    # terms are added smallest first, so two items with the same terms from different engines
+    # (ranks 1, 2, 7 and 7, 1, 2) get bit-identical sums: float addition is not associative, and
+    # summing in engine order would break such exact ties by rounding instead of by key.
     positions = {engine: np.arange(1, a.shape[0] + 1) for engine, a in arrays.items()}
     keys = np.concatenate(list(arrays.values()))
     terms = np.concatenate([float(weights[e]) / (k + positions[e]) for e in arrays])
-    by_key = np.argsort(keys, kind="stable")
+    by_key = np.lexsort((terms, keys))
     sorted_keys = keys[by_key]
     first = np.empty(sorted_keys.shape[0], dtype=bool)
     first[:1] = True
@@ -68,7 +71,7 @@ def reciprocal_rank_fusion(
     slot = np.empty_like(by_key)
     slot[by_key] = np.cumsum(first) - 1
     union = sorted_keys[first]
-    scores = np.bincount(slot, weights=terms, minlength=union.shape[0])
+    scores = np.bincount(slot[by_key], weights=terms[by_key], minlength=union.shape[0])
     ranks: dict[str, np.ndarray] = {}
     start = 0
     for engine, ranked in positions.items():

@@ -2,7 +2,9 @@
 
 A row is also the job record of the run that builds it (status, progress, timings, log), so a
 second run for the same engine cannot be queued while one is pending or running (constraint
-``artefact_one_open_run_per_engine``), and at most one artefact per engine is active.
+``artefact_one_open_run_per_engine``), and at most one artefact per engine is active. An open
+run whose ``heartbeat_at`` is too old was abandoned (its worker died) and is failed by the
+reaper (``recsys.runs.reap_stale_runs``).
 The files live under ``RECSYS_ARTEFACT_ROOT/<engine>/<version>/`` (see ``recsys.artefacts``).
 """
 
@@ -42,6 +44,12 @@ class Artefact(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life of an open run (created, each step, each finished batch, and "
+        "every RECSYS_HEARTBEAT_S while a step works); older than RECSYS_STALE_RUN_S: abandoned.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -71,3 +79,19 @@ class Artefact(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class RefreshRequest(models.Model):
+    """A catalogue change an engine's artefact has not caught up with yet (a dirty flag).
+
+    Written in the same transaction as the change (``recsys.services.schedule_refresh``), so it
+    survives a broker that is down when the refresh is queued; cleared when a build of the engine
+    is queued or finishes after it. ``recsys.refresh_requested`` (a periodic task) queues a refresh
+    for flags older than the debounce window, e.g. once the broker is back.
+    """
+
+    engine = models.CharField(max_length=50, unique=True)
+    requested_at = models.DateTimeField(help_text="The latest change not yet picked up.")
+
+    def __str__(self) -> str:
+        return f"{self.engine} dirty since {self.requested_at:%Y-%m-%d %H:%M:%S}"

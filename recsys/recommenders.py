@@ -10,6 +10,10 @@ what answers a request, in one of three kinds:
   "RRF_K": 60, "R": 20}``; ``R``, the length of each engine's list in partial mode, defaults
   to the number of recommendations asked for).
 
+Other apps may add recommenders through ``register_provider`` (the experiments app serves the
+ones defined in the admin, ``experiments.definitions``): ``recommenders()`` lists them after the
+settings ones, ``get_recommender`` finds them by name; a settings name always wins.
+
 The configuration is validated on first use (a typo fails loudly with ``ImproperlyConfigured``
 naming the entry, not later as a 500 on some request) and cached until a setting changes.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,6 +35,7 @@ from recsys.fusion import DEFAULT_K
 from recsys.scoring import WEIGHTINGS
 
 SINGLE, EARLY, LATE = "single", "early", "late"
+LEARNED = "learned"  # admin-defined only (experiments); scored by the learned recommender's work
 KINDS = (SINGLE, EARLY, LATE)
 PARTIAL, TOTAL = "partial", "total"
 MODES = (PARTIAL, TOTAL)
@@ -49,6 +55,9 @@ class RecommenderConfig:
     mode: str | None = None  # PARTIAL or TOTAL for late fusion
     rrf_k: int = DEFAULT_K
     depth: int | None = None  # "R": each engine's list length in partial mode; None = n
+    weighting: str | None = None  # None: the request's or RECSYS_WEIGHTING
+    mmr_lambda: float | None = None  # MMR re-ranking trade-off (None: no re-ranking)
+    source: str = "settings"  # "settings" or "admin" (experiments.RecommenderDefinition)
 
     @property
     def is_late(self) -> bool:
@@ -57,6 +66,24 @@ class RecommenderConfig:
 
 _lock = threading.Lock()
 _registry: dict[str, RecommenderConfig] | None = None
+#: callables returning further recommenders by name (read on every call: they may change at runtime)
+_providers: list[Callable[[], dict[str, RecommenderConfig]]] = []
+
+
+def register_provider(provider: Callable[[], dict[str, RecommenderConfig]]) -> None:
+    """Add a source of recommenders besides the settings (once per provider)."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def _provided(registry: dict[str, RecommenderConfig]) -> dict[str, RecommenderConfig]:
+    """The providers' recommenders whose names the settings do not use."""
+    extra: dict[str, RecommenderConfig] = {}
+    for provider in _providers:
+        for name, config in provider().items():
+            if name not in registry:
+                extra.setdefault(name, config)
+    return extra
 
 
 def _positive_int(value: object, where: str) -> int:
@@ -128,8 +155,7 @@ def _validated() -> dict[str, RecommenderConfig]:
     return registry
 
 
-def recommenders() -> dict[str, RecommenderConfig]:
-    """Every configured recommender by name, in settings order (validated once, then cached)."""
+def _settings_recommenders() -> dict[str, RecommenderConfig]:
     global _registry
     registry = _registry
     if registry is None:
@@ -140,22 +166,34 @@ def recommenders() -> dict[str, RecommenderConfig]:
     return registry
 
 
+def recommenders() -> dict[str, RecommenderConfig]:
+    """Every recommender by name: settings order (validated once, then cached), then the
+    providers' (e.g. defined in the admin)."""
+    registry = _settings_recommenders()
+    if not _providers:
+        return registry
+    return {**registry, **_provided(registry)}
+
+
 def default_recommender_name() -> str:
-    recommenders()  # validates that the default is configured
+    _settings_recommenders()  # validates that the default is configured
     return settings.RECSYS_DEFAULT_RECOMMENDER
 
 
 def get_recommender(name: str | None = None) -> RecommenderConfig:
     """The recommender called ``name`` (None: the default); unknown -> ``UnknownEngine``."""
-    registry = recommenders()
+    registry = _settings_recommenders()
     if name is None:
         name = settings.RECSYS_DEFAULT_RECOMMENDER
+    if isinstance(name, str) and name in registry:
+        return registry[name]
+    registry = recommenders()  # the providers are read only for a name the settings lack
     try:
         return registry[name]
     except (KeyError, TypeError):
         raise UnknownEngine(
             f"Unknown recommender {name!r}; choose one of {', '.join(registry)}.",
-            field="engine",
+            field="recommender",
             detail={"choices": list(registry)},
         ) from None
 

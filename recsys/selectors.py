@@ -1,9 +1,12 @@
-"""Reads for the recommender: active artefacts and their status."""
+"""Reads for the recommender: active artefacts, the engines' and recommenders' status, and the
+guard that keeps paintings deleted since an artefact was built out of every answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -14,10 +17,14 @@ from config.exceptions import EngineUnavailable, UnknownEngine
 from recsys.artefacts import LoadedArtefact, artefact_cache
 from recsys.engines.registry import engine_names, engine_unavailable_reason, get_engine
 from recsys.models import Artefact
+from recsys.recommenders import (
+    RecommenderConfig,
+    default_recommender_name,
+    get_recommender,
+    recommenders,
+)
 
-
-def active_artefact_row(*, engine: str) -> Artefact | None:
-    return Artefact.objects.filter(engine=engine, is_active=True).first()
+T = TypeVar("T")
 
 
 def active_artefact(*, engine: str) -> LoadedArtefact:
@@ -126,3 +133,85 @@ def engine_status(name: str) -> EngineStatus:
     if name not in settings.RECSYS_ENGINES:
         raise UnknownEngine(f"Unknown engine {name!r}.", field="engine")
     return engine_statuses([name])[0]
+
+
+# -- recommenders ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RecommenderStatus:
+    name: str
+    kind: str  # "single" | "early" | "late"
+    mode: str | None  # "partial" | "total" for late
+    engines: dict[str, float]  # engine -> RRF weight (1.0 for single/early)
+    status: str  # "ready" only when every engine is ready; else "computing" or "unavailable"
+    # "engine: why" for each engine that is not ready; when ready, notes (e.g. a refresh running)
+    reason: str
+    progress: float | None  # 1.0 ready, least progress of the engines computing, None unavailable
+    versions: dict[str, str | None]  # engine -> active artefact version (None: none yet)
+    coverage: float | None  # smallest share of the catalogue in the engines' artefacts (when ready)
+    is_default: bool
+
+
+def recommender_names() -> list[str]:
+    """The configured recommenders, in settings order."""
+    return list(recommenders())
+
+
+def _recommender_status(
+    config: RecommenderConfig, states: Mapping[str, EngineStatus], default: str
+) -> RecommenderStatus:
+    mine = [states[engine] for engine in config.engines]
+    not_ready = [state for state in mine if state.status != "ready"]
+    if not not_ready:
+        status, progress = "ready", 1.0
+    elif any(state.status == "unavailable" for state in not_ready):
+        status, progress = "unavailable", None
+    else:
+        status, progress = "computing", min(state.progress for state in not_ready)
+    return RecommenderStatus(
+        name=config.name,
+        kind=config.kind,
+        mode=config.mode,
+        engines=dict(config.engines),
+        status=status,
+        # not ready: why, per engine; ready: notes such as a refresh in progress
+        reason="; ".join(f"{state.name}: {state.reason}" for state in (not_ready or mine) if state.reason),
+        progress=progress,
+        versions={state.name: state.version for state in mine},
+        coverage=None if not_ready else min(state.coverage for state in mine),
+        is_default=config.name == default,
+    )
+
+
+def recommender_statuses() -> list[RecommenderStatus]:
+    """Every configured recommender with its readiness, in settings order (the engines' states
+    are read once, in a few queries, however many recommenders share them)."""
+    configs = recommenders()
+    engines = list(dict.fromkeys(engine for config in configs.values() for engine in config.engines))
+    states = {state.name: state for state in engine_statuses(engines)}
+    default = default_recommender_name()
+    return [_recommender_status(config, states, default) for config in configs.values()]
+
+
+def recommender_status(*, name: str) -> RecommenderStatus:
+    """One recommender's readiness; unknown name -> ``UnknownEngine`` (field ``recommender``)."""
+    config = get_recommender(name)
+    states = {state.name: state for state in engine_statuses(list(config.engines))}
+    return _recommender_status(config, states, default_recommender_name())
+
+
+# -- deleted paintings ----------------------------------------------------------------------------
+def catalogued_only(run: Callable[[frozenset[int]], T], pks_of: Callable[[T], list[int]]) -> T:
+    """``run(gone)`` again without every returned painting the catalogue no longer has.
+
+    An artefact keeps a deleted painting until the refresh rebuilds it; one query on the few
+    returned ids makes sure none is handed out. Each round excludes at least one more stale
+    painting, so this ends (normally after the first query).
+    """
+    gone: frozenset[int] = frozenset()
+    while True:
+        result = run(gone)
+        pks = pks_of(result)
+        missing = set(pks) - set(Painting.objects.filter(pk__in=pks).values_list("pk", flat=True))
+        if not missing:
+            return result
+        gone |= missing

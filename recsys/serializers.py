@@ -1,12 +1,20 @@
-"""Input and output serializers of the recommender API (recommendations, similar paintings, engines)."""
+"""Input and output serializers of the recommender API (recommendations, recommenders).
+
+Every rule on the request lives here (``n``, the exclude-list size, weighting, ids' syntax): the
+services take validated values. The web forms share the rules (``validate_result_count``,
+``users.services.validate_rating_value``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
 
 from catalog.selectors import EXTERNAL_ID_PATTERN
-from catalog.serializers import MAX_BIGINT, PaintingIdField, PaintingSummarySerializer, ResultCountField
+from catalog.serializers import ArtistField, PaintingIdField, PaintingSummarySerializer, ResultCountField
+from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField
+from recsys.scoring import WEIGHTINGS
 from users.serializers import RatingsMapField
 
 
@@ -20,33 +28,54 @@ def _check_exclude_size(ids: list[str]) -> list[str]:
 
 # -- input ----------------------------------------------------------------------------------------
 class RecommendationOptionsSerializer(serializers.Serializer):
-    """What both recommendation requests accept besides the ratings."""
+    """What both recommendation requests accept besides the ratings.
 
-    engine = serializers.CharField(
+    ``recommender`` names what scores (see /api/v1/recommenders/). ``engine`` is its deprecated
+    alias, still accepted: one of the two may be given, or both with the same value.
+    """
+
+    recommender = StrictCharField(
         required=False,
         max_length=50,
-        help_text="Recommender name (see /api/v1/engines/); default RECSYS_DEFAULT_RECOMMENDER.",
+        help_text="Recommender name (see /api/v1/recommenders/); default RECSYS_DEFAULT_RECOMMENDER.",
+    )
+    engine = StrictCharField(
+        required=False,
+        max_length=50,
+        help_text="Deprecated alias of `recommender` (same meaning; do not send both with different values).",
     )
     n = ResultCountField(required=False, default=9)
-    story_group = serializers.SlugField(
+    story_group = StrictSlugField(
         required=False, max_length=120, help_text="Only recommend paintings of this story group (slug)."
     )
-    artist = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_BIGINT, help_text="Only recommend this artist's paintings."
+    artist = ArtistField(
+        required=False, help_text="Only recommend this artist's paintings: artist id or name."
     )
-    weighting = serializers.CharField(
+    weighting = StrictChoiceField(
+        choices=list(WEIGHTINGS),
         required=False,
-        max_length=20,
         help_text="Rating weighting: 'centered' or 'minmax' (the paper's); default RECSYS_WEIGHTING.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        alias = attrs.pop("engine", None)
+        chosen = attrs.get("recommender")
+        if alias is not None and chosen is not None and alias != chosen:
+            raise serializers.ValidationError(
+                {"engine": f"Deprecated alias of recommender, given as {alias!r}, not {chosen!r}."}
+            )
+        if chosen is None and alias is not None:
+            attrs["recommender"] = alias
+            self.recommender_field = "engine"
+        else:
+            self.recommender_field = "recommender"
+        return attrs
 
 
 class RecommendationQuerySerializer(RecommendationOptionsSerializer):
     """GET: the signed-in user's stored ratings are used; options come as query parameters."""
 
-    exclude = serializers.CharField(
-        required=False, help_text="Comma-separated painting ids never to recommend."
-    )
+    exclude = StrictCharField(required=False, help_text="Comma-separated painting ids never to recommend.")
 
     def validate_exclude(self, value: str) -> list[str]:
         ids = [part.strip() for part in value.split(",") if part.strip()]
@@ -70,7 +99,11 @@ class AnonymousRecommendationSerializer(RecommendationOptionsSerializer):
 
 # -- output ---------------------------------------------------------------------------------------
 class ContributionSerializer(serializers.Serializer):
-    painting = serializers.CharField(source="external_id", help_text="The rated painting (id).")
+    painting = serializers.CharField(help_text="The rated painting (id).")
+    title = serializers.CharField(help_text="The rated painting's title.")
+    thumbnail_url = serializers.URLField(
+        allow_null=True, help_text="The rated painting's thumbnail (null without an image)."
+    )
     rating = serializers.IntegerField()
     weight = serializers.FloatField(help_text="w_j, the rating's weight.")
     similarity = serializers.FloatField(
@@ -96,7 +129,8 @@ class RecommendedPaintingSerializer(serializers.Serializer):
 
 
 class RecommendationsSerializer(serializers.Serializer):
-    engine = serializers.CharField(help_text="The recommender that answered.")
+    recommender = serializers.CharField(help_text="The recommender that answered.")
+    engine = serializers.CharField(help_text="Deprecated: the same as `recommender`.")
     kind = serializers.ChoiceField(choices=["single", "early", "late"])
     mode = serializers.CharField(allow_null=True, help_text="'partial' or 'total' for late fusion.")
     weighting = serializers.CharField()
@@ -110,7 +144,7 @@ class RecommendationsSerializer(serializers.Serializer):
     results = RecommendedPaintingSerializer(many=True)
 
 
-class EngineSerializer(serializers.Serializer):
+class RecommenderSerializer(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["single", "early", "late"])
     mode = serializers.CharField(allow_null=True)

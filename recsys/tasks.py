@@ -5,7 +5,8 @@ row first and returns quietly if the run is gone or closed. Batches land in sepa
 retried or redelivered batch is skipped; ``acks_late`` means a worker that dies mid-task leaves
 the message to another one. Transient errors (file system, lost database connection) are
 retried with exponential backoff; any other error, or the last retry, marks the run failed,
-which leaves the previously active artefact in place.
+which leaves the previously active artefact in place. A worker killed outright (``kill -9``)
+runs no handler at all: the periodic ``reap_stale_runs`` closes its run once the heartbeat stops.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from recsys import pipeline, services
+from recsys import pipeline, runs, services
 from recsys.models import Artefact
 
 TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
@@ -57,7 +58,7 @@ class ArtefactTask(Task):
         artefact_id = args[0] if args else kwargs.get("artefact_id")
         if artefact_id is not None:
             details = f"task {self.name}[{self.request.id}]\n{traceback.format_exc()}"
-            pipeline.mark_failed(int(artefact_id), exc, details)
+            runs.mark_failed(int(artefact_id), exc, details)
 
     def report_progress(self, artefact_id: int, stage: str) -> None:
         """Progress in the task state (for Flower / AsyncResult) besides the Artefact row."""
@@ -123,3 +124,16 @@ def refresh_artefacts(self: Task, engines: list[str]) -> list[str]:
             kwargs={"engines": busy}, countdown=max(settings.RECSYS_PRECOMPUTE_DEBOUNCE_S, 30)
         )
     return busy
+
+
+@shared_task(name="recsys.refresh_requested")
+def refresh_requested() -> list[str]:
+    """Periodic (``CELERY_BEAT_SCHEDULE``): queue the refreshes owed by catalogue changes whose
+    automatic refresh was never queued (``recsys.services.refresh_requested_dispatch``)."""
+    return services.refresh_requested_dispatch()
+
+
+@shared_task(name="recsys.reap_stale_runs", ignore_result=True)
+def reap_stale_runs() -> list[int]:
+    """Periodic (``config.celery`` beat schedule): close builds whose heartbeat stopped."""
+    return services.precompute_reap_stale()

@@ -1,4 +1,4 @@
-"""Account endpoints: API tokens for apps, and the signed-in user's own ratings.
+"""Account endpoints: API tokens for apps (create, revoke), and the signed-in user's own ratings.
 
 Every rating view reads and writes ``request.user``'s ratings only; there is no way to name
 another user, so "a user can touch only their own ratings" holds by construction rather than by
@@ -10,14 +10,18 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.openapi import PAINTING_ID_PATH, error_responses
+from config.api.parsers import SizeLimitedJSONParser
+from config.api.throttles import AuthRateThrottle
 from config.exceptions import unknown_ids_answer
-from users.selectors import user_has_rated, user_ratings
+from users.authentication import ApiTokenAuthentication
+from users.selectors import user_ratings
 from users.serializers import (
     RatingsBulkSerializer,
     RatingsBulkUpsertSerializer,
@@ -26,27 +30,54 @@ from users.serializers import (
     TokenCredentialsSerializer,
     TokenSerializer,
 )
-from users.services import auth_token_get_or_create, rating_delete, rating_upsert, ratings_upsert
+from users.services import api_token_create, api_token_revoke, rating_delete, rating_write, ratings_upsert
 
 
 class TokenObtainApi(APIView):
-    """Username and password in, the account's API token out (created on first request)."""
+    """POST: username and password in (JSON or form-encoded), a new API token out, shown once.
+    DELETE: revoke the token the request is authenticated with.
 
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
+    Credential checks are throttled per client (scope ``auth``) before any password is hashed,
+    and locked per account and per client after repeated failures (``users.lockout``).
+    """
+
+    parser_classes = (SizeLimitedJSONParser, FormParser)
+
+    def _method(self) -> str | None:
+        return getattr(getattr(self, "request", None), "method", None)
+
+    def get_authenticators(self) -> list:
+        return [] if self._method() == "POST" else [ApiTokenAuthentication()]
+
+    def get_permissions(self) -> list:
+        return [AllowAny()] if self._method() == "POST" else [IsAuthenticated()]
+
+    def get_throttles(self) -> list:
+        return [AuthRateThrottle()] if self._method() == "POST" else super().get_throttles()
 
     @extend_schema(
         operation_id="auth_token_create",
-        summary="Get an API token",
+        summary="Create an API token (expires after TOKEN_TTL; the key is shown only once)",
         request=TokenCredentialsSerializer,
-        responses={200: TokenSerializer, **error_responses(400, 413, 415)},
+        responses={201: TokenSerializer, **error_responses(400, 413, 415)},
         auth=[],
     )
     def post(self, request: Request) -> Response:
         credentials = TokenCredentialsSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
-        token = auth_token_get_or_create(user=credentials.validated_data["user"])
-        return Response(TokenSerializer({"token": token.key}).data)
+        token, key = api_token_create(user=credentials.validated_data["user"])
+        body = {"token": key, "prefix": token.prefix, "expires_at": token.expires_at}
+        return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        summary="Revoke the API token this request is authenticated with",
+        request=None,
+        responses={204: None, **error_responses(401)},
+    )
+    def delete(self, request: Request) -> Response:
+        api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MyRatingsApi(GenericAPIView):
@@ -76,14 +107,13 @@ class MyRatingsApi(GenericAPIView):
         rating_in = RatingUpsertSerializer(data=request.data)
         rating_in.is_valid(raise_exception=True)
         painting_id = rating_in.validated_data["painting"]
-        existed = user_has_rated(user=request.user, painting_external_id=painting_id)
         with unknown_ids_answer(status.HTTP_400_BAD_REQUEST, field="painting"):
-            rating = rating_upsert(
+            written = rating_write(
                 user=request.user, painting_external_id=painting_id, value=rating_in.validated_data["value"]
             )
         return Response(
-            self.get_serializer(rating).data,
-            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+            self.get_serializer(written.rating).data,
+            status=status.HTTP_201_CREATED if written.created else status.HTTP_200_OK,
         )
 
 

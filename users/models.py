@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -41,3 +43,33 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} rated {self.painting_id}: {self.value}"
+
+
+class ApiToken(models.Model):
+    """An API key for apps (``Authorization: Token <key>``), stored as its SHA-256 only.
+
+    The key itself is shown once, when it is created (``users.services.api_token_create``); the
+    ``prefix`` (its first characters) lets a person tell their tokens apart. A token stops working
+    when it expires (``TOKEN_TTL``) or is revoked; an account may hold several (one per app).
+    """
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=PREFIX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}... ({self.user_id})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 
 from catalog.selectors import EXTERNAL_ID_PATTERN
 from catalog.serializers import PaintingIdField, PaintingSummarySerializer
@@ -39,7 +40,7 @@ class RatingValueField(serializers.Field):
         "type": "object",
         "additionalProperties": RATING_SCHEMA,
         "description": "Painting id -> rating 1..5, at most RECSYS_MAX_RATINGS entries.",
-        "example": {"aic-109220": 5, "aic-16568": 2},
+        "example": {"aic-109220": 5, "aic-93784": 2},
     }
 )
 class RatingsMapField(serializers.Field):
@@ -84,6 +85,9 @@ class TokenCredentialsSerializer(serializers.Serializer):
             self.context.get("request"), username=attrs["username"], password=attrs["password"]
         )
         if user is None:  # wrong credentials or an inactive account: the same answer for both
+            retry_after = getattr(self.context.get("request"), "login_retry_after", None)
+            if retry_after is not None:  # locked out (users.lockout): no password was checked
+                raise Throttled(retry_after, detail="Too many failed sign-ins for this account or address.")
             raise InvalidCredentials("Unable to sign in with these credentials.")
         return {"user": user}
 
@@ -99,7 +103,9 @@ class RatingsBulkUpsertSerializer(serializers.Serializer):
 
 # -- output ---------------------------------------------------------------------------------------
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as 'Authorization: Token <token>'.")
+    token = serializers.CharField(help_text="Send as 'Authorization: Token <token>'. Shown only once.")
+    prefix = serializers.CharField(help_text="The token's first characters, to tell tokens apart.")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="null: the token never expires.")
 
 
 class RatingSerializer(serializers.Serializer):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from catalog.models import Painting
 from config.exceptions import InvalidRating, UnknownPainting
-from users.models import RATING_MAX, RATING_MIN, Rating, User
+from users.models import RATING_MAX, RATING_MIN, ApiToken, Rating, User
 
 
 def validate_rating_value(value: object, *, field: str = "value") -> int:
@@ -37,37 +40,117 @@ def resolve_paintings(external_ids: list[str], *, field: str = "painting") -> di
     return found
 
 
-def ratings_upsert(*, user: User, ratings: Mapping[str, int]) -> list[Rating]:
-    """Create or replace the user's ratings of paintings given by external id, all or nothing.
+@dataclass(frozen=True)
+class RatingWrite:
+    """What one upsert stored: the row as written by this statement, and whether it inserted it."""
 
-    One ``INSERT ... ON CONFLICT (user, painting) DO UPDATE`` statement: concurrent writers
-    never create duplicates and the last write wins (no lost update of a later value). Rows go
-    in painting order, so two writers overlapping on several paintings lock them in the same
-    order and cannot deadlock.
+    rating: Rating
+    created: bool
+
+
+_UPSERT_SQL = """
+INSERT INTO {table} (user_id, painting_id, value, created_at, updated_at)
+VALUES {rows}
+ON CONFLICT (user_id, painting_id) DO UPDATE
+    SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+RETURNING id, painting_id, value, created_at, updated_at, {inserted}
+"""
+
+
+def _upsert_rows(*, user: User, rows: list[tuple[int, int]], now: datetime) -> list[tuple]:
+    """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` of ``(painting pk, value)`` rows.
+
+    Returns ``(id, painting_id, value, created_at, updated_at, inserted)`` per row, as written by
+    this statement (never a concurrent writer's value). PostgreSQL tells inserts by ``xmax = 0``
+    (an updated row version carries the updating transaction in ``xmax``); SQLite serialises
+    writers (``transaction_mode=IMMEDIATE``), so there the rows existing beforehand are read first
+    inside the same transaction.
+    """
+    vendor = connection.vendor
+    existing: set[int] = set()
+    if vendor == "postgresql":
+        inserted = "(xmax = 0)"
+    else:
+        inserted = "NULL"
+        existing = set(
+            Rating.objects.filter(user=user, painting_id__in=[pk for pk, _ in rows]).values_list(
+                "painting_id", flat=True
+            )
+        )
+    params: list[object] = []
+    for painting_id, value in rows:
+        params += [user.pk, painting_id, value, now, now]
+    sql = _UPSERT_SQL.format(
+        table=Rating._meta.db_table,
+        rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(rows)),
+        inserted=inserted,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written = cursor.fetchall()
+    if vendor != "postgresql":
+        written = [(*row[:5], row[1] not in existing) for row in written]
+    if vendor == "sqlite":  # raw SQLite rows carry timestamps as text
+        convert = connection.ops.convert_datetimefield_value
+        field = Rating._meta.get_field("created_at")
+        written = [
+            (
+                *row[:3],
+                convert(row[3], None, field, connection),
+                convert(row[4], None, field, connection),
+                row[5],
+            )
+            for row in written
+        ]
+    return written
+
+
+def ratings_write(*, user: User, ratings: Mapping[str, int]) -> list[RatingWrite]:
+    """Create or replace the user's ratings of paintings given by external id, all or nothing;
+    returns what this call wrote, in painting order, each marked created or replaced.
+
+    One ``INSERT ... ON CONFLICT (user, painting) DO UPDATE ... RETURNING`` statement: concurrent
+    writers never create duplicates, the last write wins, and each caller gets back the values
+    it wrote itself (a re-read could see another writer's value, or nothing if a concurrent
+    DELETE won). Rows go in painting order, so two writers overlapping on several paintings lock
+    them in the same order and cannot deadlock.
     """
     values = {
         external_id: validate_rating_value(v, field=f"ratings.{external_id}")
         for external_id, v in ratings.items()
     }
     pks = resolve_paintings(list(values), field="ratings")
-    now = timezone.now()
-    rows = [
-        Rating(user=user, painting_id=pks[external_id], value=value, created_at=now, updated_at=now)
-        for external_id, value in sorted(values.items(), key=lambda item: pks[item[0]])
-    ]
+    rows = sorted((pks[external_id], value) for external_id, value in values.items())
     with transaction.atomic():
-        Rating.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["user", "painting"],
-            update_fields=["value", "updated_at"],
+        written = _upsert_rows(user=user, rows=rows, now=timezone.now())
+    paintings = Painting.objects.in_bulk([row[1] for row in written])
+    result = []
+    for pk, painting_id, value, created_at, updated_at, inserted in sorted(written, key=lambda r: r[1]):
+        rating = Rating(
+            pk=pk,
+            user=user,
+            painting=paintings[painting_id],
+            value=value,
+            created_at=created_at,
+            updated_at=updated_at,
         )
-    return list(Rating.objects.filter(user=user, painting_id__in=pks.values()).select_related("painting"))
+        result.append(RatingWrite(rating=rating, created=bool(inserted)))
+    return result
+
+
+def ratings_upsert(*, user: User, ratings: Mapping[str, int]) -> list[Rating]:
+    """``ratings_write`` without the created flags: the ratings as written, in painting order."""
+    return [write.rating for write in ratings_write(user=user, ratings=ratings)]
 
 
 def rating_upsert(*, user: User, painting_external_id: str, value: int) -> Rating:
-    """Rate one painting (a second rating replaces the first)."""
-    return ratings_upsert(user=user, ratings={painting_external_id: value})[0]
+    """Rate one painting (a second rating replaces the first); the rating as written."""
+    return rating_write(user=user, painting_external_id=painting_external_id, value=value).rating
+
+
+def rating_write(*, user: User, painting_external_id: str, value: int) -> RatingWrite:
+    """Rate one painting; ``created`` says whether this call inserted the row (201) or replaced one."""
+    return ratings_write(user=user, ratings={painting_external_id: value})[0]
 
 
 def superuser_ensure(*, username: str, password: str, email: str = "") -> tuple[User, bool]:
@@ -83,10 +166,31 @@ def superuser_ensure(*, username: str, password: str, email: str = "") -> tuple[
     return user, created
 
 
-def auth_token_get_or_create(*, user: User) -> Token:
-    """The user's API token (one per user, created on first request, stable afterwards)."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+def api_token_create(*, user: User) -> tuple[ApiToken, str]:
+    """A new API token of ``user`` expiring after ``TOKEN_TTL`` seconds (0: never); returns the
+    row and the key, which is stored only as its SHA-256 and cannot be shown again."""
+    key = secrets.token_urlsafe(32)
+    ttl = settings.TOKEN_TTL
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=ApiToken.hash_key(key),
+        prefix=key[: ApiToken.PREFIX_LENGTH],
+        expires_at=timezone.now() + timedelta(seconds=ttl) if ttl > 0 else None,
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Revoke ``token`` (it stops authenticating at once); revoking twice keeps the first time."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Record use of ``token``, at most once per minute (not a write per request)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 def rating_delete(*, user: User, painting_external_id: str) -> None:

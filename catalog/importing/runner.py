@@ -33,6 +33,7 @@ from catalog.models import Artist, ImportProblem, ImportRun, Painting, StoryGrou
 from catalog.services import paintings_refresh_content_hash
 from catalog.signals import notify_catalogue_changed
 from config.exceptions import ImportAlreadyRunning, ImportFailed, ValidationFailed
+from config.iterables import batched
 
 INTERRUPTED = "Interrupted: the process ended before the run finished."
 
@@ -100,11 +101,6 @@ def _resolve_groups(parsed: Sequence[_Parsed]) -> tuple[dict[str, StoryGroup], l
                 )  # fmt: skip
                 record.group = None
     return groups, renamed
-
-
-def _batches(items: Sequence[PaintingRecord], size: int) -> Iterator[Sequence[PaintingRecord]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _naming_the_run() -> ImportAlreadyRunning | None:
@@ -222,7 +218,7 @@ def _import_parsed(
     total = sum(len(p.records) for p in parsed)
     done = 0
     for p in parsed:
-        for batch in _batches(p.records, batch_size):
+        for batch in batched(p.records, batch_size):
             changed.extend(
                 write_batch(
                     batch, source=p.source, report=p.report, groups=groups, artists=artists, files=files

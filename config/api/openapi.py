@@ -6,12 +6,21 @@ The error body itself is produced in one place only, ``config.exceptions.api_exc
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 # -- OpenAPI: shared parameters ------------------------------------------------------------------
+#: Ids the examples use: the first two paintings ``import_catalog`` creates from the sample's AIC set
+#: (../shared/data/aic/paintings.csv), so "Try it out" works on the sample catalogue.
+EXAMPLE_PAINTING_ID = "aic-109220"
+EXAMPLE_OTHER_PAINTING_ID = "aic-93784"
+
 PAINTING_ID_PATH = OpenApiParameter(
-    "external_id", str, OpenApiParameter.PATH, description="Painting id (external id), e.g. 'aic-109220'."
+    "external_id",
+    str,
+    OpenApiParameter.PATH,
+    description=f"Painting id (external id), e.g. '{EXAMPLE_PAINTING_ID}'.",
+    examples=[OpenApiExample("A painting of the sample catalogue", value=EXAMPLE_PAINTING_ID)],
 )
 
 
@@ -35,7 +44,7 @@ _ERROR_DESCRIPTIONS = {
     413: "The request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE.",
     415: "The body is not application/json.",
     429: "Too many requests; retry after the number of seconds in the Retry-After header.",
-    503: "The engine has no ready artefact yet (computing, failed or never computed); the message says why.",
+    503: "An engine has no ready artefact yet (computing, failed or never computed); the message says why.",
 }
 
 

@@ -1,24 +1,74 @@
-"""Rate limits of the API beyond DRF's anon/user throttles."""
+"""Rate limits of the API (``DEFAULT_THROTTLE_CLASSES`` and per-view scopes).
+
+Every throttle counts on ``config.ratelimit``: atomic fixed-window counters in the cache (one Redis
+round trip per request), the client address from ``NUM_PROXIES`` trusted proxies only (a rotated
+``X-Forwarded-For`` changes nothing unless a trusted proxy wrote it), and fail-open with a logged
+warning when the cache is down. Rates are read from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``
+at request time, so settings (and tests) can change them without re-importing this module.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from config.ratelimit import client_ip, hit, parse_rate
 
 
-class RecommendAnonRateThrottle(SimpleRateThrottle):
-    """Per-client-address limit of the account-less recommendation endpoint (scope ``recommend_anon``).
+class ScopedRateThrottle(BaseThrottle):
+    """Base: ``scope`` names the rate; ``ident`` says whose requests are counted together."""
 
-    The rate is read from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` at request time, so it can be
-    changed in settings (and in tests) without re-importing this module.
-    """
+    scope: str = ""
+
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
+
+    def ident(self, request: Any) -> str | None:
+        """The counter's owner, or None for a request this throttle does not count."""
+        return client_ip(request)
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        ident = self.ident(request)
+        if rate is None or ident is None:
+            return True
+        limit, window_s = parse_rate(rate)
+        outcome = hit(f"throttle:{self.scope}:{ident}", limit=limit, window_s=window_s)
+        self.retry_after = outcome.retry_after
+        return outcome.allowed
+
+    def wait(self) -> float | None:
+        return self.retry_after
+
+
+class AnonRateThrottle(ScopedRateThrottle):
+    """Requests without an account, per client address (scope ``anon``)."""
+
+    scope = "anon"
+
+    def ident(self, request: Any) -> str | None:
+        return None if request.user and request.user.is_authenticated else client_ip(request)
+
+
+class UserRateThrottle(ScopedRateThrottle):
+    """Requests of a signed-in account, per account (scope ``user``)."""
+
+    scope = "user"
+
+    def ident(self, request: Any) -> str | None:
+        return str(request.user.pk) if request.user and request.user.is_authenticated else None
+
+
+class RecommendAnonRateThrottle(ScopedRateThrottle):
+    """Per-client-address limit of the account-less recommendation endpoint (scope ``recommend_anon``)."""
 
     scope = "recommend_anon"
 
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+class AuthRateThrottle(ScopedRateThrottle):
+    """Credential checks (``POST /api/v1/auth/token/``) per client address (scope ``auth``): checked
+    before the password is hashed, so hashing cannot be used as an unbounded CPU sink."""
+
+    scope = "auth"

@@ -9,7 +9,14 @@ from django.urls import path, re_path, register_converter
 from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
 from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
-from recsys.apis import EngineDetailApi, EngineListApi, PaintingSimilarApi, RecommendationsApi
+from recsys.apis import (
+    EngineDetailApi,
+    EngineListApi,
+    PaintingSimilarApi,
+    RecommendationsApi,
+    RecommenderDetailApi,
+    RecommenderListApi,
+)
 from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
 
 register_converter(ExternalIdConverter, "painting_id")
@@ -28,6 +35,9 @@ urlpatterns = [
     path("me/ratings/<painting_id:external_id>/", MyRatingDeleteApi.as_view(), name="api-my-rating-detail"),
     path("recommendations/", RecommendationsApi.as_view(), name="api-recommendations"),
     path("elicitation/", ElicitationApi.as_view(), name="api-elicitation"),
+    path("recommenders/", RecommenderListApi.as_view(), name="api-recommender-list"),
+    path("recommenders/<str:name>/", RecommenderDetailApi.as_view(), name="api-recommender-detail"),
+    # deprecated aliases of recommenders/ (the same answers), kept for apps written against them
     path("engines/", EngineListApi.as_view(), name="api-engine-list"),
     path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),
     re_path(r"^(.*/)?$", UnknownEndpointApi.as_view(), name="api-unknown-endpoint"),

@@ -22,6 +22,10 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # before django.contrib.admin: their registration/*.html (sign in, password reset) replace the
+    # admin-styled ones Django ships, and base.html is the site's own
+    "users",
+    "web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -29,16 +33,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served locally (no CDN)
-    "users",
     "catalog",
     "recsys",
+    "experiments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ApiJsonErrorsMiddleware",  # outermost but one: sees every error under /api/
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -46,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -54,7 +59,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # every template lives in its app (web/templates/, users/templates/, ...)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -96,6 +101,35 @@ AUTH_PASSWORD_VALIDATORS = [
 DEMO_ADMIN_ALLOWED = True
 DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "admin")
 DEMO_ADMIN_PASSWORD = env_str("DEMO_ADMIN_PASSWORD", "paintings-demo")
+# Create it even when the server listens on a non-loopback address (make run HOST=0.0.0.0).
+DEMO_ADMIN_ON_PUBLIC_HOST = env_bool("DEMO_ADMIN_ON_PUBLIC_HOST", False)
+# Every password check goes through the login lockout (users/lockout.py): per account and per
+# client address, LOGIN_FAILURES_PER_* failures within LOGIN_FAILURE_WINDOW_S lock it until the
+# window ends.
+AUTHENTICATION_BACKENDS = ["users.authentication.LockoutModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 30)
+LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 15 * 60)
+# Trusted reverse proxies in front of the app: the client address is the X-Forwarded-For entry
+# written by the outermost of them. 0 (default): X-Forwarded-For is ignored, REMOTE_ADDR counts.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# Rate limits of non-API views (config.ratelimit.rate_limited), per client address.
+RATE_LIMITS = {"signup": env_str("SIGNUP_RATE_LIMIT", "5/hour")}
+# After a cache error, rate limits fail open without asking the cache for this many seconds.
+RATELIMIT_FAILURE_BACKOFF_S = env_float("RATELIMIT_FAILURE_BACKOFF_S", 5.0)
+# API tokens (POST /api/v1/auth/token/) expire after this many seconds (0: never).
+TOKEN_TTL = env_int("TOKEN_TTL", 30 * 24 * 3600)
+# Content-Security-Policy of every response (config.middleware); the API docs page (Swagger UI
+# with its inline start-up script) gets CSP_DOCS instead.
+CSP = env_str(
+    "CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+CSP_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -107,7 +141,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
-STATICFILES_DIRS = [BASE_DIR / "static"]  # the web UI's CSS (static/web/)
 MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 # Let Django serve MEDIA_URL itself (dev default; a small deployment without a media proxy).
@@ -121,13 +154,40 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 
+# --- Email --------------------------------------------------------------------------------
+# Password reset mails. The embedded default prints them on the console (no EMAIL_* variable
+# set); with EMAIL_HOST set they go out over SMTP unless EMAIL_BACKEND says otherwise.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (port 587)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
 # --- Cache -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Short socket timeouts: a down or frozen Redis costs at most this much, and its users (throttles,
+# the refresh debounce) fail open with a logged warning instead of failing the request.
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.5)
+REDIS_SOCKET_CONNECT_TIMEOUT = env_float("REDIS_SOCKET_CONNECT_TIMEOUT", 0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env_str("REDIS_CACHE_URL", REDIS_URL),
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+            },
         }
     }
 else:
@@ -150,14 +210,24 @@ CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 3600)
 # With acks_late, Redis hands an unacknowledged task to another worker after the visibility
 # timeout (default 1 h): keep it above the longest task (an LDA fit) so none runs twice at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600}
+# Short socket timeouts and one quick publish retry: with the broker down, queueing fails within
+# about a second (the caller records what was not queued, e.g. recsys.RefreshRequest).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600,
+    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0),
+    "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0)
+# Periodic tasks (`celery -A config beat`, the `beat` service of docker-compose.yml).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not signed in" into 401 rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "users.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -168,14 +238,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 24),
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.api.throttles.AnonRateThrottle",
+        "config.api.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
         # POST /api/v1/recommendations/ (no account), per client address
         "recommend_anon": env_str("API_THROTTLE_RECOMMEND_ANON", "60/min"),
+        # POST /api/v1/auth/token/ (each one hashes a password), per client address
+        "auth": env_str("API_THROTTLE_AUTH", "20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -212,6 +284,26 @@ RECSYS_TORCH_THREADS = env_int("RECSYS_TORCH_THREADS", 0)
 RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
 # Refresh stale artefacts automatically (debounced) after catalogue changes.
 RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
+# An open build beats (Artefact.heartbeat_at) at every step, every finished batch and every
+# RECSYS_HEARTBEAT_S while a step works. The reaper (a beat task every RECSYS_REAP_EVERY_S, and
+# every precompute start) fails a build silent for RECSYS_STALE_RUN_S: 15 min is 30 missed beats,
+# longer than any batch or queue wait between steps seen on the sample, and releases a build whose
+# worker was killed in minutes instead of the 7 h task time limit.
+RECSYS_HEARTBEAT_S = env_float("RECSYS_HEARTBEAT_S", 30.0)
+RECSYS_STALE_RUN_S = env_int("RECSYS_STALE_RUN_S", 15 * 60)
+RECSYS_REAP_EVERY_S = env_int("RECSYS_REAP_EVERY_S", 5 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "recsys-reap-stale-runs": {
+        "task": "recsys.reap_stale_runs",
+        "schedule": float(RECSYS_REAP_EVERY_S),
+        "options": {"expires": float(RECSYS_REAP_EVERY_S)},  # never pile up while no worker runs
+    },
+    # catalogue changes whose automatic refresh could not be queued (broker down): queue them now
+    "recsys-refresh-requested": {
+        "task": "recsys.refresh_requested",
+        "schedule": env_float("RECSYS_REFRESH_PICKUP_S", 60.0),
+    },
+}
 # Paintings per encode task (the unit of work spread over Celery workers, and of retries).
 RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
@@ -236,6 +328,7 @@ RECSYS_ENGINES = {
             "num_topics": env_int("RECSYS_LDA_TOPICS", 0) or None,
             "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
             "passes": env_int("RECSYS_LDA_PASSES", 10),
+            "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
             "seed": 42,
         },
     },

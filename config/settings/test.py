@@ -43,8 +43,15 @@ CELERY_RESULT_BACKEND = env_str("TEST_CELERY_RESULT_BACKEND", "cache+memory://")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "recommend_anon": "10000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "10000/min",
+        "user": "10000/min",
+        "recommend_anon": "10000/min",
+        "auth": "10000/min",
+    },
 }
+RATE_LIMITS = {"signup": "10000/min"}
+LOGIN_FAILURES_PER_ACCOUNT = LOGIN_FAILURES_PER_CLIENT = 10000
 RECSYS_PRECOMPUTE_DEBOUNCE_S = 0
 RECSYS_AUTO_REFRESH = False  # tests of the automatic refresh switch it on themselves
 # Tests never reach the model hub: engines are given tiny local models by the tests themselves.

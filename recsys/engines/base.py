@@ -1,10 +1,11 @@
 """The one interface every representation engine implements.
 
-An engine turns paintings (``PaintingInput``: text and/or image path) into float32 vectors whose
-cosine similarity is the engine's painting-to-painting similarity A_ij. Everything around it
-(id <-> row mapping, batching, L2 normalisation, neighbour structures, artefact I/O, Celery
-orchestration) is written once in ``recsys.pipeline`` / ``recsys.artefacts``; an engine module only
-knows how to load its model and encode a batch.
+An engine turns paintings (``catalog.snapshot.PaintingInput``: text and/or image path) into
+float32 vectors whose cosine similarity is the engine's painting-to-painting similarity A_ij.
+Everything around it (id <-> row mapping, batching, L2 normalisation, neighbour structures,
+artefact I/O, Celery orchestration) is written once in ``recsys.pipeline``,
+``recsys.similarity`` and ``recsys.artefacts``; an engine module only knows how to load its
+model and encode a batch. Engines never import the pipeline.
 
 Lifecycle, driven by the pipeline:
 
@@ -27,15 +28,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from catalog.snapshot import PaintingInput
 
-@dataclass(frozen=True, slots=True)
-class PaintingInput:
-    """What an engine may read of one painting; built by ``recsys.pipeline`` from the catalogue."""
-
-    pk: int
-    external_id: str
-    text: str
-    image_path: str | None = None
+__all__ = ["EncodedBatch", "Engine", "PaintingInput"]
 
 
 @dataclass(slots=True)

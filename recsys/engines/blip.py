@@ -54,11 +54,12 @@ import torch
 import torch.nn.functional as F
 from transformers import BlipForImageTextRetrieval
 
+from config.iterables import batched
 from recsys.artefacts import save_array
 from recsys.engines.base import PaintingInput
-from recsys.engines.hf import ModalInput, TransformerEngine, batched
+from recsys.engines.hf import ModalInput, TransformerEngine
 from recsys.engines.images import ImageUnreadable, open_rgb
-from recsys.pipeline import top_k_neighbours
+from recsys.similarity import top_k_neighbours
 
 ITC_IMAGE = "itc_image.npy"
 ITC_TEXT = "itc_text.npy"

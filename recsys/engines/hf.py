@@ -29,7 +29,7 @@ from __future__ import annotations
 import abc
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -41,6 +41,7 @@ from django.conf import settings
 from PIL import Image
 
 from config.exceptions import ModelNotAvailable
+from config.iterables import batched
 from recsys.engines.base import EncodedBatch, Engine, PaintingInput
 from recsys.engines.images import ImageUnreadable, open_rgb
 
@@ -196,11 +197,6 @@ class LoadedModel:
 #: chunk forward: (padded ``input_ids``/``attention_mask`` on the device, owner text index of each
 #: chunk) -> one or more (n_chunks, d) tensors, each pooled separately
 ChunkForward = Callable[[dict[str, torch.Tensor], torch.Tensor], tuple[torch.Tensor, ...]]
-
-
-def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _first_line(exc: BaseException) -> str:

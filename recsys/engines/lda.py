@@ -12,7 +12,11 @@ dice-group/Palmetto issues #12 and #76). Cost is not the issue here: for a 20-to
 1,154 CMA descriptions, training takes ~18 s on two cores and coherence ~2 s (``c_npmi``),
 ~1.4 s (``c_v``), 0.1 s (``u_mass``, document co-occurrence; ``OPTIONS["coherence"]`` selects
 it). Runs single-process (``processes=1``): a Celery worker must not fork a pool of its own.
-Ties go to the smaller number of topics.
+
+One LDA fit is a random draw (initialisation), so one coherence per topic count ranks the seeds
+as much as the counts. The sweep trains ``sweep_seeds`` models per count k (seeds ``seed``,
+``seed + 1``, ...) and scores k by their mean coherence; the chosen k keeps its most coherent
+model. Ties go to the smaller number of topics.
 
 Inference is made independent of batching: gensim initialises each document's variational
 parameters from the model's random state, which advances with every call, so the same text
@@ -49,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "passes": 10,
     "iterations": 100,
     "seed": 42,
+    "sweep_seeds": 3,  # models per topic count in the coherence sweep (mean coherence scores k)
     "no_below": 2,  # keep tokens in at least this many paintings ...
     "no_above": 0.5,  # ... and in at most this fraction of them
     "keep_n": 50_000,
@@ -106,27 +111,37 @@ class LdaEngine(Engine):
         texts = [[t for t in texts[i] if t in dictionary.token2id] for i in kept]
 
         candidates = self.candidate_topics()
+        seeds = [int(self.options["seed"]) + i for i in range(max(1, int(self.options["sweep_seeds"])))]
         scores: dict[int, float] = {}
+        per_seed: dict[int, list[float]] = {}
         best: tuple[float, int, Any] | None = None
         for k in candidates:
-            model = self._train(corpus, dictionary, k)
-            if len(candidates) > 1:
-                scores[k] = self._coherence(model, corpus, texts, dictionary)
-            rank = scores[k] if math.isfinite(scores.get(k, math.nan)) else -math.inf
-            if best is None or rank > best[0]:  # ties keep the smaller k
-                best = (rank, k, model)
+            if len(candidates) == 1:
+                model = self._train(corpus, dictionary, k, seeds[0])
+                best = (0.0, k, model)
+                break
+            runs = []
+            for seed in seeds:
+                model = self._train(corpus, dictionary, k, seed)
+                runs.append((_finite(self._coherence(model, corpus, texts, dictionary)), model))
+            per_seed[k] = [c for c, _ in runs]
+            scores[k] = float(np.mean(per_seed[k]))
+            if best is None or scores[k] > best[0]:  # ties keep the smaller k
+                best = (scores[k], k, max(runs, key=lambda run: run[0])[1])  # first of equals
         _, num_topics, model = best  # type: ignore[misc]  # candidates is never empty
         self._save(model, dictionary, state_dir)
         return {
             "num_topics": num_topics,
             "num_topics_fixed": bool(self.options["num_topics"]),
             "coherence_measure": self.options["coherence"],
-            "coherence_scores": {str(k): v for k, v in scores.items()},
+            "coherence_scores": {str(k): _number(v) for k, v in scores.items()},
+            "coherence_per_seed": {str(k): [_number(c) for c in v] for k, v in per_seed.items()},
+            "sweep_seeds": seeds if per_seed else [],
             "vocabulary_size": len(dictionary),
             "training_documents": len(corpus),
         }
 
-    def _train(self, corpus: list, dictionary: Any, num_topics: int) -> Any:
+    def _train(self, corpus: list, dictionary: Any, num_topics: int, seed: int) -> Any:
         from gensim.models import LdaModel
 
         return LdaModel(
@@ -135,7 +150,7 @@ class LdaEngine(Engine):
             num_topics=num_topics,
             passes=self.options["passes"],
             iterations=self.options["iterations"],
-            random_state=self.options["seed"],
+            random_state=seed,
             eval_every=None,
         )
 
@@ -205,6 +220,16 @@ class LdaEngine(Engine):
         return {
             "topic_words": [[w for w, _ in model.show_topic(t, topn=topn)] for t in range(model.num_topics)]
         }
+
+
+def _finite(value: float) -> float:
+    """A coherence that could not be computed (NaN) ranks below every real one."""
+    return value if math.isfinite(value) else -math.inf
+
+
+def _number(value: float) -> float | None:
+    """JSON has no infinities: a coherence that could not be computed is recorded as null."""
+    return value if math.isfinite(value) else None
 
 
 @lru_cache(maxsize=4)

@@ -76,7 +76,14 @@ def test_two_queries_whatever_the_size(api_client, db, django_assert_num_queries
 
 
 def test_bad_parameters_are_400(api_client, db):
-    for params, field in (({"per_group": 0}, "per_group"), ({"seed": "abc"}, "seed"), ({"seed": -1}, "seed")):
+    bad = (
+        ({"per_group": 0}, "per_group"),
+        ({"per_group": "1.0"}, "per_group"),
+        ({"seed": "abc"}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"seed": "7.0"}, "seed"),
+    )
+    for params, field in bad:
         response = api_client.get(URL, params)
         assert response.status_code == 400
         assert response.json()["error"]["field"] == field

@@ -36,6 +36,29 @@ def test_body_that_is_not_an_object_is_400(api_client, minilm):
     assert response.json()["error"]["code"] == "invalid"
 
 
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ('{"ratings": {"p-a": 5}, "ratings": {"p-b": 1}}', "ratings"),
+        ('{"ratings": {"p-a": 5, "p-a": 4}}', "ratings.p-a"),
+        ('{"ratings": {"p-a": 5}, "exclude": [{"x": 1, "x": 2}]}', "exclude.0.x"),
+    ],
+)
+def test_duplicate_json_keys_are_400_naming_the_key(api_client, minilm, data, field):
+    response = raw_post(api_client, RECOMMEND, data)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["field"] == field
+
+
+def test_duplicate_json_keys_are_refused_by_every_endpoint(auth_client, user, paintings):
+    raw = '{"painting": "p-a", "value": 5, "value": 1}'
+    response = raw_post(auth_client, "/api/v1/me/ratings/", raw)
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "value"
+    assert not user.ratings.exists()
+
+
 def test_oversized_body_is_413(api_client, minilm, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     ratings = {f"p-{i}": 3 for i in range(200)}
@@ -114,6 +137,8 @@ def _bad_requests() -> list[tuple[str, str, object]]:
         "/api/v1/paintings/" + "x" * 500 + "/",
         "/api/v1/elicitation/?seed=99999999999999999999999999&per_group=99999",
         "/api/v1/engines/%00/",
+        "/api/v1/recommenders/%00/",
+        RECOMMEND + "?recommender=%00&engine=x&artist=%00",
         RECOMMEND + "?n=abc&artist=-1&exclude=,,,&engine=%00",
         RECOMMEND + "?exclude=" + ",".join(["p-a"] * 1000),
         "/api/v1/me/ratings/?page=abc",

@@ -45,6 +45,17 @@ def test_filter_by_artist(api_client, paintings):
     assert ids(response) == ["p-b", "p-d"]
 
 
+@pytest.mark.parametrize("name", ["Johannes Vermeer", "johannes vermeer", " JOHANNES VERMEER "])
+def test_filter_by_artist_name_ignores_case(api_client, paintings, name):
+    assert ids(api_client.get(LIST, {"artist": name})) == ["p-b", "p-d"]
+
+
+def test_filter_by_unknown_artist_name_is_empty(api_client, paintings):
+    response = api_client.get(LIST, {"artist": "Vermeer"})  # names match whole, not in part
+    assert response.status_code == 200
+    assert ids(response) == []
+
+
 def test_filter_by_story_group(api_client, paintings):
     assert ids(api_client.get(LIST, {"story_group": "landscapes"})) == ["p-a", "p-c", "p-e"]
 
@@ -78,7 +89,10 @@ def test_filter_by_has_image(api_client, paintings):
     ("params", "field"),
     [
         ({"year_from": 1900, "year_to": 1800}, "year_to"),
-        ({"artist": "monet"}, "artist"),
+        ({"artist": "0"}, "artist"),
+        ({"artist": " "}, "artist"),
+        ({"year_from": "1900.0"}, "year_from"),
+        ({"year_to": "+1900"}, "year_to"),
         ({"has_image": "maybe"}, "has_image"),
         ({"page_size": "x", "q": "a" * 201}, "q"),
         ({"story_group": "not a slug"}, "story_group"),
@@ -89,6 +103,20 @@ def test_bad_filters_are_400_naming_the_field(api_client, paintings, params, fie
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize("page_size", ["x", "0", "101", "2.0", "-1", " 2", ""])
+def test_invalid_page_size_is_400_naming_it(api_client, paintings, page_size):
+    response = api_client.get(LIST, {"page_size": page_size})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["field"] == "page_size"
+
+
+def test_largest_page_size_is_accepted(api_client, paintings):
+    response = api_client.get(LIST, {"page_size": "100"})
+    assert response.status_code == 200
+    assert len(ids(response)) == 5
 
 
 def test_page_past_the_end_is_404_in_the_error_body(api_client, paintings):
@@ -104,6 +132,15 @@ def test_a_page_of_24_takes_two_queries(api_client, db, django_assert_max_num_qu
     with django_assert_max_num_queries(2):
         response = api_client.get(LIST)
     assert len(response.json()["results"]) == 24
+
+
+def test_filtering_by_artist_name_takes_two_queries(api_client, db, django_assert_max_num_queries):
+    artist = ArtistFactory(name="Berthe Morisot")
+    for i in range(30):
+        PaintingFactory(artist=artist, external_id=f"q-{i:02d}")
+    with django_assert_max_num_queries(2):
+        response = api_client.get(LIST, {"artist": "berthe morisot", "page_size": 30})
+    assert len(response.json()["results"]) == 30
 
 
 def test_detail_has_every_field(api_client, paintings):

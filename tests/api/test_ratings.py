@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
 from users.models import Rating
+from users.services import api_token_create
 
 URL = "/api/v1/me/ratings/"
 BULK = "/api/v1/me/ratings/bulk/"
@@ -31,7 +31,7 @@ def test_anonymous_is_401(api_client, paintings, method, url):
 
 def test_token_authentication(paintings, user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
     response = client.post(URL, {"painting": "p-a", "value": 4}, format="json")
     assert response.status_code == 201
     assert stored(user) == {"p-a": 4}

@@ -7,17 +7,19 @@ e = (0.96 - 0.28) / 2 = 0.34, c = (0.8 - 0.6) / 2 = 0.1, d = (0.6 - 0.8) / 2 = -
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from rest_framework.test import APIClient
 
 from recsys.models import Artefact
 from tests.api.conftest import VECTORS
 from tests.artefact_helpers import write_artefact
-from tests.factories import RatingFactory
+from tests.factories import PaintingFactory, RatingFactory
 from users.models import Rating
 
 URL = "/api/v1/recommendations/"
-BODY = {"ratings": {"p-a": 5, "p-b": 1}, "engine": "minilm"}
+BODY = {"ratings": {"p-a": 5, "p-b": 1}, "recommender": "minilm"}
 
 
 def post(client: APIClient, body: dict, **extra):
@@ -36,24 +38,30 @@ def test_anonymous_post_ranks_by_eq1(api_client, minilm):
     assert [r["rank"] for r in response.json()["results"]] == [1, 2, 3]
 
 
-def test_response_names_engine_versions_and_weighting(api_client, minilm):
+def test_response_names_recommender_versions_and_weighting(api_client, minilm):
     body = post(api_client, BODY).json()
-    assert (body["engine"], body["kind"], body["mode"]) == ("minilm", "single", None)
+    assert (body["recommender"], body["kind"], body["mode"]) == ("minilm", "single", None)
+    assert body["engine"] == "minilm"  # deprecated copy of `recommender`
     assert body["weighting"] == "centered"
     assert body["applied_weighting"] == {"minilm": "centered"}
     assert body["versions"] == {"minilm": minilm.version}
     assert body["ignored_ratings"] == {}
 
 
-def test_explanation_names_the_rated_paintings_by_id(api_client, minilm):
+def test_explanation_names_the_rated_paintings_by_id_title_and_thumbnail(api_client, minilm):
     top = post(api_client, BODY).json()["results"][0]
     assert top["painting"]["title"] == "Impression, Sunrise"
     assert top["painting"]["image_url"].startswith("http://testserver/media/")
     contributions = top["explanation"]["contributions"]
     assert [c["painting"] for c in contributions] == ["p-a", "p-b"]
+    thumbnail = contributions[0].pop("thumbnail_url")
+    assert thumbnail.startswith("http://testserver/media/thumbnails/p-a-")
+    assert contributions[1]["thumbnail_url"] is None  # p-b has no image
+    assert contributions[1]["title"] == "Girl with a Pearl Earring"
     assert contributions[0] == pytest.approx(
         {
             "painting": "p-a",
+            "title": "Water Lilies",
             "rating": 5,
             "weight": 1.0,
             "similarity": 0.96,
@@ -98,7 +106,7 @@ def test_late_fusion_reports_engine_ranks_and_ignored_ratings(api_client, painti
     resnet = write_artefact(
         engine="resnet", paintings=no_b, vectors=[VECTORS[k] for k in paintings if k != "b"]
     )
-    body = post(api_client, BODY | {"engine": "late-total"}).json()
+    body = post(api_client, BODY | {"recommender": "late-total"}).json()
     assert (body["kind"], body["mode"]) == ("late", "total")
     assert body["ignored_ratings"] == {"p-b": f"not in the resnet artefact {resnet.version}"}
     top = body["results"][0]
@@ -112,9 +120,24 @@ def test_queries_do_not_grow_with_n(api_client, minilm, django_assert_max_num_qu
     assert len(response.json()["results"]) == 3
 
 
+def test_explanations_take_no_query_per_item(api_client, db, django_assert_num_queries):
+    # 40 paintings, 20 of them rated: 20 recommendations, each explained by 3 rated paintings
+    many = [PaintingFactory(external_id=f"m-{i:02d}") for i in range(40)]
+    angles = [i / 40 for i in range(40)]
+    write_artefact(engine="minilm", paintings=many, vectors=[(math.cos(a), math.sin(a)) for a in angles])
+    body = {"ratings": {p.external_id: 1 + i % 5 for i, p in enumerate(many[:20])}, "recommender": "minilm"}
+    # ratings, the active artefact row, the catalogued check, the hydration of every painting
+    with django_assert_num_queries(4):
+        response = post(api_client, body | {"n": 20})
+    results = response.json()["results"]
+    assert len(results) == 20
+    assert all(len(r["explanation"]["contributions"]) == 3 for r in results)
+    assert all(c["title"] for r in results for c in r["explanation"]["contributions"])
+
+
 # -- POST errors ----------------------------------------------------------------------------------
 def test_unknown_painting_in_ratings_is_400(api_client, minilm):
-    response = post(api_client, {"ratings": {"p-a": 5, "p-zzz": 2}, "engine": "minilm"})
+    response = post(api_client, {"ratings": {"p-a": 5, "p-zzz": 2}, "recommender": "minilm"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "unknown_painting"
     assert response.json()["error"]["field"] == "ratings"
@@ -129,7 +152,7 @@ def test_unknown_painting_in_exclude_is_400(api_client, minilm):
 
 @pytest.mark.parametrize("value", [0, 6, "5", 4.5])
 def test_rating_outside_1_to_5_is_400_naming_it(api_client, minilm, value):
-    response = post(api_client, {"ratings": {"p-a": value}, "engine": "minilm"})
+    response = post(api_client, {"ratings": {"p-a": value}, "recommender": "minilm"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_rating"
     assert response.json()["error"]["field"] == "ratings.p-a"
@@ -142,15 +165,113 @@ def test_too_many_ratings_is_400(api_client, minilm, settings):
     assert response.json()["error"]["field"] == "ratings"
 
 
-def test_unknown_engine_is_400(api_client, minilm):
-    response = post(api_client, BODY | {"engine": "nope"})
+@pytest.mark.parametrize("field", ["recommender", "engine"])
+def test_unknown_recommender_is_400_naming_the_field_sent(api_client, minilm, field):
+    body = {"ratings": BODY["ratings"], field: "nope"}
+    response = post(api_client, body)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "unknown_engine"
+    assert response.json()["error"]["field"] == field
+
+
+# -- the deprecated `engine` field ----------------------------------------------------------------
+def test_engine_is_a_deprecated_alias_of_recommender(api_client, minilm):
+    body = {"ratings": BODY["ratings"], "engine": "minilm"}
+    response = post(api_client, body)
+    assert response.json()["recommender"] == "minilm"
+    assert ranking(response) == ranking(post(api_client, BODY))
+
+
+def test_engine_and_recommender_may_agree(api_client, minilm):
+    response = post(api_client, BODY | {"engine": "minilm"})
+    assert response.status_code == 200
+    assert response.json()["recommender"] == "minilm"
+
+
+def test_engine_and_recommender_that_disagree_are_400_naming_engine(api_client, minilm):
+    response = post(api_client, BODY | {"engine": "lda"})
+    assert response.status_code == 400
     assert response.json()["error"]["field"] == "engine"
+    assert "'lda'" in response.json()["error"]["message"]
+
+
+def test_get_accepts_both_names_too(auth_client, user, minilm, paintings):
+    RatingFactory(user=user, painting=paintings["a"], value=5)
+    assert auth_client.get(URL, {"engine": "minilm"}).json()["recommender"] == "minilm"
+    assert auth_client.get(URL, {"recommender": "minilm"}).json()["recommender"] == "minilm"
+    clash = auth_client.get(URL, {"recommender": "minilm", "engine": "lda"})
+    assert (clash.status_code, clash.json()["error"]["field"]) == (400, "engine")
+
+
+# -- strict numbers and text ----------------------------------------------------------------------
+@pytest.mark.parametrize("n", ["2", 2.0, True, 2.5, None, [2]])
+def test_n_must_be_a_json_integer(api_client, minilm, n):
+    response = post(api_client, BODY | {"n": n})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "n"
+
+
+@pytest.mark.parametrize("exclude", [[5], ["p-e", 1.0], [True], [None]])
+def test_exclude_ids_must_be_json_strings(api_client, minilm, exclude):
+    response = post(api_client, BODY | {"exclude": exclude})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"].startswith("exclude")
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"), [({"recommender": 5}, "recommender"), ({"story_group": 1}, "story_group")]
+)
+def test_text_options_must_be_json_strings(api_client, minilm, extra, field):
+    response = post(api_client, BODY | extra)
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize("n", ["2.0", "+2", " 2", "2e0", "two"])
+def test_n_in_a_query_string_is_plain_digits(auth_client, user, minilm, paintings, n):
+    RatingFactory(user=user, painting=paintings["a"], value=5)
+    response = auth_client.get(URL, {"recommender": "minilm", "n": n})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "n"
+
+
+def test_duplicate_keys_in_the_body_are_400_naming_the_key(api_client, minilm):
+    raw = '{"ratings": {"p-a": 5, "p-b": 1}, "recommender": "minilm", "n": 1, "n": 50}'
+    response = api_client.generic("POST", URL, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "n"
+
+
+def test_duplicate_painting_in_the_ratings_is_400_naming_it(api_client, minilm):
+    raw = '{"ratings": {"p-a": 5, "p-a": 1}, "recommender": "minilm"}'
+    response = api_client.generic("POST", URL, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "ratings.p-a"
+
+
+# -- artist filter --------------------------------------------------------------------------------
+@pytest.mark.parametrize("artist", ["Claude Monet", "claude monet"])
+def test_artist_filter_takes_a_name(api_client, minilm, artist):
+    assert ranking(post(api_client, BODY | {"artist": artist})) == [("p-e", 0.34), ("p-c", 0.1)]
+
+
+def test_artist_filter_takes_a_name_in_the_query_string(auth_client, user, minilm, paintings):
+    RatingFactory(user=user, painting=paintings["a"], value=5)
+    RatingFactory(user=user, painting=paintings["b"], value=1)
+    by_name = auth_client.get(URL, {"recommender": "minilm", "artist": "Claude Monet"})
+    by_id = auth_client.get(URL, {"recommender": "minilm", "artist": paintings["c"].artist_id})
+    assert ranking(by_name) == ranking(by_id) == [("p-e", 0.34), ("p-c", 0.1)]
+
+
+@pytest.mark.parametrize("artist", ["Rembrandt", str(10**9)])  # a string in JSON is a name
+def test_unknown_artist_is_400(api_client, minilm, artist):
+    response = post(api_client, BODY | {"artist": artist})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "artist"
 
 
 def test_engine_without_artefact_is_503_with_the_reason(api_client, minilm):
-    response = post(api_client, BODY | {"engine": "clip"})
+    response = post(api_client, BODY | {"recommender": "clip"})
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "engine_unavailable"
@@ -164,7 +285,7 @@ def test_engine_still_computing_is_503_with_progress(api_client, minilm):
     Artefact.objects.create(
         engine="clip", version="clip-run", status=Artefact.Status.RUNNING, processed=3, total=10
     )
-    response = post(api_client, BODY | {"engine": "clip"})
+    response = post(api_client, BODY | {"recommender": "clip"})
     assert response.status_code == 503
     assert "computing (3/10)" in response.json()["error"]["message"]
 
@@ -187,7 +308,7 @@ def test_bad_options_are_400_naming_the_field(api_client, minilm, extra, field):
 
 
 def test_missing_ratings_is_400(api_client, minilm):
-    response = post(api_client, {"engine": "minilm"})
+    response = post(api_client, {"recommender": "minilm"})
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "ratings"
 
@@ -244,7 +365,7 @@ def test_ratings_no_engine_can_use_are_named_by_painting_id(api_client, painting
         paintings=[paintings[k] for k in "cde"],
         vectors=[VECTORS[k] for k in "cde"],
     )
-    response = post(api_client, BODY | {"engine": "resnet"})
+    response = post(api_client, BODY | {"recommender": "resnet"})
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["field"] == "ratings"

@@ -1,10 +1,12 @@
-"""GET /api/v1/paintings/<id>/similar/ and /api/v1/engines/."""
+"""GET /api/v1/paintings/<id>/similar/ and /api/v1/recommenders/ (alias /api/v1/engines/)."""
 
 from __future__ import annotations
 
 import pytest
 
 from recsys.models import Artefact
+from tests.api.conftest import VECTORS
+from tests.artefact_helpers import write_artefact
 
 # -- similar paintings ----------------------------------------------------------------------------
 
@@ -56,12 +58,25 @@ def test_similar_n_out_of_range_is_400(api_client, minilm):
         assert response.json()["error"]["field"] == "n"
 
 
-# -- engines --------------------------------------------------------------------------------------
+def test_similar_n_must_be_plain_digits(api_client, minilm):
+    for n in ("3.0", "+3", "3 "):
+        response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "minilm", "n": n})
+        assert (response.status_code, response.json()["error"]["field"]) == (400, "n")
+
+
+def test_similar_takes_a_fixed_number_of_queries(api_client, minilm, django_assert_max_num_queries):
+    # the painting, the active artefact, the catalogued check, the hydration
+    with django_assert_max_num_queries(4):
+        response = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "minilm", "n": 4})
+    assert len(response.json()["results"]) == 4
+
+
+# -- recommenders --------------------------------------------------------------------------------------
 def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
     Artefact.objects.create(
         engine="clip", version="clip-run", status=Artefact.Status.RUNNING, processed=1, total=4
     )
-    body = {e["name"]: e for e in api_client.get("/api/v1/engines/").json()}
+    body = {e["name"]: e for e in api_client.get("/api/v1/recommenders/").json()}
     assert list(body) == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total"]
     minilm_status = body["minilm"]
     assert set(minilm_status) == {
@@ -94,13 +109,34 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
     assert body["late-total"]["versions"] == {"lda": None, "resnet": None}
 
 
-def test_engine_detail(api_client, minilm):
-    response = api_client.get("/api/v1/engines/minilm/")
+def test_recommender_detail(api_client, minilm):
+    response = api_client.get("/api/v1/recommenders/minilm/")
     assert response.status_code == 200
     assert response.json()["versions"] == {"minilm": minilm.version}
 
 
-def test_unknown_engine_in_path_is_404(api_client, db):
-    response = api_client.get("/api/v1/engines/nope/")
+@pytest.mark.parametrize("base", ["/api/v1/recommenders/", "/api/v1/engines/"])
+def test_unknown_recommender_in_path_is_404(api_client, db, base):
+    response = api_client.get(f"{base}nope/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "unknown_engine"
+    assert response.json()["error"]["field"] == "name"
+
+
+def test_engines_is_an_alias_answering_the_same(api_client, minilm):
+    assert api_client.get("/api/v1/engines/").json() == api_client.get("/api/v1/recommenders/").json()
+    detail = api_client.get("/api/v1/engines/late-total/").json()
+    assert detail == api_client.get("/api/v1/recommenders/late-total/").json()
+    assert detail["name"] == "late-total"
+
+
+def test_recommender_list_queries_do_not_grow_with_engines(
+    api_client, paintings, django_assert_max_num_queries
+):
+    # every engine has an artefact: still one query for the admin-defined recommenders, one for the
+    # artefact rows, one for the catalogue and none per engine or recommender (7 over 5 engines)
+    for engine in ("lda", "resnet", "minilm", "clip", "blip"):
+        write_artefact(engine=engine, paintings=list(paintings.values()), vectors=list(VECTORS.values()))
+    with django_assert_max_num_queries(3):
+        response = api_client.get("/api/v1/recommenders/")
+    assert [r["status"] for r in response.json()] == ["ready"] * 7

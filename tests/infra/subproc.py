@@ -36,6 +36,20 @@ def manage(
     return result
 
 
+def python(code: str, *, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c code`` in the checkout with only ``env`` (plus PATH/HOME); not checked."""
+    base = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def shell_json(code: str, *, env: dict[str, str]) -> dict:
     """Run ``code`` in ``manage.py shell``; it must print one JSON object as its last line."""
     result = manage("shell", "--no-imports", "-c", code, env=env)

@@ -43,6 +43,7 @@ def test_task_sent_to_the_broker_runs_in_a_separate_worker_process(var_dir, tmp_
         "HOME": os.environ.get("HOME", "/tmp"),
         "VAR_DIR": str(var_dir),
         "REDIS_URL": settings.TEST_REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",  # as `make worker` sets (config.celery: prod)
     }
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:

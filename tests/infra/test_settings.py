@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.subproc import manage, shell_json
+from tests.infra.subproc import manage, python, shell_json
+
+GOOD_KEY = "Lq3n8PzV1xYc-7rT0wKe5mJ2uHb9sDf4gA6oNiR_kC1vX8zQ3yW5tE7pU0aS2dF4"
 
 SNAPSHOT = """
 import json
@@ -89,7 +91,7 @@ def test_celery_variables_override_the_redis_defaults(var_dir):
     ("env", "message"),
     [
         ({"DJANGO_ALLOWED_HOSTS": "example.org"}, "Set the environment variable DJANGO_SECRET_KEY."),
-        ({"DJANGO_SECRET_KEY": "x" * 50}, "Set the environment variable DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_SECRET_KEY": GOOD_KEY}, "Set the environment variable DJANGO_ALLOWED_HOSTS"),
     ],
 )
 def test_production_settings_refuse_to_start_without_secret_key_and_hosts(var_dir, env, message):
@@ -116,8 +118,46 @@ def test_production_settings_turn_debug_and_the_demo_admin_off(var_dir):
     env = {
         "VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DJANGO_SECRET_KEY": "k" * 50,
+        "DJANGO_SECRET_KEY": GOOD_KEY,
         "DJANGO_ALLOWED_HOSTS": "example.org",
         "DJANGO_DEBUG": "1",  # ignored: production never runs with DEBUG
     }
     assert shell_json(code, env=env) == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "replace-with-a-long-random-string",  # .env.example
+        "insecure-dev-key-change-me",  # the dev default
+        "short-but-random-Xy7",
+        "k" * 60,
+    ],
+)
+def test_production_refuses_placeholder_and_weak_secret_keys(var_dir, key):
+    env = {
+        "VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DJANGO_SECRET_KEY": key,
+        "DJANGO_ALLOWED_HOSTS": "example.org",
+    }
+    result = manage("check", env=env, check=False)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is a placeholder or too weak" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi", "config.celery"])
+def test_entry_points_outside_manage_py_default_to_production_settings(var_dir, module):
+    code = (
+        f"import {module}; from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
+    )
+    env = {"VAR_DIR": str(var_dir), "DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "example.org"}
+    result = python(code, env=env)
+    assert result.stdout.split() == ["config.settings.prod", "False"]
+    without_key = python(code, env={"VAR_DIR": str(var_dir), "DJANGO_ALLOWED_HOSTS": "example.org"})
+    assert "Set the environment variable DJANGO_SECRET_KEY." in without_key.stderr
+
+
+def test_manage_py_keeps_the_dev_settings(var_dir):
+    code = "import json; from django.conf import settings; print(json.dumps(settings.SETTINGS_MODULE))"
+    assert shell_json(code, env={"VAR_DIR": str(var_dir)}) == "config.settings.dev"

@@ -71,3 +71,14 @@ class FakeFittedEngine(FakeEngine):
 class MissingModelEngine(FakeEngine):
     def check_available(self) -> None:
         raise ModelNotAvailable(f"Model 'nowhere/missing' not found; set {self.model_setting}.")
+
+
+class SlowEngine(FakeEngine):
+    """The fake engine taking ``OPTIONS["sleep_s"]`` per batch, so a test can kill its worker
+    in the middle of a build."""
+
+    def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:
+        import time
+
+        time.sleep(float(self.options.get("sleep_s", 1.0)))
+        return super().encode(items, state_dir)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from recsys.engines.base import PaintingInput
-from recsys.engines.lda import NO_TOKENS, LdaEngine
+from recsys.engines.lda import MODEL_DIR, NO_TOKENS, LdaEngine, _load
 from recsys.engines.registry import get_engine
 from recsys.services import precompute_engine
 from recsys.textprep import tokenize
@@ -56,13 +56,57 @@ def test_a_fixed_number_of_topics_skips_the_sweep(fitted):
     assert facts["num_topics"] == 3 and facts["num_topics_fixed"] and facts["coherence_scores"] == {}
 
 
+#: four topics by construction: disjoint vocabularies, every document drawn from exactly one
+VOCABULARIES = [
+    ["ship", "sea", "wave", "sail", "storm", "harbour", "anchor", "sailor"],
+    ["rose", "tulip", "lily", "vase", "petal", "bloom", "garden", "bouquet"],
+    ["portrait", "silk", "pearl", "necklace", "glove", "gown", "velvet", "lace"],
+    ["skater", "canal", "snow", "ice", "frost", "sledge", "village", "chimney"],
+]
+
+
+def _disjoint_corpus(per_vocabulary: int = 12, words: int = 8) -> list[PaintingInput]:
+    rng = np.random.default_rng(0)
+    texts = [
+        " ".join(rng.choice(vocabulary, size=words))
+        for vocabulary in VOCABULARIES
+        for _ in range(per_vocabulary)
+    ]
+    return _inputs(texts)
+
+
+def test_the_coherence_sweep_finds_the_topic_count_built_into_the_corpus(tmp_path):
+    engine = LdaEngine(
+        name="lda",
+        options={"topic_range": [2, 6, 1], "passes": 20, "seed": 7, "no_below": 2, "coherence_topn": 5},
+    )
+    facts = engine.fit(_disjoint_corpus(), tmp_path)
+    scores = {int(k): v for k, v in facts["coherence_scores"].items()}
+    assert facts["num_topics"] == 4 and not facts["num_topics_fixed"]
+    assert sorted(scores) == [2, 3, 4, 5, 6] and all(scores[4] > scores[k] for k in (2, 3, 5, 6))
+    assert scores[2] < 0 < scores[3] < scores[4]  # merged vocabularies never co-occur: NPMI < 0
+    # each of the chosen model's topics is one vocabulary
+    model, _ = _load(str(tmp_path / MODEL_DIR))
+    tops = [{w for w, _ in model.show_topic(t, topn=5)} for t in range(4)]
+    owners = [[i for i, vocabulary in enumerate(VOCABULARIES) if top <= set(vocabulary)] for top in tops]
+    assert sorted(o[0] for o in owners if len(o) == 1) == [0, 1, 2, 3]
+
+
+def test_the_sweep_scores_each_topic_count_by_the_mean_over_several_seeds(tmp_path):
+    options = {"topic_range": [3, 4, 1], "passes": 5, "seed": 7, "sweep_seeds": 3}
+    engine = LdaEngine(name="lda", options=options)
+    facts = engine.fit(_disjoint_corpus(per_vocabulary=6), tmp_path)
+    assert facts["sweep_seeds"] == [7, 8, 9]
+    for k in ("3", "4"):
+        assert len(facts["coherence_per_seed"][k]) == 3
+        assert facts["coherence_scores"][k] == pytest.approx(np.mean(facts["coherence_per_seed"][k]))
+
+
 @pytest.mark.django_db
-def test_the_coherence_sweep_chooses_and_records_the_number_of_topics(catalogue):
+def test_the_pipeline_records_the_sweep_in_the_manifest(catalogue):
     row = precompute_engine(engine="lda")
     fit = row.manifest["fit"]
-    scores = {int(k): v for k, v in fit["coherence_scores"].items()}
-    assert sorted(scores) == [2, 3, 4] and fit["coherence_measure"] == "c_npmi"
-    assert fit["num_topics"] == max(scores, key=lambda k: (scores[k], -k))
+    assert sorted(fit["coherence_scores"]) == ["2", "3", "4"] and fit["coherence_measure"] == "c_npmi"
     assert row.manifest["dim"] == fit["num_topics"]
     assert len(row.manifest["postprocess"]["topic_words"]) == fit["num_topics"]
 

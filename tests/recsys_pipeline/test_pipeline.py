@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from catalog import snapshot
 from catalog.models import Painting
 from catalog.services import paintings_refresh_content_hash
 from config.exceptions import ModelNotAvailable, RunInProgress, UnknownEngine
-from recsys import pipeline
-from recsys.artefacts import SIMILARITY, engine_dir, final_dir, staging_dir
+from recsys import pipeline, runs
+from recsys.artefacts import SIMILARITY, engine_dir, final_dir, publish, staging_dir
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
+from recsys.pipeline import finalizing as finalize_step
 from recsys.services import precompute_engine
 from tests.factories import PaintingFactory
 from tests.recsys_pipeline.conftest import loaded, make_painting
@@ -26,7 +28,7 @@ def test_rows_are_unit_vectors_of_the_engine_output_in_pk_order(catalogue):
     art = loaded(row)
     assert art.painting_ids.tolist() == sorted(p.pk for p in catalogue)
     np.testing.assert_allclose(np.linalg.norm(art.embeddings, axis=1), 1.0, atol=1e-6)
-    text = pipeline.painting_input(catalogue[0]).text
+    text = snapshot.painting_input(catalogue[0]).text
     expected = bag_of_words(text) / np.linalg.norm(bag_of_words(text))
     np.testing.assert_allclose(art.embeddings[art.row_of[catalogue[0].pk]], expected, atol=1e-6)
 
@@ -56,22 +58,6 @@ def test_top_k_lists_above_the_dense_limit_match_the_dense_matrix(catalogue, set
     assert np.array_equal(dense.neighbours_idx, top_k.neighbours_idx)
     rows = np.arange(len(catalogue))[:, None]
     np.testing.assert_allclose(top_k.neighbours_sim, dense.similarity[rows, dense.neighbours_idx], atol=1e-6)
-
-
-def test_top_k_breaks_ties_by_row_and_excludes_self():
-    embeddings = np.array([[1, 0], [1, 0], [0, 1], [1, 0]], dtype=np.float32)
-    idx, sim = pipeline.top_k_neighbours(embeddings, 2)
-    assert idx.tolist() == [[1, 3], [0, 3], [0, 1], [0, 1]]
-    assert sim[2].tolist() == [0.0, 0.0]
-
-
-def test_top_k_in_small_blocks_equals_one_block(monkeypatch):
-    embeddings, _ = pipeline.l2_normalise(np.random.default_rng(3).normal(size=(50, 8)))
-    whole = pipeline.top_k_neighbours(embeddings, 7)
-    monkeypatch.setattr(pipeline, "BLOCK_ELEMENTS", 50 * 4)  # blocks of 4 rows
-    blocked = pipeline.top_k_neighbours(embeddings, 7)
-    assert np.array_equal(whole[0], blocked[0])
-    np.testing.assert_allclose(whole[1], blocked[1], atol=1e-6)
 
 
 def test_skipped_paintings_are_reported_with_reasons(catalogue):
@@ -211,7 +197,7 @@ def test_fitted_engine_refits_only_when_asked_or_after_large_changes(catalogue, 
 
 
 def test_a_second_synchronous_build_is_refused_while_one_is_open(catalogue):
-    pipeline.create_run(engine=get_engine("fake"))
+    runs.create_run(engine=get_engine("fake"))
     with pytest.raises(RunInProgress):
         precompute_engine(engine="fake")
 
@@ -230,23 +216,16 @@ def test_progress_is_reported_per_batch(catalogue):
     assert seen == [(0, 12), (3, 12), (6, 12), (9, 12), (12, 12)]
 
 
-def test_l2_normalise_flags_zero_and_non_finite_rows():
-    vectors, ok = pipeline.l2_normalise(np.array([[3, 4], [0, 0], [np.nan, 1]], dtype=np.float32))
-    assert ok.tolist() == [True, False, False]
-    np.testing.assert_allclose(vectors[0], [0.6, 0.8])
-    assert np.all(vectors[1:] == 0)
-
-
 def test_catalogue_hash_changes_with_content_only(catalogue):
-    first = pipeline.catalogue_snapshot().catalogue_hash
-    assert pipeline.catalogue_snapshot().catalogue_hash == first
+    first = snapshot.catalogue_snapshot().catalogue_hash
+    assert snapshot.catalogue_snapshot().catalogue_hash == first
     PaintingFactory(description="new")
-    assert pipeline.catalogue_snapshot().catalogue_hash != first
+    assert snapshot.catalogue_snapshot().catalogue_hash != first
 
 
 def test_pruning_removes_folders_that_no_run_owns(catalogue):
-    failed = pipeline.create_run(engine=get_engine("fake"))
-    pipeline.mark_failed(failed.pk, "died after publishing")
+    failed = runs.create_run(engine=get_engine("fake"))
+    runs.mark_failed(failed.pk, "died after publishing")
     orphan = final_dir("fake", failed.version)
     (orphan / "embeddings.npy").parent.mkdir(parents=True)
     (staging_dir("fake", "dead-run")).mkdir()
@@ -255,11 +234,12 @@ def test_pruning_removes_folders_that_no_run_owns(catalogue):
 
 
 def test_finalize_activates_a_folder_published_before_a_crash(catalogue):
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     for batch_no in range(pipeline.prepare(row.pk)):
         pipeline.encode_batch(row.pk, batch_no)
-    pipeline._build(row, staging_dir("fake", row.version))
-    pipeline.files.publish(staging_dir("fake", row.version), final_dir("fake", row.version))
+    finalize_step._build(row, staging_dir("fake", row.version))
+    finalize_step.drop_scratch(staging_dir("fake", row.version))
+    publish(staging_dir("fake", row.version), final_dir("fake", row.version))
     # the worker died here; the redelivered finalize only activates
     activated = pipeline.finalize(row.pk)
     assert activated.status == "ready" and activated.is_active and loaded(activated).size == 12
@@ -268,6 +248,6 @@ def test_finalize_activates_a_folder_published_before_a_crash(catalogue):
 def test_current_catalogue_hash_matches_the_snapshot(catalogue):
     paintings_refresh_content_hash(paintings=Painting.objects.all())  # as the import stores them
     assert all(Painting.objects.values_list("content_hash", flat=True))
-    assert pipeline.current_catalogue_hash() == pipeline.catalogue_snapshot().catalogue_hash
+    assert snapshot.current_catalogue_hash() == snapshot.catalogue_snapshot().catalogue_hash
     PaintingFactory(content_hash="")  # a row written without the catalogue services
-    assert pipeline.current_catalogue_hash() == pipeline.catalogue_snapshot().catalogue_hash
+    assert snapshot.current_catalogue_hash() == snapshot.catalogue_snapshot().catalogue_hash

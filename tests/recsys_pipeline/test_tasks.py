@@ -7,7 +7,7 @@ import pytest
 from celery.exceptions import Retry
 
 from catalog.signals import catalogue_changed
-from recsys import pipeline, services, tasks
+from recsys import pipeline, runs, services, tasks
 from recsys.artefacts import staging_dir
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
@@ -35,7 +35,7 @@ def test_a_run_is_never_queued_twice(catalogue, django_capture_on_commit_callbac
 
 
 def test_duplicate_batch_delivery_is_skipped(catalogue):
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     assert pipeline.prepare(row.pk) == 4
     assert tasks.encode_batch.apply(args=(row.pk, 1)).get() == 3
     assert tasks.encode_batch.apply(args=(row.pk, 1)).get() == 0
@@ -44,7 +44,7 @@ def test_duplicate_batch_delivery_is_skipped(catalogue):
 
 
 def test_tasks_for_a_deleted_row_return_quietly(catalogue):
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     pipeline.prepare(row.pk)
     Artefact.objects.filter(pk=row.pk).delete()
     assert tasks.encode_batch.apply(args=(row.pk, 0)).get() is None
@@ -70,7 +70,7 @@ def test_a_failing_batch_task_fails_the_run_and_keeps_the_previous_artefact(
 
 def test_a_worker_retries_transient_errors_with_backoff(catalogue, monkeypatch):
     make_painting("sea", 31, description="FLAKY")
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     batches = pipeline.prepare(row.pk)
     countdowns = []
 
@@ -96,7 +96,7 @@ def test_without_a_broker_a_transient_error_fails_the_run_at_once(
 
 
 def test_a_cancelled_run_stops_and_never_activates(catalogue):
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     pipeline.prepare(row.pk)
     assert services.precompute_cancel(artefact=row)
     assert pipeline.encode_batch(row.pk, 0) is None
@@ -140,7 +140,7 @@ def test_refresh_embeds_new_paintings_incrementally(catalogue, settings, django_
 
 
 def test_refresh_postpones_engines_that_are_mid_build(catalogue):
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     Artefact.objects.filter(pk=row.pk).update(status="running")
     assert services.refresh_engines(engines=["fake"]) == ["fake"]
     assert Artefact.objects.count() == 1
@@ -149,7 +149,7 @@ def test_refresh_postpones_engines_that_are_mid_build(catalogue):
 def test_progress_is_published_in_the_task_state(catalogue, monkeypatch):
     states = []
     monkeypatch.setattr(tasks.encode_batch, "update_state", lambda **kw: states.append(kw))
-    row = pipeline.create_run(engine=get_engine("fake"))
+    row = runs.create_run(engine=get_engine("fake"))
     pipeline.prepare(row.pk)
     tasks.encode_batch.apply(args=(row.pk, 0))
     assert states == [

@@ -1,42 +1,79 @@
-"""A real Celery worker process builds an artefact through the real Redis broker and result
-backend (prepare -> chord of encode batches -> finalize), on this test's database."""
+"""Real Celery worker processes on a Redis of this test's own (a private port, so parallel test
+runs never share a broker), on this test's PostgreSQL database: a build through the real broker
+(prepare -> chord of encode batches -> finalize), a worker killed with ``kill -9`` mid-build, and
+``precompute --async`` with the broker down."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from recsys import pipeline
+from recsys import runs
 from recsys.artefacts import final_dir, open_artefact
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from tests.recsys_pipeline.conftest import THEMES, make_painting
 
-pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.postgres]  # the worker shares the database
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 WORKER_ENV = {"RECSYS_LDA_TOPICS": "3", "RECSYS_LDA_PASSES": "5", "RECSYS_BATCH_SIZE": "3"}
+#: the kill -9 scenario: 2 paintings a batch, 2 s a batch, beats every 0.5 s, stale after 3 s
+SLOW_ENV = {
+    "DJANGO_SETTINGS_MODULE": "tests.recsys_pipeline.worker_settings",
+    "SLOW_ENGINE_SLEEP_S": "2",
+    "RECSYS_BATCH_SIZE": "2",
+    "RECSYS_HEARTBEAT_S": "0.5",
+    "RECSYS_STALE_RUN_S": "3",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture
-def redis_url():
+def redis_url(tmp_path):
+    """A redis-server of this test alone, on a free port."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed for the worker tests (apt-get install redis-server)"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
     import redis
 
-    url = settings.TEST_REDIS_URL
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis is not reachable at {url}: start it (`redis-server`) or set TEST_REDIS_URL.")
-    client.flushdb()
-    yield url
-    client.flushdb()
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def _database_url() -> str:
@@ -45,54 +82,78 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(redis_url, tmp_path):
-    env = {
+def _env(broker: str, extra: dict[str, str]) -> dict[str, str]:
+    assert connection.vendor == "postgresql", "the worker process shares the test's server database"
+    return {
         **os.environ,
-        **WORKER_ENV,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "TEST_DATABASE_URL": _database_url(),
         "TEST_CELERY_TASK_ALWAYS_EAGER": "0",
-        "TEST_CELERY_BROKER_URL": redis_url,
-        "TEST_CELERY_RESULT_BACKEND": redis_url,
+        "TEST_CELERY_BROKER_URL": broker,
+        "TEST_CELERY_RESULT_BACKEND": broker,
         "TEST_RECSYS_ARTEFACT_ROOT": str(settings.RECSYS_ARTEFACT_ROOT),
+        **extra,
     }
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
-        command += [
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"h3-{os.getpid()}@%h",
-        ]
-        proc = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield Celery("pipeline-test-client", broker=redis_url, backend=redis_url), log
-    finally:
-        proc.terminate()
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"w{time.time_ns()}@%h"]
+    with log.open("a") as out:  # its own session: kill -9 reaches the worker and all its children
+        return subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_builds_and_activates_an_artefact(worker):
-    client, log = worker
-    paintings = [make_painting(theme, n) for theme in THEMES for n in range(2)]
-    row = pipeline.create_run(engine=get_engine("lda"), celery_task_id="h3-worker-test-prepare")
+def _precompute(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "precompute", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
-    result = client.send_task("recsys.prepare_artefact", args=[row.pk], task_id=row.celery_task_id)
-    assert result.get(timeout=120) == 3, log.read_text()[-3000:]  # 8 paintings in batches of 3
-    deadline = time.monotonic() + 120
+
+def _wait(row: Artefact, done, timeout: float = 60) -> Artefact:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row.refresh_from_db()
-        if row.status not in Artefact.OPEN_STATUSES:
-            break
-        time.sleep(0.5)
+        if done(row):
+            return row
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting on {row} ({row.processed}/{row.total}): {row.log}")
+
+
+def test_a_real_worker_builds_and_activates_an_artefact(redis_url, tmp_path):
+    log = tmp_path / "worker.log"
+    worker = _start_worker(_env(redis_url, WORKER_ENV), log)
+    try:
+        client = Celery("pipeline-test-client", broker=redis_url, backend=redis_url)
+        paintings = [make_painting(theme, n) for theme in THEMES for n in range(2)]
+        row = runs.create_run(engine=get_engine("lda"), celery_task_id="h3-worker-test-prepare")
+        result = client.send_task("recsys.prepare_artefact", args=[row.pk], task_id=row.celery_task_id)
+        assert result.get(timeout=120) == 3, log.read_text()[-3000:]  # 8 paintings in batches of 3
+        row = _wait(row, lambda r: r.status not in Artefact.OPEN_STATUSES, timeout=120)
+    finally:
+        _stop(worker)
     assert (row.status, row.is_active, row.processed, row.total) == ("ready", True, 8, 8), (
         row.error + log.read_text()[-3000:]
     )
@@ -100,3 +161,52 @@ def test_a_real_worker_builds_and_activates_an_artefact(worker):
     assert sorted(artefact.painting_ids.tolist()) == sorted(p.pk for p in paintings)
     assert artefact.manifest["fit"]["num_topics"] == 3 and artefact.manifest["params"]["passes"] == 5
     assert log.read_text().count("recsys.encode_batch") >= 3  # the chord's batches ran in the worker
+
+
+def test_a_build_whose_worker_is_killed_is_reaped_and_the_next_build_runs(redis_url, tmp_path):
+    for theme in THEMES:
+        make_painting(theme, 0)
+    env = _env(redis_url, SLOW_ENV)
+    log = tmp_path / "worker.log"
+    first_worker = _start_worker(env, log)
+    try:
+        started = _precompute(env, "--engine", "slow", "--async", "--full", "--start-timeout", "60")
+        assert started.returncode == 0 and "started by a worker" in started.stdout, started.stderr
+        killed = _wait(Artefact.objects.get(), lambda r: r.processed >= 2)  # one batch of two done
+        os.killpg(first_worker.pid, signal.SIGKILL)  # the worker and its children, mid-batch
+        first_worker.wait(timeout=10)
+    finally:
+        _stop(first_worker)
+    killed.refresh_from_db()
+    assert killed.status == "running"  # nothing inside the dead worker could say otherwise
+
+    time.sleep(3.5)  # RECSYS_STALE_RUN_S without a heartbeat
+    second_worker = _start_worker(env, log)
+    try:
+        again = _precompute(env, "--engine", "slow", "--async", "--start-timeout", "60")
+        assert again.returncode == 0 and "started by a worker" in again.stdout, again.stderr
+        assert f"closed abandoned build (artefact {killed.pk})" in again.stderr
+        new = _wait(Artefact.objects.exclude(pk=killed.pk).get(), lambda r: r.status == "ready")
+    finally:
+        _stop(second_worker)
+    killed.refresh_from_db()
+    assert killed.status == "failed" and killed.error.startswith("abandoned: running with no sign of life")
+    assert (new.is_active, new.n_items) == (True, 4)
+    assert not any(p.name.endswith(killed.version) for p in final_dir("slow", "").iterdir())
+
+
+def test_precompute_async_with_the_broker_down_fails_and_leaves_nothing_pending(db):
+    make_painting("sea", 0)
+    broker = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    result = _precompute(_env(broker, SLOW_ENV), "--engine", "slow", "--async")
+    assert result.returncode == 1 and "queued" not in result.stdout
+    assert "slow: not queued, the broker is unreachable" in result.stderr
+    row = Artefact.objects.get()
+    assert row.status == "failed" and row.error.startswith("not queued, the broker is unreachable")
+
+
+def test_precompute_async_without_a_worker_says_so_and_exits_non_zero(redis_url):
+    make_painting("sea", 0)
+    result = _precompute(_env(redis_url, SLOW_ENV), "--engine", "slow", "--async", "--start-timeout", "1")
+    assert result.returncode == 1 and "no worker started it within 1 s" in result.stderr
+    assert Artefact.objects.get().status == "pending"

@@ -1,25 +1,10 @@
 """recommend() end to end on artefacts written to RECSYS_ARTEFACT_ROOT (see conftest.py)."""
 
 import pytest
-from django.test import override_settings
 
-from config.exceptions import (
-    EngineUnavailable,
-    InvalidRating,
-    UnknownEngine,
-    UnknownPainting,
-    ValidationFailed,
-)
-from recsys.models import Artefact
-from recsys.recommend import (
-    recommend,
-    recommender_names,
-    recommender_status,
-    recommender_statuses,
-    similar_paintings,
-)
+from config.exceptions import EngineUnavailable, UnknownEngine, ValidationFailed
+from recsys.recommend import recommend
 from tests.artefact_helpers import write_artefact
-from tests.recsys_scoring.vectors import LDA
 
 
 def pks(result, paintings):
@@ -97,13 +82,38 @@ def test_minmax_weighting_is_selectable(paintings, lda):
     assert result.weighting == "minmax"
 
 
+def test_artist_filter_by_name(paintings, lda):
+    result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", artist="vermeer")
+    assert pks(result, paintings) == [4]
+
+
+def test_unknown_artist_is_an_error(paintings, lda):
+    for artist in (987654, "Rembrandt"):
+        with pytest.raises(ValidationFailed) as raised:
+            recommend(ratings={paintings[0].pk: 5}, recommender="lda", artist=artist)
+        assert raised.value.field == "artist"
+
+
+def test_known_artist_without_paintings_in_the_group_recommends_nothing(paintings, lda):
+    result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", story_group="early", artist="Vermeer")
+    assert result.items == ()
+
+
+def test_no_usable_rating_reports_them_by_pk(paintings, resnet):
+    with pytest.raises(ValidationFailed) as raised:
+        recommend(ratings={paintings[6].pk: 4}, recommender="resnet")
+    assert raised.value.detail == {
+        "ignored_ratings": {paintings[6].pk: f"not in the resnet artefact {resnet.version}"}
+    }
+
+
 def test_story_group_filter(paintings, lda):
     result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", n=9, story_group="late")
     assert pks(result, paintings) == [3, 4, 5, 6]
 
 
 def test_artist_filter(paintings, lda):
-    result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", artist_id=paintings[4].artist_id)
+    result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", artist=paintings[4].artist_id)
     assert pks(result, paintings) == [4]
 
 
@@ -113,43 +123,16 @@ def test_unknown_story_group_is_an_error(paintings, lda):
     assert raised.value.field == "story_group"
 
 
-def test_unknown_painting_is_an_error_not_skipped(paintings, lda):
-    with pytest.raises(UnknownPainting) as raised:
-        recommend(ratings={paintings[0].pk: 5, 987654: 4}, recommender="lda")
-    assert raised.value.field == "ratings"
-    assert raised.value.detail == {"unknown_ids": [987654]}
-
-
-def test_unknown_excluded_painting_is_an_error(paintings, lda):
-    with pytest.raises(UnknownPainting) as raised:
-        recommend(ratings={paintings[0].pk: 5}, recommender="lda", exclude=[987654])
-    assert raised.value.field == "exclude"
-
-
 def test_empty_ratings_are_refused(db):
     with pytest.raises(ValidationFailed, match="Rate at least one painting") as raised:
         recommend(ratings={}, recommender="lda")
     assert raised.value.field == "ratings"
 
 
-def test_rating_outside_1_to_5_names_the_painting(paintings, lda):
-    with pytest.raises(InvalidRating) as raised:
-        recommend(ratings={paintings[0].pk: 6}, recommender="lda")
-    assert raised.value.field == f"ratings.{paintings[0].pk}"
-
-
-@pytest.mark.parametrize("n", [0, 6, True, "3"])
-@override_settings(RECSYS_MAX_N=5)
-def test_n_outside_1_to_max_is_refused(paintings, lda, n):
-    with pytest.raises(ValidationFailed) as raised:
-        recommend(ratings={paintings[0].pk: 5}, recommender="lda", n=n)
-    assert raised.value.field == "n"
-
-
 def test_unknown_recommender(paintings):
     with pytest.raises(UnknownEngine) as raised:
         recommend(ratings={paintings[0].pk: 5}, recommender="word2vec")
-    assert raised.value.field == "engine"
+    assert raised.value.field == "recommender"
 
 
 def test_engine_without_artefact_is_unavailable(paintings):
@@ -203,9 +186,17 @@ def test_late_total_fuses_full_rankings_of_shared_paintings(paintings, lda, resn
     assert (result.kind, result.mode, result.depth) == ("late", "total", None)
 
 
-def test_late_partial_drops_what_is_outside_every_top_r(paintings, lda, resnet):
+@pytest.fixture
+def partial_r2(settings):
+    """late-partial with R = 2: each engine contributes its top-2 list whatever n is."""
+    settings.RECSYS_RECOMMENDERS = settings.RECSYS_RECOMMENDERS | {
+        "late-partial": settings.RECSYS_RECOMMENDERS["late-partial"] | {"R": 2}
+    }
+
+
+def test_late_partial_drops_what_is_outside_every_top_r(paintings, lda, resnet, partial_r2):
     # top-2 lists: lda 1, 2 and resnet 4, 5; painting 3 (third for both) gets nothing
-    result = recommend(ratings={paintings[0].pk: 5}, recommender="late-partial", n=3, depth=2)
+    result = recommend(ratings={paintings[0].pk: 5}, recommender="late-partial", n=3)
     assert pks(result, paintings) == [1, 4, 2]
     assert result.items[2].engine_ranks == {"lda": 2, "resnet": None}
     assert result.depth == 2
@@ -240,88 +231,3 @@ def test_late_partial_may_recommend_a_painting_only_one_engine_knows(paintings, 
 def test_late_fusion_needs_every_engine_ready(paintings, lda):
     with pytest.raises(EngineUnavailable, match="resnet"):
         recommend(ratings={paintings[0].pk: 5}, recommender="late-total")
-
-
-# -- similar paintings ------------------------------------------------------------------------------
-def test_similar_paintings_from_the_dense_matrix(paintings, lda):
-    found = similar_paintings(painting_id=paintings[0].pk, engine="lda", n=3)
-    assert [(s.painting_id, s.rank) for s in found] == [
-        (paintings[i].pk, r) for r, i in ((1, 1), (2, 2), (3, 3))
-    ]
-    assert [s.similarity for s in found] == pytest.approx([0.96, 0.8, 0.6], abs=1e-6)
-
-
-@pytest.mark.parametrize("layout", [{"dense": False, "neighbours_k": 4}, {"dense": False}])
-def test_similar_paintings_without_a_dense_matrix_agree(paintings, layout):
-    write_artefact(engine="lda", paintings=paintings, vectors=LDA, **layout)
-    found = similar_paintings(painting_id=paintings[0].pk, engine="lda", n=3)
-    assert [s.painting_id for s in found] == [paintings[1].pk, paintings[2].pk, paintings[3].pk]
-    assert [s.similarity for s in found] == pytest.approx([0.96, 0.8, 0.6], abs=1e-6)
-
-
-@pytest.mark.parametrize("layout", [{}, {"dense": False, "neighbours_k": 4}])
-def test_similar_paintings_skip_deleted_paintings(paintings, layout):
-    write_artefact(engine="lda", paintings=paintings, vectors=LDA, **layout)
-    paintings[2].delete()
-    found = similar_paintings(painting_id=paintings[0].pk, engine="lda", n=3)
-    assert [s.painting_id for s in found] == [paintings[1].pk, paintings[3].pk, paintings[4].pk]
-    assert [s.rank for s in found] == [1, 2, 3]
-
-
-def test_similar_paintings_of_a_painting_the_engine_lacks(paintings, resnet):
-    with pytest.raises(ValidationFailed, match="not in the resnet artefact") as raised:
-        similar_paintings(painting_id=paintings[6].pk, engine="resnet")
-    assert raised.value.field == "painting"
-
-
-def test_similar_paintings_of_an_unknown_painting(paintings, lda):
-    with pytest.raises(UnknownPainting):
-        similar_paintings(painting_id=987654, engine="lda")
-
-
-# -- status -------------------------------------------------------------------------------------
-@pytest.fixture
-def models_available(monkeypatch):
-    """Whether model weights can be loaded is the engines' business (recsys.selectors), not this one's."""
-    monkeypatch.setattr("recsys.selectors.engine_unavailable_reason", lambda name: "")
-
-
-def test_recommender_names_follow_settings(db):
-    assert recommender_names() == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total"]
-
-
-def test_single_recommender_is_ready_with_its_version_and_coverage(paintings, resnet, models_available):
-    status = recommender_status("resnet")
-    assert (status.status, status.reason, status.versions) == ("ready", "", {"resnet": resnet.version})
-    assert status.coverage == pytest.approx(6 / 7)
-    assert status.engines == {"resnet": 1.0}
-
-
-def test_late_recommender_is_ready_only_when_all_engines_are(paintings, lda, models_available):
-    status = recommender_status("late-total")
-    assert status.status == "unavailable"
-    assert status.reason.startswith("resnet: no artefact computed yet")
-    assert status.versions == {"lda": lda.version, "resnet": None}
-    assert status.is_default
-
-
-def test_a_computing_engine_reports_progress(paintings, lda, models_available):
-    Artefact.objects.create(
-        engine="resnet", version="r-run", status=Artefact.Status.RUNNING, processed=3, total=12
-    )
-    status = recommender_status("late-partial")
-    assert (status.status, status.progress) == ("computing", 0.25)
-    assert status.reason == "resnet: computing (3/12)"
-
-
-def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available):
-    statuses = recommender_statuses()
-    assert [(s.name, s.status) for s in statuses] == [
-        ("lda", "ready"),
-        ("resnet", "ready"),
-        ("minilm", "unavailable"),
-        ("clip", "unavailable"),
-        ("blip", "unavailable"),
-        ("late-partial", "ready"),
-        ("late-total", "ready"),
-    ]

@@ -24,10 +24,10 @@ def test_none_means_the_default_recommender():
         assert get_recommender(None).name == "lda"
 
 
-def test_unknown_recommender_names_the_engine_field():
+def test_unknown_recommender_names_the_recommender_field(db):  # admin-defined ones are read too
     with pytest.raises(UnknownEngine) as raised:
         get_recommender("word2vec")
-    assert raised.value.field == "engine"
+    assert raised.value.field == "recommender"
     assert "late-total" in raised.value.detail["choices"]
 
 

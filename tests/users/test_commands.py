@@ -44,3 +44,33 @@ def test_refuses_where_demo_admin_is_not_allowed(settings):
     with pytest.raises(CommandError, match="Refusing"):
         _run()
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["http://0.0.0.0:8000/admin/", "http://192.168.1.5:8000/admin/"])
+def test_a_non_loopback_host_gets_no_demo_admin(settings, url):
+    output = _run("--url", url)
+    assert "Not creating the demo admin" in output
+    assert "DEMO_ADMIN_ON_PUBLIC_HOST=1" in output
+    assert not User.objects.exists()
+
+
+def test_a_non_loopback_host_deactivates_a_demo_admin_left_with_the_demo_password(settings):
+    settings.DEMO_ADMIN_USERNAME, settings.DEMO_ADMIN_PASSWORD = "demo", "demo-pass-1"
+    _run()  # an earlier local run
+    output = _run("--url", "http://0.0.0.0:8000/admin/")
+    assert "Deactivated the demo admin" in output
+    assert User.objects.get(username="demo").is_active is False
+
+
+def test_the_explicit_flag_allows_the_demo_admin_on_a_public_host(settings):
+    settings.DEMO_ADMIN_ON_PUBLIC_HOST = True
+    settings.DEMO_ADMIN_USERNAME = "demo"
+    output = _run("--url", "http://0.0.0.0:8000/admin/")
+    assert "created" in output
+    assert User.objects.get(username="demo").is_superuser
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000/admin/", "http://[::1]:8000/admin/"])
+def test_loopback_names_and_addresses_count_as_local(settings, url):
+    settings.DEMO_ADMIN_USERNAME = "demo"
+    assert "created" in _run("--url", url)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, transaction
 
+from config.exceptions import UnknownPainting
 from tests.factories import PaintingFactory, UserFactory
 from users.models import Rating
-from users.services import ratings_upsert
+from users.services import RatingWrite, rating_delete, rating_write, ratings_upsert
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -122,3 +123,47 @@ def test_one_user_writing_the_same_paintings_in_opposite_orders_does_not_deadloc
     assert len(values) == len(ids)
     # Locks are taken in the same order, so the last transaction to commit wrote every row.
     assert len(set(values)) == 1
+
+
+def test_concurrent_first_ratings_get_one_created_and_each_writer_its_own_value():
+    user, painting = UserFactory(), PaintingFactory()
+    values = [1, 2, 3, 4, 5] * 2
+
+    def writer(value: int) -> Callable[[], RatingWrite]:
+        return lambda: rating_write(user=user, painting_external_id=painting.external_id, value=value)
+
+    writes = run_concurrently([writer(value) for value in values])
+
+    assert sum(write.created for write in writes) == 1
+    assert [write.rating.value for write in writes] == values
+    assert Rating.objects.filter(user=user, painting=painting).count() == 1
+
+
+def test_a_rating_racing_a_delete_of_it_never_fails_and_returns_what_it_wrote():
+    user, painting = UserFactory(), PaintingFactory()
+    rounds = 60
+
+    def write() -> list[tuple[int, bool]]:
+        out = []
+        for n in range(rounds):
+            value = n % 5 + 1
+            written = rating_write(user=user, painting_external_id=painting.external_id, value=value)
+            out.append((written.rating.value == value, written.created))
+        return out
+
+    def delete() -> int:
+        deleted = 0
+        for _ in range(rounds):
+            try:
+                rating_delete(user=user, painting_external_id=painting.external_id)
+                deleted += 1
+            except UnknownPainting:
+                pass
+        return deleted
+
+    written, deleted = run_concurrently([write, delete])
+
+    assert all(own_value for own_value, _ in written)
+    # Every successful delete made room for exactly one later insert (plus the very first one).
+    created = sum(was_created for _, was_created in written)
+    assert deleted <= created <= deleted + 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from recsys.web.services import SESSION_RATINGS_KEY
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
 from users.models import User
+from web.selectors import SESSION_RATINGS_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_signup_creates_an_account_signs_in_and_keeps_session_ratings(client, db
     rate_in_session(client, {painting.external_id: 5})
 
     response = client.post(
-        reverse("web:signup"),
+        reverse("signup"),
         {
             "username": "grace",
             "email": "grace@example.org",
@@ -58,7 +58,7 @@ def test_signup_creates_an_account_signs_in_and_keeps_session_ratings(client, db
 
 def test_signup_with_mismatched_passwords_shows_the_error(client, db):
     response = client.post(
-        reverse("web:signup"),
+        reverse("signup"),
         {"username": "grace", "password1": "a-long-passphrase-42", "password2": "something-else-42"},
     )
 

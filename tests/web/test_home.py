@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from recsys.web.services import SESSION_RATINGS_KEY, SESSION_SEED_KEY
 from tests.factories import PaintingFactory, StoryGroupFactory, UserFactory
 from tests.web.conftest import png_upload
 from users.models import Rating
+from web.selectors import SESSION_RATINGS_KEY, SESSION_SEED_KEY
 
 pytestmark = pytest.mark.django_db
 

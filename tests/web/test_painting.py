@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from recsys.web.services import SESSION_RATINGS_KEY
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
 from users.models import Rating
+from web.selectors import SESSION_RATINGS_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recsys.models import Artefact
-from recsys.web.services import SESSION_RATINGS_KEY
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
 from tests.web.conftest import VECTORS
+from web.selectors import SESSION_RATINGS_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,74 @@
+"""Project middleware: JSON error bodies everywhere under /api/, and the Content-Security-Policy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from config.exceptions import api_error_response, is_api_path
+
+logger = logging.getLogger("config.api")
+
+_STATUS_CODES = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "No API endpoint at this path."),
+    405: ("method_not_allowed", "Method not allowed."),
+    500: ("server_error", "An unexpected error occurred; it has been logged."),
+}
+
+
+class ApiJsonErrorsMiddleware:
+    """Every response under /api/ is JSON.
+
+    * An exception no view handled (outside DRF's handler) becomes a logged 500 with code
+      ``server_error``.
+    * An HTML error page produced before any view ran (a path no URL pattern matches, such as
+      one containing a newline; Django's technical 404 in DEBUG; a CSRF failure) is replaced by
+      the API error body with the same status. The docs page (/api/docs/) and the schema are
+      untouched: they are not errors.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api_path(request.path)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = _STATUS_CODES.get(
+                response.status_code, ("error", f"The request failed ({response.status_code}).")
+            )
+            replacement = api_error_response(response.status_code, code, message)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exception)
+        return api_error_response(500, *_STATUS_CODES[500])
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sets ``Content-Security-Policy`` (settings ``CSP``; ``CSP_DOCS`` for the Swagger UI page,
+    whose start-up script is inline). A view that set its own header keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.CSP and "Content-Security-Policy" not in response:
+            docs = request.path.startswith("/api/docs/")
+            response["Content-Security-Policy"] = settings.CSP_DOCS if docs else settings.CSP
+        return response

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ExperimentsConfig(AppConfig):
+    name = "experiments"
+    verbose_name = "Experiments (A/B comparison of recommenders)"
+
+    def ready(self) -> None:
+        from experiments.definitions import admin_recommenders
+        from recsys.recommenders import register_provider
+
+        register_provider(admin_recommenders)

@@ -1,0 +1,318 @@
+"""Writes of the experiments app: taking part (assignment), exposures, clicks, linked ratings,
+feedback, intra-rater flags, signing up after taking part as a guest, starting and stopping.
+
+``recommend_for_visitor`` is the one call the web views and the recommendation API make: it
+answers with the arm's recommender while an experiment runs, and logs the exposure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from config.exceptions import ValidationFailed
+from experiments import selectors
+from experiments.assignment import pick_weighted, repeated_arm, unit_hash, within_sequence
+from experiments.exceptions import ExperimentNotRunning, FeedbackExists, NotYourExposure
+from experiments.models import (
+    QUESTIONS,
+    Arm,
+    Click,
+    Experiment,
+    Exposure,
+    ExposureRating,
+    Feedback,
+    Participant,
+)
+from recsys.recommend import RecommendationResult, recommend
+from recsys.recommenders import get_recommender
+
+#: answers to the repeated arm this far apart (or more) on any question flag the participant
+FLAG_DIFFERENCE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    experiment: Experiment
+    participant: Participant
+    arm: Arm
+    step: int  # 0-based position in the participant's sequence (always 0 between subjects)
+    steps: int  # length of the sequence (1 between subjects)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorRecommendation:
+    result: RecommendationResult
+    exposure: Exposure | None  # None: no experiment running, or the participant has finished it
+
+
+# -- taking part -----------------------------------------------------------------------------------
+def _new_participant(*, experiment: Experiment, visitor_key: str, arms: Sequence[Arm]) -> Participant:
+    index = Participant.objects.filter(experiment=experiment).count()
+    if experiment.is_within:
+        order = within_sequence(
+            len(arms),
+            index,
+            u_repeat=unit_hash(experiment.salt, "repeat", visitor_key),
+            u_position=unit_hash(experiment.salt, "position", visitor_key),
+        )
+        return Participant.objects.create(
+            experiment=experiment, visitor_key=visitor_key, index=index, sequence=[arms[i].pk for i in order]
+        )
+    chosen = arms[pick_weighted(unit_hash(experiment.salt, visitor_key), [arm.weight for arm in arms])]
+    return Participant.objects.create(experiment=experiment, visitor_key=visitor_key, index=index, arm=chosen)
+
+
+def participant_for(*, experiment: Experiment, visitor_key: str, now: datetime | None = None) -> Participant:
+    """The visitor's participation, created on first contact while the experiment runs.
+
+    Between subjects the arm is ``pick_weighted(H(salt, visitor key), weights)``: the same for
+    the same visitor whenever asked, and stored, so it also survives weight changes and sign-up.
+    Within subjects the sequence is row ``index`` of the balanced Latin square plus the repeat.
+    """
+    participant = selectors.participant_get(experiment=experiment, visitor_key=visitor_key)
+    if participant is not None:
+        return participant
+    if not selectors.is_running(experiment, now=now):
+        raise ExperimentNotRunning(f"Experiment {experiment.name!r} is not running.", field="experiment")
+    arms = selectors.experiment_arms(experiment=experiment)
+    if not arms:
+        raise ExperimentNotRunning(f"Experiment {experiment.name!r} has no arms.", field="experiment")
+    with transaction.atomic():
+        Experiment.objects.select_for_update().filter(pk=experiment.pk).first()  # serialises the index
+        participant = selectors.participant_get(experiment=experiment, visitor_key=visitor_key)
+        return participant or _new_participant(experiment=experiment, visitor_key=visitor_key, arms=arms)
+
+
+def next_arm_for(
+    *, experiment: Experiment, visitor_key: str, now: datetime | None = None
+) -> Assignment | None:
+    """What the visitor is shown next: their arm (between subjects) or the arm of the first
+    unanswered step of their sequence (within subjects; None once every step has feedback)."""
+    participant = participant_for(experiment=experiment, visitor_key=visitor_key, now=now)
+    if not experiment.is_within:
+        return Assignment(experiment, participant, participant.arm, 0, 1)
+    step = selectors.answered_steps(participant=participant)
+    if step >= len(participant.sequence):
+        return None
+    arm = Arm.objects.get(pk=participant.sequence[step])
+    return Assignment(experiment, participant, arm, step, len(participant.sequence))
+
+
+def assign(*, experiment: Experiment, visitor_key: str, now: datetime | None = None) -> Arm | None:
+    """The arm to show the visitor now (see ``next_arm_for``)."""
+    assignment = next_arm_for(experiment=experiment, visitor_key=visitor_key, now=now)
+    return assignment.arm if assignment else None
+
+
+# -- exposures, clicks, ratings -------------------------------------------------------------------
+def log_exposure(
+    *,
+    experiment: Experiment,
+    arm: Arm,
+    visitor_key: str,
+    recommender: str,
+    versions: Mapping[str, str],
+    painting_ids: Sequence[int],
+    source: str = Exposure.Source.WEB,
+) -> Exposure:
+    """Record one list shown to the visitor (ordered painting pks, artefact versions)."""
+    if arm.experiment_id != experiment.pk:
+        raise ValidationFailed(f"Arm {arm.name!r} is not an arm of {experiment.name!r}.", field="arm")
+    if source not in Exposure.Source.values:
+        raise ValidationFailed(f"Unknown source {source!r}.", field="source")
+    ids = [int(pk) for pk in painting_ids]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("A list shows each painting once.", field="painting_ids")
+    participant = participant_for(experiment=experiment, visitor_key=visitor_key)
+    step = selectors.answered_steps(participant=participant) if experiment.is_within else 0
+    return Exposure.objects.create(
+        experiment=experiment,
+        participant=participant,
+        arm=arm,
+        visitor_key=visitor_key,
+        step=step,
+        recommender=recommender,
+        versions=dict(versions),
+        painting_ids=ids,
+        source=source,
+    )
+
+
+def _owned(exposure: Exposure, visitor_key: str) -> None:
+    if exposure.visitor_key != visitor_key:
+        raise NotYourExposure("This list was shown to another visitor.", field="exposure")
+
+
+def record_click(*, exposure: Exposure, visitor_key: str, painting_id: int) -> Click:
+    """The visitor opened a painting of the list."""
+    _owned(exposure, visitor_key)
+    if painting_id not in exposure.painting_ids:
+        raise ValidationFailed("That painting was not in this list.", field="painting")
+    return Click.objects.create(
+        exposure=exposure, painting_id=painting_id, rank=exposure.painting_ids.index(painting_id) + 1
+    )
+
+
+#: a later rating is linked to the most recent of the visitor's last lists that showed the painting
+RECENT_EXPOSURES = 50
+
+
+def link_rating(*, visitor_key: str, painting_id: int, value: int) -> ExposureRating | None:
+    """Link the visitor's rating of ``painting_id`` to the latest list that recommended it
+    (None: no such list). Rating again updates the link's value."""
+    recent = Exposure.objects.filter(visitor_key=visitor_key).only("id", "painting_ids")[:RECENT_EXPOSURES]
+    exposure = next((e for e in recent if painting_id in e.painting_ids), None)
+    if exposure is None:
+        return None
+    link, _ = ExposureRating.objects.update_or_create(
+        exposure=exposure,
+        painting_id=painting_id,
+        defaults={"value": int(value), "rank": exposure.painting_ids.index(painting_id) + 1},
+    )
+    return link
+
+
+# -- feedback ------------------------------------------------------------------------------------
+def _validated_answers(answers: Mapping[str, Any]) -> dict[str, int]:
+    unknown = sorted(set(answers) - set(QUESTIONS))
+    if unknown:
+        raise ValidationFailed(f"Unknown question {unknown[0]!r}.", field=unknown[0])
+    validated: dict[str, int] = {}
+    for question in QUESTIONS:
+        value = answers.get(question)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise ValidationFailed(
+                f"{question} must be a whole number from 1 to 5, got {value!r}.", field=question
+            )
+        validated[question] = value
+    return validated
+
+
+def inconsistent(first: Mapping[str, int], second: Mapping[str, int]) -> bool:
+    """Intra-rater disagreement: some question answered ``FLAG_DIFFERENCE`` or more apart."""
+    return any(abs(first[q] - second[q]) >= FLAG_DIFFERENCE for q in QUESTIONS)
+
+
+def update_flag(*, participant: Participant) -> bool:
+    """Flag a within-subjects participant whose two answers to the repeated arm disagree."""
+    repeated = repeated_arm(participant.sequence)
+    if repeated is None:
+        return participant.flagged
+    answered = list(
+        Feedback.objects.filter(exposure__participant=participant, exposure__arm_id=repeated).order_by(
+            "exposure__step", "id"
+        )[:2]
+    )
+    flagged = len(answered) == 2 and inconsistent(answered[0].answers(), answered[1].answers())
+    if flagged != participant.flagged:
+        participant.flagged = flagged
+        participant.save(update_fields=["flagged"])
+    return flagged
+
+
+def record_feedback(*, exposure: Exposure, visitor_key: str, answers: Mapping[str, Any]) -> Feedback:
+    """The four answers about one list (once per list); updates the participant's flag."""
+    _owned(exposure, visitor_key)
+    validated = _validated_answers(answers)
+    with transaction.atomic():
+        Exposure.objects.select_for_update().filter(pk=exposure.pk).first()
+        if Feedback.objects.filter(exposure=exposure).exists():
+            raise FeedbackExists("This list already has feedback.", field="exposure")
+        feedback = Feedback.objects.create(exposure=exposure, **validated)
+        update_flag(participant=exposure.participant)
+    return feedback
+
+
+# -- accounts and lifecycle ------------------------------------------------------------------------
+def adopt_visitor(*, visitor_id: str, user: Any) -> int:
+    """At sign-up: the guest's participations become the account's (same arm, same sequence).
+
+    Experiments the account already takes part in keep the account's. Returns how many
+    participations moved.
+    """
+    guest, member = f"visitor:{visitor_id}", f"user:{user.pk}"
+    with transaction.atomic():
+        taken = Participant.objects.filter(visitor_key=member).values_list("experiment_id", flat=True)
+        moving = Participant.objects.filter(visitor_key=guest).exclude(experiment_id__in=list(taken))
+        ids = list(moving.values_list("id", flat=True))
+        Exposure.objects.filter(participant_id__in=ids).update(visitor_key=member)
+        return Participant.objects.filter(id__in=ids).update(visitor_key=member)
+
+
+def experiment_start(*, experiment: Experiment) -> Experiment:
+    """Run a draft (or stopped) experiment: it needs two arms with known recommenders."""
+    arms = selectors.experiment_arms(experiment=experiment)
+    if len(arms) < 2:
+        raise ValidationFailed("An experiment compares at least two arms.", field="arms")
+    for arm in arms:
+        get_recommender(arm.recommender)
+    experiment.status = Experiment.Status.RUNNING
+    experiment.save(update_fields=["status"])
+    return experiment
+
+
+def experiment_stop(*, experiment: Experiment) -> Experiment:
+    experiment.status = Experiment.Status.STOPPED
+    experiment.save(update_fields=["status"])
+    return experiment
+
+
+# -- the integration point -------------------------------------------------------------------------
+def recommend_for_visitor(
+    *,
+    visitor_key: str,
+    ratings: Mapping[int, int],
+    source: str = Exposure.Source.WEB,
+    recommender: str | None = None,
+    n: int = 9,
+    exclude: Collection[int] = (),
+    weighting: str | None = None,
+    story_group: str | None = None,
+    artist: int | str | None = None,
+    now: datetime | None = None,
+) -> VisitorRecommendation:
+    """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
+
+    While an experiment runs and the visitor has a list still to see, the arm's recommender
+    answers (its own weighting if it defines one, the experiment's list length) and the list is
+    logged as an exposure; otherwise ``recommender`` answers and nothing is logged. Errors are
+    those of ``recommend``.
+    """
+    experiment = selectors.active_experiment(now=now)
+    assignment = next_arm_for(experiment=experiment, visitor_key=visitor_key, now=now) if experiment else None
+    if assignment is None:
+        result = recommend(
+            ratings=ratings,
+            recommender=recommender,
+            n=n,
+            exclude=exclude,
+            weighting=weighting,
+            story_group=story_group,
+            artist=artist,
+        )
+        return VisitorRecommendation(result=result, exposure=None)
+    config = get_recommender(assignment.arm.recommender)
+    result = recommend(
+        ratings=ratings,
+        recommender=config.name,
+        n=assignment.experiment.n_recommendations,
+        exclude=exclude,
+        weighting=config.weighting or weighting,
+        story_group=story_group,
+        artist=artist,
+    )
+    exposure = log_exposure(
+        experiment=assignment.experiment,
+        arm=assignment.arm,
+        visitor_key=visitor_key,
+        recommender=config.name,
+        versions=result.versions,
+        painting_ids=[item.painting_id for item in result.items],
+        source=source,
+    )
+    return VisitorRecommendation(result=result, exposure=exposure)

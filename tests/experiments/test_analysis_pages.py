@@ -1,0 +1,118 @@
+"""The staff analysis page, its plot, CSV export, JSON and the simulate command."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from experiments.exports import COLUMNS
+from experiments.models import Exposure, Feedback, Participant
+from experiments.offline import MISSING
+from tests.experiments.conftest import make_experiment
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def simulated(lda, paintings):
+    experiment = make_experiment(arms=(("A", "lda", 1.0), ("B", "resnet", 1.0)))
+    call_command(
+        "simulate_experiment", str(experiment.pk), "--participants", "30", "--seed", "3", stdout=io.StringIO()
+    )
+    return experiment
+
+
+@pytest.mark.parametrize("name", ["analysis", "ratings-plot", "exposures-csv"])
+def test_everyone_but_staff_gets_403(client, between, name):
+    url = reverse(f"experiments:{name}", args=[between.pk])
+    assert client.get(url).status_code == 403
+    assert client.get(url, {"format": "json"}, HTTP_ACCEPT="application/json").status_code == 403
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403
+
+
+def test_staff_page_shows_the_analysis(staff_client, simulated, tmp_path):
+    with override_settings(EVALUATION_RESULTS_PATH=tmp_path / "none.json"):
+        page = staff_client.get(reverse("experiments:analysis", args=[simulated.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for text in ("The recommended paintings are diverse", "p (Holm)", "Click-through", "RBO", MISSING):
+        assert text in html
+
+
+def test_json_analysis_reports_arms_models_and_overlap(staff_client, simulated):
+    report = staff_client.get(reverse("experiments:analysis", args=[simulated.pk]), {"format": "json"}).json()
+    assert report["arms"] == ["A", "B"] and report["participants"] == 30
+    n_a = report["descriptives"]["accuracy"]["A"]["n"]
+    answered = Feedback.objects.filter(exposure__arm__name="A", exposure__participant__flagged=False).count()
+    assert n_a == answered
+    assert report["clicks"][0]["trials"] == Exposure.objects.filter(arm__name="A").count()
+    assert 0 <= report["rbo"]["A"]["A"] <= 1
+    assert report["coverage"]["all"] > 0
+    model = report["models"]["accuracy"]
+    assert isinstance(model, dict) and model["contrasts"][0]["a"] == "A"
+
+
+def test_offline_rows_of_the_arms_recommenders(staff_client, simulated, tmp_path):
+    path = tmp_path / "latest.json"
+    path.write_text(
+        json.dumps(
+            {"results": [{"recommender": "lda", "ndcg@10": 0.31}, {"recommender": "clip", "ndcg@10": 0.2}]}
+        )
+    )
+    with override_settings(EVALUATION_RESULTS_PATH=path):
+        report = staff_client.get(
+            reverse("experiments:analysis", args=[simulated.pk]), {"format": "json"}
+        ).json()
+        html = staff_client.get(reverse("experiments:analysis", args=[simulated.pk])).content.decode()
+    assert report["offline"] == [{"recommender": "lda", "ndcg@10": 0.31}]
+    assert "ndcg@10" in html and MISSING not in html
+
+
+def test_plot_is_a_png(staff_client, simulated):
+    response = staff_client.get(reverse("experiments:ratings-plot", args=[simulated.pk]))
+    assert response["Content-Type"] == "image/png"
+    assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_csv_has_one_row_per_exposure_with_the_answers(staff_client, simulated):
+    response = staff_client.get(reverse("experiments:exposures-csv", args=[simulated.pk]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) - 1 == Exposure.objects.filter(experiment=simulated).count()
+    first = Exposure.objects.filter(experiment=simulated).order_by("created_at", "id").first()
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["painting_ids"] == " ".join(map(str, first.painting_ids))
+    assert int(row["accuracy"]) == first.feedback.accuracy
+
+
+def test_simulation_uses_the_ready_recommender_and_flags_nobody_between(simulated, lda):
+    lda_lists = Exposure.objects.filter(experiment=simulated, arm__name="A")
+    assert lda_lists.exists() and all(e.versions == {"lda": lda.version} for e in lda_lists)
+    assert all(e.versions == {} for e in Exposure.objects.filter(arm__name="B"))  # resnet not computed
+    assert Participant.objects.filter(experiment=simulated).count() == 30
+
+
+def test_simulation_within_subjects_flags_inconsistent_participants(paintings):
+    experiment = make_experiment(
+        design="within", arms=(("A", "lda", 1), ("B", "resnet", 1), ("C", "clip", 1))
+    )
+    call_command("simulate_experiment", experiment.name, "--participants", "40", stdout=io.StringIO())
+    assert Exposure.objects.filter(experiment=experiment).count() == 40 * 4
+    assert 0 < Participant.objects.filter(experiment=experiment, flagged=True).count() < 40
+
+
+def test_simulation_refuses_a_draft(paintings):
+    experiment = make_experiment(status="draft")
+    with pytest.raises(CommandError, match="start it first"):
+        call_command("simulate_experiment", str(experiment.pk))
+
+
+def test_experiment_admin_links_to_the_analysis(admin_client, between):
+    page = admin_client.get(reverse("admin:experiments_experiment_change", args=[between.pk]))
+    assert reverse("experiments:analysis", args=[between.pk]) in page.content.decode()
+    listing = admin_client.get(reverse("admin:experiments_recommenderdefinition_changelist"))
+    assert "late-total" in listing.content.decode()

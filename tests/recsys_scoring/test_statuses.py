@@ -1,0 +1,53 @@
+"""Recommender statuses (recsys.selectors) from the engines' artefacts and runs."""
+
+import pytest
+
+from recsys.models import Artefact
+from recsys.selectors import recommender_names, recommender_status, recommender_statuses
+
+
+@pytest.fixture
+def models_available(monkeypatch):
+    """Whether model weights can be loaded is the engines' business (recsys.selectors), not this one's."""
+    monkeypatch.setattr("recsys.selectors.engine_unavailable_reason", lambda name: "")
+
+
+def test_recommender_names_follow_settings(db):
+    assert recommender_names() == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total"]
+
+
+def test_single_recommender_is_ready_with_its_version_and_coverage(paintings, resnet, models_available):
+    status = recommender_status(name="resnet")
+    assert (status.status, status.reason, status.versions) == ("ready", "", {"resnet": resnet.version})
+    assert status.coverage == pytest.approx(6 / 7)
+    assert status.engines == {"resnet": 1.0}
+
+
+def test_late_recommender_is_ready_only_when_all_engines_are(paintings, lda, models_available):
+    status = recommender_status(name="late-total")
+    assert status.status == "unavailable"
+    assert status.reason.startswith("resnet: no artefact computed yet")
+    assert status.versions == {"lda": lda.version, "resnet": None}
+    assert status.is_default
+
+
+def test_a_computing_engine_reports_progress(paintings, lda, models_available):
+    Artefact.objects.create(
+        engine="resnet", version="r-run", status=Artefact.Status.RUNNING, processed=3, total=12
+    )
+    status = recommender_status(name="late-partial")
+    assert (status.status, status.progress) == ("computing", 0.25)
+    assert status.reason == "resnet: computing (3/12)"
+
+
+def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available):
+    statuses = recommender_statuses()
+    assert [(s.name, s.status) for s in statuses] == [
+        ("lda", "ready"),
+        ("resnet", "ready"),
+        ("minilm", "unavailable"),
+        ("clip", "unavailable"),
+        ("blip", "unavailable"),
+        ("late-partial", "ready"),
+        ("late-total", "ready"),
+    ]

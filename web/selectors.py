@@ -1,0 +1,263 @@
+"""Reads for the web pages: the visitor's ratings (stored ones for a user, the session's for an
+anonymous visitor), recommendation results turned into cards with every painting they mention
+(recommended, explaining, ignored) loaded in one query, and similar paintings.
+
+This module is the web UI's one door to the recommender (``recsys.recommend``): views call the
+functions here, never the recommender directly, so the recommender's import paths change in one
+place only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+
+from catalog.models import Painting
+from catalog.selectors import paintings_by_pk
+from catalog.thumbnails import thumbnail_url
+from recsys.recommend import RecommendationResult
+from recsys.recommend import recommend as _recommend
+from recsys.selectors import RecommenderStatus
+from recsys.selectors import recommender_statuses as _recommender_statuses
+from recsys.similar import similar_paintings as _similar_paintings
+from users.models import RATING_MAX, RATING_MIN, Rating, User
+from users.selectors import user_rating_map
+
+#: where an anonymous visitor's ratings live: ``{external_id: value}``, oldest first
+SESSION_RATINGS_KEY = "web_ratings"
+#: the seed of the elicitation set on screen
+SESSION_SEED_KEY = "web_elicitation_seed"
+#: elicitation seeds are drawn from 0 .. SEED_LIMIT - 1
+SEED_LIMIT = 2**31
+
+Visitor = User | AnonymousUser
+
+
+def session_ratings(*, session: SessionBase) -> dict[str, int]:
+    """The session's ratings, ``external_id -> value`` (oldest first); malformed entries are dropped."""
+    raw = session.get(SESSION_RATINGS_KEY)
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(external_id): value
+        for external_id, value in raw.items()
+        if isinstance(value, int) and not isinstance(value, bool) and RATING_MIN <= value <= RATING_MAX
+    }
+
+
+def visitor_ratings(
+    *, user: Visitor, session: SessionBase, only: Collection[str] | None = None
+) -> dict[str, int]:
+    """The visitor's ratings by external id, oldest first (stored ones for a user, else the
+    session's); ``only`` restricts them to those paintings."""
+    if user.is_authenticated:
+        rows = Rating.objects.filter(user=user).order_by("updated_at", "id")
+        if only is not None:
+            rows = rows.filter(painting__external_id__in=list(only))
+        return dict(rows.values_list("painting__external_id", "value"))
+    ratings = session_ratings(session=session)
+    if only is None:
+        return ratings
+    wanted = set(only)
+    return {external_id: value for external_id, value in ratings.items() if external_id in wanted}
+
+
+def visitor_rating_of(*, user: Visitor, session: SessionBase, painting: Painting) -> int | None:
+    """The visitor's rating of one painting, or None."""
+    if user.is_authenticated:
+        return Rating.objects.filter(user=user, painting=painting).values_list("value", flat=True).first()
+    return session_ratings(session=session).get(painting.external_id)
+
+
+def visitor_rating_map(*, user: Visitor, session: SessionBase) -> dict[int, int]:
+    """``painting pk -> value``, the input of the recommender.
+
+    A user's most recent ``RECSYS_MAX_RATINGS``; for an anonymous visitor the session's ratings of
+    paintings still in the catalogue (those removed since are skipped, so they never fail a
+    request; ``web.services.visitor_ratings_save`` drops them from the session).
+    """
+    if user.is_authenticated:
+        return user_rating_map(user=user, limit=settings.RECSYS_MAX_RATINGS)
+    ratings = session_ratings(session=session)
+    if not ratings:
+        return {}
+    pks = dict(Painting.objects.filter(external_id__in=list(ratings)).values_list("external_id", "pk"))
+    return {pks[external_id]: value for external_id, value in ratings.items() if external_id in pks}
+
+
+def rated_rows(*, user: Visitor, session: SessionBase) -> list[tuple[Painting, int, str | None]]:
+    """(painting, value, thumbnail URL) of everything the visitor rated, newest first."""
+    ratings = visitor_ratings(user=user, session=session)  # oldest first
+    paintings = Painting.objects.select_related("artist").in_bulk(list(ratings), field_name="external_id")
+    return [
+        (paintings[external_id], value, thumbnail_url(paintings[external_id]))
+        for external_id, value in reversed(ratings.items())
+        if external_id in paintings
+    ]
+
+
+def recommender_statuses() -> list[RecommenderStatus]:
+    """Every recommender with its readiness, in settings order."""
+    return _recommender_statuses()
+
+
+def recommendation_result(*, ratings: dict[int, int], recommender: str, n: int) -> RecommendationResult:
+    """``recsys.recommend.recommend`` for the web UI; raises ``ApplicationError`` as it does."""
+    return _recommend(ratings=ratings, recommender=recommender, n=n)
+
+
+def similar_rows(*, painting: Painting, engine: str, n: int) -> list[tuple[Painting, Any, str | None]]:
+    """(painting, its ``SimilarPainting``, thumbnail URL) of the ``n`` paintings most similar to
+    ``painting`` under ``engine``, most similar first; raises ``ApplicationError`` when the engine
+    cannot answer (not computed yet, unknown)."""
+    found = _similar_paintings(painting_id=painting.pk, engine=engine, n=n)
+    by_pk = paintings_by_pk(pks=[s.painting_id for s in found])
+    return [
+        (by_pk[s.painting_id], s, thumbnail_url(by_pk[s.painting_id]))
+        for s in found
+        if s.painting_id in by_pk
+    ]
+
+
+#: how many rated paintings an explanation names ("because you rated X and Y")
+EXPLANATION_SIZE = 2
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rated painting that pulled a recommendation up: "because you rated X ★★★★★"."""
+
+    painting: Painting
+    rating: int
+    contribution: float
+    engine: str  # whose similarity it is (late fusion: the engine that ranked the item best)
+
+
+@dataclass(frozen=True)
+class Card:
+    painting: Painting
+    thumbnail: str | None
+    rank: int
+    score: float
+    reasons: tuple[Reason, ...]
+    #: late fusion only: (engine, its rank of this painting or None when outside its list)
+    engine_ranks: tuple[tuple[str, int | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Ignored:
+    painting: Painting | None
+    painting_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecommendationPage:
+    cards: tuple[Card, ...]
+    ignored: tuple[Ignored, ...] = field(default=())
+
+
+def recommendation_page(result: RecommendationResult) -> RecommendationPage:
+    """Cards for a ``RecommendationResult``, in its rank order.
+
+    The explanation keeps the rated paintings with the largest positive contributions (a
+    painting rated low pushes its neighbours *down*, so it never "explains" a recommendation).
+    """
+    explaining = {
+        item.painting_id: sorted(
+            (c for c in item.contributions if c.contribution > 0), key=lambda c: c.contribution, reverse=True
+        )[:EXPLANATION_SIZE]
+        for item in result.items
+    }
+    pks = [item.painting_id for item in result.items]
+    pks += [c.painting_id for contributions in explaining.values() for c in contributions]
+    pks += list(result.ignored_ratings)
+    paintings = paintings_by_pk(pks=set(pks))
+
+    cards = []
+    for item in result.items:
+        painting = paintings.get(item.painting_id)
+        if painting is None:  # removed from the catalogue after the artefact was computed
+            continue
+        reasons = tuple(
+            Reason(
+                painting=paintings[c.painting_id],
+                rating=c.rating,
+                contribution=c.contribution,
+                engine=c.engine,
+            )
+            for c in explaining[item.painting_id]
+            if c.painting_id in paintings
+        )
+        engine_ranks = tuple(item.engine_ranks.items()) if result.kind == "late" else ()
+        cards.append(
+            Card(
+                painting=painting,
+                thumbnail=thumbnail_url(painting),
+                rank=item.rank,
+                score=item.score,
+                reasons=reasons,
+                engine_ranks=engine_ranks,
+            )
+        )
+    ignored = tuple(
+        Ignored(painting=paintings.get(pk), painting_id=pk, reason=reason)
+        for pk, reason in result.ignored_ratings.items()
+    )
+    return RecommendationPage(cards=tuple(cards), ignored=ignored)
+
+
+def default_recommender(statuses: Sequence[RecommenderStatus]) -> str | None:
+    """The recommender a visitor gets without choosing: ``RECSYS_DEFAULT_RECOMMENDER`` when it is
+    ready, else the first ready one, else None (nothing computed yet)."""
+    ready = [s.name for s in statuses if s.status == "ready"]
+    if settings.RECSYS_DEFAULT_RECOMMENDER in ready:
+        return settings.RECSYS_DEFAULT_RECOMMENDER
+    return ready[0] if ready else None
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """A representation engine offered for "similar paintings", with its readiness."""
+
+    name: str
+    status: str
+    reason: str = ""
+    progress: float | None = None
+
+
+def engine_choices(statuses: Sequence[RecommenderStatus]) -> list[EngineChoice]:
+    """Every configured engine, in settings order, with the status of the recommender that
+    uses it alone (single engines and early fusion each wrap exactly one engine)."""
+    by_engine = {}
+    for status in statuses:
+        engines = list(status.engines)
+        if status.kind != "late" and len(engines) == 1:
+            by_engine.setdefault(engines[0], status)
+    choices = []
+    for name in settings.RECSYS_ENGINES:
+        status = by_engine.get(name)
+        if status is None:
+            choices.append(
+                EngineChoice(name=name, status="unavailable", reason="Not offered as a recommender.")
+            )
+        else:
+            choices.append(
+                EngineChoice(name=name, status=status.status, reason=status.reason, progress=status.progress)
+            )
+    return choices
+
+
+def default_engine(statuses: Sequence[RecommenderStatus], choices: Sequence[EngineChoice]) -> str | None:
+    """The first ready engine of the default recommender, else the first ready engine."""
+    ready = [c.name for c in choices if c.status == "ready"]
+    preferred = next((s for s in statuses if s.name == settings.RECSYS_DEFAULT_RECOMMENDER), None)
+    for name in list(preferred.engines) if preferred is not None else []:
+        if name in ready:
+            return name
+    return ready[0] if ready else None

@@ -1,0 +1,115 @@
+"""Writes of the web UI: the visitor's ratings and the elicitation seed.
+
+Signed-in users' ratings are stored; anonymous visitors can rate and get recommendations without
+an account, their ratings living only in their session (``{external_id: value}`` under
+``web.selectors.SESSION_RATINGS_KEY``) and never becoming ``Rating`` rows. Signing in (or signing
+up) merges them into the account: the session's ratings win over stored ratings of the same
+paintings, because they are what the visitor said just now, after which the session copy is
+dropped (see ``session_ratings_merge``).
+
+Every function takes the visitor (a user, possibly anonymous) and their session, never the
+request, and validates exactly as ``users.services`` does (one rule for 1-5 values and unknown
+paintings), so the web UI and the API reject the same input with the same messages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+
+from catalog.models import Painting
+from config.exceptions import UnknownPainting, ValidationFailed
+from users.models import User
+from users.services import rating_delete, ratings_upsert, resolve_paintings, validate_rating_value
+from web.selectors import SEED_LIMIT, SESSION_RATINGS_KEY, SESSION_SEED_KEY, Visitor, session_ratings
+
+
+def _session_ratings_store(*, session: SessionBase, ratings: Mapping[str, int]) -> None:
+    if ratings:
+        session[SESSION_RATINGS_KEY] = dict(ratings)
+    else:
+        session.pop(SESSION_RATINGS_KEY, None)
+
+
+def _catalogued(external_ids: list[str]) -> set[str]:
+    return set(Painting.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True))
+
+
+def visitor_ratings_save(*, user: Visitor, session: SessionBase, ratings: Mapping[str, int]) -> None:
+    """Save ratings given by external id, all or nothing.
+
+    Raises ``InvalidRating`` / ``UnknownPainting`` before anything is written, and
+    ``ValidationFailed`` when an anonymous session would hold more than ``RECSYS_MAX_RATINGS``.
+    Session ratings of paintings removed from the catalogue since are dropped on the way, so
+    they neither count towards that limit nor linger.
+    """
+    if user.is_authenticated:
+        ratings_upsert(user=user, ratings=ratings)
+        return
+    values = {
+        external_id: validate_rating_value(value, field=f"ratings.{external_id}")
+        for external_id, value in ratings.items()
+    }
+    resolve_paintings(list(values), field="ratings")
+    merged = session_ratings(session=session)
+    known = _catalogued(list(merged)) if merged else set()
+    merged = {external_id: value for external_id, value in merged.items() if external_id in known}
+    for external_id, value in values.items():
+        merged.pop(external_id, None)  # re-insert so the dict stays ordered oldest -> newest
+        merged[external_id] = value
+    if len(merged) > settings.RECSYS_MAX_RATINGS:
+        raise ValidationFailed(
+            f"Without an account you can rate at most {settings.RECSYS_MAX_RATINGS} paintings; "
+            "sign up to keep more.",
+            field="ratings",
+        )
+    _session_ratings_store(session=session, ratings=merged)
+
+
+def visitor_rating_delete(*, user: Visitor, session: SessionBase, external_id: str) -> None:
+    """Remove the visitor's rating of one painting; ``UnknownPainting`` if there is none."""
+    if user.is_authenticated:
+        rating_delete(user=user, painting_external_id=external_id)
+        return
+    ratings = session_ratings(session=session)
+    if ratings.pop(external_id, None) is None:
+        raise UnknownPainting(f"You have not rated painting {external_id}.", field="painting")
+    _session_ratings_store(session=session, ratings=ratings)
+
+
+def session_ratings_merge(*, user: User, session: SessionBase) -> int:
+    """Move the session's ratings into ``user``'s stored ratings; returns how many were saved.
+
+    Session ratings win over stored ones of the same painting (they are the newer opinion).
+    Paintings removed from the catalogue since they were rated are skipped rather than failing
+    the login. The session copy is removed afterwards either way.
+    """
+    ratings = session_ratings(session=session)
+    if not ratings:
+        session.pop(SESSION_RATINGS_KEY, None)
+        return 0
+    known = _catalogued(list(ratings))
+    kept = {external_id: value for external_id, value in ratings.items() if external_id in known}
+    if kept:
+        ratings_upsert(user=user, ratings=kept)
+    session.pop(SESSION_RATINGS_KEY, None)
+    return len(kept)
+
+
+def elicitation_seed(*, session: SessionBase) -> int:
+    """The seed of the elicitation set on screen, kept in the session so the set stays the same
+    while the visitor rates (a new one is drawn the first time, or when the stored one is bad)."""
+    seed = session.get(SESSION_SEED_KEY)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < SEED_LIMIT:
+        seed = elicitation_seed_renew(session=session)
+    return seed
+
+
+def elicitation_seed_renew(*, session: SessionBase) -> int:
+    """Draw a different elicitation set: a new random seed, stored in the session."""
+    seed = secrets.randbelow(SEED_LIMIT)
+    session[SESSION_SEED_KEY] = seed
+    return seed

@@ -1,0 +1,232 @@
+"""Server-rendered pages: rate a set of paintings, see recommendations, browse a painting.
+
+Views stay thin: forms parse input, ``web.services`` writes the visitor's ratings (given the user
+and the session, never the request), ``web.selectors`` reads them and is the one door to the
+recommender; no view queries the database itself. Expected errors
+(``config.exceptions.ApplicationError``: engine not computed yet, unknown painting, ...) are shown
+as a message on the page, never as a server error. Every form is POST + CSRF and answers with a
+redirect (POST-redirect-GET); a form with errors is shown again with status 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.models import Painting
+from catalog.selectors import elicitation_set, painting_get
+from catalog.thumbnails import thumbnail_url
+from config.exceptions import ApplicationError, UnknownPainting
+from web.forms import (
+    ElicitationForm,
+    RatingForm,
+    RecommendationQueryForm,
+    SimilarQueryForm,
+    rating_field_name,
+)
+from web.selectors import (
+    SEED_LIMIT,
+    default_engine,
+    default_recommender,
+    engine_choices,
+    rated_rows,
+    recommendation_page,
+    recommendation_result,
+    recommender_statuses,
+    similar_rows,
+    visitor_rating_map,
+    visitor_rating_of,
+    visitor_ratings,
+)
+from web.services import elicitation_seed, elicitation_seed_renew, visitor_rating_delete, visitor_ratings_save
+
+DEFAULT_N = 9
+SIMILAR_N = 6
+
+
+def _posted_seed(request: HttpRequest) -> int:
+    """The seed the submitted form was rendered with (the form validates it again)."""
+    try:
+        seed = int(request.POST.get("seed", ""))
+    except ValueError:
+        return elicitation_seed(session=request.session)
+    return seed if 0 <= seed < SEED_LIMIT else elicitation_seed(session=request.session)
+
+
+def _saved_message(request: HttpRequest, count: int) -> None:
+    noun = f"{count} rating{'s' if count != 1 else ''}"
+    if request.user.is_authenticated:
+        messages.success(request, f"Saved {noun} to your account.")
+    else:
+        messages.success(
+            request,
+            f"Kept {noun} in this browser session only. Sign in or create an account to store them.",
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The elicitation step: one painting per story group, each rated 1-5 (all optional)."""
+    seed = _posted_seed(request) if request.method == "POST" else elicitation_seed(session=request.session)
+    paintings = list(elicitation_set(seed=seed))
+    if request.method == "POST":
+        form = ElicitationForm(request.POST, paintings=paintings)
+        if form.is_valid():
+            ratings = form.ratings()
+            try:
+                visitor_ratings_save(user=request.user, session=request.session, ratings=ratings)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                _saved_message(request, len(ratings))
+                return redirect("web:recommendations")
+        status = 400
+    else:
+        current = visitor_ratings(
+            user=request.user, session=request.session, only=[p.external_id for p in paintings]
+        )
+        initial: dict[str, Any] = {"seed": seed}
+        initial |= {
+            rating_field_name(p): str(current[p.external_id]) for p in paintings if p.external_id in current
+        }
+        form = ElicitationForm(initial=initial, paintings=paintings)
+        status = 200
+    rows = [(painting, field, thumbnail_url(painting)) for painting, field in form.rows()]
+    return render(request, "web/home.html", {"form": form, "rows": rows}, status=status)
+
+
+@require_POST
+def another_set(request: HttpRequest) -> HttpResponse:
+    """Draw a different elicitation set (a new seed in the session)."""
+    elicitation_seed_renew(session=request.session)
+    return redirect("web:home")
+
+
+@require_GET
+def recommendations(request: HttpRequest) -> HttpResponse:
+    """The visitor's ratings -> ``recommend()`` with the chosen recommender (``?engine=&n=``)."""
+    query = RecommendationQueryForm(request.GET)
+    statuses = recommender_statuses()
+    context: dict[str, Any] = {
+        "query": query,
+        "statuses": statuses,
+        "engine": None,
+        "n": DEFAULT_N,
+        "page": None,
+        "result": None,
+        "error": None,
+        "rating_count": 0,
+    }
+    if not query.is_valid():
+        return render(request, "web/recommendations.html", context, status=400)
+
+    engine = query.cleaned_data["engine"] or default_recommender(statuses)
+    context["engine"] = engine
+    context["n"] = n = query.cleaned_data["n"] or DEFAULT_N
+    ratings = visitor_rating_map(user=request.user, session=request.session)
+    context["rating_count"] = len(ratings)
+    if not ratings or engine is None:
+        return render(request, "web/recommendations.html", context)
+    try:
+        result = recommendation_result(ratings=ratings, recommender=engine, n=n)
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        return render(request, "web/recommendations.html", context)
+    context["result"] = result
+    context["page"] = recommendation_page(result)
+    return render(request, "web/recommendations.html", context)
+
+
+def _painting_or_404(external_id: str) -> Painting:
+    try:
+        return painting_get(external_id=external_id)
+    except UnknownPainting as exc:
+        raise Http404(exc.message) from exc
+
+
+def _render_painting(
+    request: HttpRequest, painting: Painting, *, form: RatingForm | None = None, status: int = 200
+) -> HttpResponse:
+    rating = visitor_rating_of(user=request.user, session=request.session, painting=painting)
+    if form is None:
+        form = RatingForm(painting=painting, initial={"value": str(rating)} if rating else None)
+    query = SimilarQueryForm(request.GET)
+    statuses = recommender_statuses()
+    engines = engine_choices(statuses)
+    engine = (query.cleaned_data["engine"] if query.is_valid() else "") or default_engine(statuses, engines)
+    similar, similar_error = [], None
+    if engine is None:
+        similar_error = "No engine has been computed yet; run `manage.py precompute`."
+    else:
+        try:
+            similar = similar_rows(painting=painting, engine=engine, n=SIMILAR_N)
+        except ApplicationError as exc:
+            similar_error = exc.message
+    context = {
+        "painting": painting,
+        "rating": rating,
+        "form": form,
+        "engines": engines,
+        "engine": engine,
+        "similar": similar,
+        "similar_error": similar_error,
+    }
+    return render(request, "web/painting_detail.html", context, status=status)
+
+
+@require_GET
+def painting_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _render_painting(request, _painting_or_404(external_id))
+
+
+@require_POST
+def painting_rate(request: HttpRequest, external_id: str) -> HttpResponse:
+    painting = _painting_or_404(external_id)
+    form = RatingForm(request.POST, painting=painting)
+    if form.is_valid():
+        try:
+            visitor_ratings_save(
+                user=request.user,
+                session=request.session,
+                ratings={painting.external_id: form.cleaned_data["value"]},
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            _saved_message(request, 1)
+            return redirect("web:painting", external_id=painting.external_id)
+    return _render_painting(request, painting, form=form, status=400)
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@require_POST
+def rating_remove(request: HttpRequest, external_id: str) -> HttpResponse:
+    """Remove the visitor's rating of a painting, then go back where the button was."""
+    try:
+        visitor_rating_delete(user=request.user, session=request.session, external_id=external_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Rating removed.")
+    return redirect(_next_url(request, reverse("web:my_ratings")))
+
+
+@require_GET
+def my_ratings(request: HttpRequest) -> HttpResponse:
+    """Everything the visitor has rated, newest first, each with a remove button."""
+    rows = rated_rows(user=request.user, session=request.session)
+    return render(request, "web/my_ratings.html", {"rows": rows})
