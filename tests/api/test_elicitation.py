@@ -87,3 +87,11 @@ def test_bad_parameters_are_400(api_client, db):
         response = api_client.get(URL, params)
         assert response.status_code == 400
         assert response.json()["error"]["field"] == field
+
+
+def test_another_set_with_the_same_seed_repeats_no_painting(api_client, db):
+    _groups_of(4, 2, with_images=True)
+    first = api_client.get(URL, {"seed": 7, "size": 4}).json()["results"]
+    second = api_client.get(URL, {"seed": 7, "size": 4, "set": 1}).json()["results"]
+    assert len(first) == len(second) == 4
+    assert not {p["id"] for p in first} & {p["id"] for p in second}
