@@ -173,7 +173,7 @@ def fusion_step(config: RecommenderConfig, arts: dict, requests: list[dict[int, 
             and all(old.ranks[e][:n].tolist() == new.ranks[e].tolist() for e in config.engines)
         )
     old_ms, new_ms = percentiles(timed(full_sort, inputs)), percentiles(timed(top_n, inputs))
-    return {"full_sort": old_ms, "top_n": new_ms, "agree": f"{agree}/20"}
+    return {"full_sort": old_ms, "top_n": new_ms, "agree": f"{agree}/{len(inputs[:20])}"}
 
 
 def main() -> int:

