@@ -16,7 +16,7 @@ is approximate (recall@10 vs exact is measured by ``bench/scale.py``), never the
 Exclusion and filters hold exactly: excluded rows (rated paintings, ``exclude``) and rows outside
 ``allowed`` (story group, artist, collection) are masked inside faiss (an ``IDSelector``) and
 checked again on the results. A filter that keeps few rows is answered exactly over those rows
-(cheaper than the index and never misses): when ``|allowed| <= EXACT_FACTOR * nprobe/nlist * m``,
+(cheaper than the index and never misses): when ``|allowed| <= nprobe/nlist * m``,
 i.e. about as many rows as the index would scan anyway.
 
 Chosen after measuring (bench/README.md): on clustered 384-d data HNSW (M=16/32,
@@ -45,7 +45,7 @@ INDEX_FILE = "ann.faiss"
 #: rows sampled to train the k-means cells (faiss wants >= 39 per cell)
 TRAIN_ROWS = 100_000
 #: a filter keeping at most this many times the rows one query scans is answered exactly
-EXACT_FACTOR = 4
+EXACT_FACTOR = 1
 #: cells scanned per query at least (small catalogues have few, coarse cells)
 MIN_NPROBE = 16
 
