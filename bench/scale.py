@@ -100,6 +100,9 @@ def write_clustered(root: Path, engine: str, dim: int, ids: np.ndarray, seed: in
         label = rng.choice(clusters, count, p=share)
         if engine == "lda":
             rows = rng.gamma(50 * profiles[label] + 0.01)  # Dirichlet(50 p_c + 0.01), unnormalised
+            # like gensim's minimum_probability: drop topics under 1% (and with them float32
+            # denormals, whose arithmetic is ~100x slower)
+            rows[rows < 0.01 * rows.sum(axis=1, keepdims=True)] = 0.0
         else:
             rows = centres[label] + NOISE * rng.standard_normal((count, dim)) / np.sqrt(dim)
         out[start : start + count] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
