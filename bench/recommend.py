@@ -9,8 +9,9 @@ layout (unit-norm embeddings, plus the dense similarity while m <= RECSYS_DENSE_
 ``--no-dense``), opens
 them memory-mapped as the service does and times ``recsys.recommend.recommend_with_artefacts``
 (the whole request minus its two small validation queries: weights, eq. 1, exclusion, top-n,
-late fusion and explanations) for every configured recommender. Each call rates ``--ratings``
-random paintings 1-5.
+late fusion and explanations) for every configured recommender, the learned one included (its
+"seed" column is the seed's eq. 1 on the same engine; a line compares it with our eq. 1). Each
+call rates ``--ratings`` random paintings 1-5.
 
 The baseline re-implements the seed research code's algorithm: the similarity matrix as a pandas
 DataFrame indexed by painting id, ``.loc`` per rated id, min-max weights, and Python's
@@ -49,7 +50,7 @@ from django.conf import settings  # noqa: E402
 
 from recsys import artefacts as files  # noqa: E402
 from recsys.recommend import recommend_with_artefacts  # noqa: E402
-from recsys.recommenders import PARTIAL, RecommenderConfig, recommenders  # noqa: E402
+from recsys.recommenders import EARLY, LEARNED, PARTIAL, SINGLE, RecommenderConfig, recommenders  # noqa: E402
 
 DIMS = {"lda": 20, "resnet": 2048, "clip": 512, "blip": 256, "minilm": 384}
 SEED = 20230626  # UMAP'23
@@ -126,6 +127,17 @@ def timed(call, requests) -> list[int]:
     return samples
 
 
+def print_learned_vs_eq1(rows: list[dict], configs: dict[str, RecommenderConfig]) -> None:
+    """The learned recommender's p50 against eq. 1 on the same engine(s) (single/early rows)."""
+    p50 = {row["recommender"]: row["ours"]["p50_ms"] for row in rows}
+    for name, config in configs.items():
+        if config.kind != LEARNED:
+            continue
+        for other, eq1 in configs.items():
+            if eq1.kind in (SINGLE, EARLY) and set(eq1.engines) == set(config.engines):
+                print(f"{name} p50 / {other} (eq. 1) p50 = {p50[name] / p50[other]:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2368, help="paintings per artefact (default 2368)")
@@ -182,7 +194,7 @@ def main() -> int:
             # rated paintings, single and early recommenders must agree. (Late fusion cannot: the
             # seed ranks the rated paintings too, which shifts every other rank.)
             agree = None
-            if not config.is_late:
+            if config.kind in (SINGLE, EARLY):
                 agree = 0
                 for ratings in requests[:20]:
                     mine = recommend_with_artefacts(
@@ -207,6 +219,7 @@ def main() -> int:
                 f" | {row['agree_top_n'] or 'n/a'} |",
                 flush=True,
             )
+        print_learned_vs_eq1(rows, configs)
 
     result = {
         "benchmark": "recommend",
