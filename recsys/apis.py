@@ -140,6 +140,7 @@ def _recommend(
             artist=data.get("artist"),
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
+            collection=data.get("collection"),
         )
     body = RecommendationsSerializer(_recommendations_body(result, request), context={"request": request})
     return Response(body.data)
@@ -230,7 +231,12 @@ class PaintingSimilarApi(APIView):
         painting = painting_get(external_id=external_id)
         query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
-        similar = similar_paintings(painting_id=painting.pk, engine=engine, n=query.validated_data["n"])
+        similar = similar_paintings(
+            painting_id=painting.pk,
+            engine=engine,
+            n=query.validated_data["n"],
+            collection=query.validated_data.get("collection"),
+        )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {
             "painting": painting.external_id,
