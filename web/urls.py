@@ -10,6 +10,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("elicitation/another/", views.another_set, name="another_set"),
     path("recommendations/", views.recommendations, name="recommendations"),
+    path(
+        "recommendations/feedback/<int:exposure_id>/",
+        views.experiment_feedback,
+        name="experiment_feedback",
+    ),
     path("paintings/", browse.browse, name="browse"),
     path("search/", browse.search, name="search"),
     path("search/image/", browse.image_search, name="image_search"),
