@@ -288,6 +288,7 @@ def recommend_for_visitor(
     story_group: str | None = None,
     artist: int | str | None = None,
     now: datetime | None = None,
+    collection: str | None = None,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
@@ -315,6 +316,7 @@ def recommend_for_visitor(
             weighting=weighting,
             story_group=story_group,
             artist=artist,
+            collection=collection,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -326,6 +328,7 @@ def recommend_for_visitor(
         weighting=config.weighting or weighting,
         story_group=story_group,
         artist=artist,
+        collection=collection,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,
