@@ -149,6 +149,7 @@ def _recommend(
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
             mmr_lambda=data.get("mmr_lambda"),
+            collection=data.get("collection"),
         )
     body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
     body = RecommendationsSerializer(body, context={"request": request})
@@ -250,7 +251,12 @@ class PaintingSimilarApi(APIView):
         painting = painting_get(external_id=external_id)
         query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
-        similar = similar_paintings(painting_id=painting.pk, engine=engine, n=query.validated_data["n"])
+        similar = similar_paintings(
+            painting_id=painting.pk,
+            engine=engine,
+            n=query.validated_data["n"],
+            collection=query.validated_data.get("collection"),
+        )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {
             "painting": painting.external_id,

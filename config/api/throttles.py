@@ -72,3 +72,10 @@ class AuthRateThrottle(ScopedRateThrottle):
     before the password is hashed, so hashing cannot be used as an unbounded CPU sink."""
 
     scope = "auth"
+
+
+class SearchImageRateThrottle(ScopedRateThrottle):
+    """Image searches (``POST /api/v1/search/image/``) per client address (scope ``search_image``):
+    each one decodes an upload and runs an image model, on top of the anon/user limits."""
+
+    scope = "search_image"

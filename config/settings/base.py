@@ -248,6 +248,8 @@ REST_FRAMEWORK = {
         "recommend_anon": env_str("API_THROTTLE_RECOMMEND_ANON", "60/min"),
         # POST /api/v1/auth/token/ (each one hashes a password), per client address
         "auth": env_str("API_THROTTLE_AUTH", "20/min"),
+        # POST /api/v1/search/image/ (each one runs an image model), per client address
+        "search_image": env_str("API_THROTTLE_SEARCH_IMAGE", "30/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -395,6 +397,11 @@ RECSYS_DEFAULT_RECOMMENDER = env_str("RECSYS_DEFAULT_RECOMMENDER", "late-total")
 RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
+# Search (recsys.search): the engines that may encode a query, first ready one by default.
+RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "clip"])
+RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
+# Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
+RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,8 @@ PATHS = {
     "/api/v1/me/ratings/{external_id}/": {"delete"},
     "/api/v1/recommendations/": {"get", "post"},
     "/api/v1/elicitation/": {"get"},
+    "/api/v1/search/": {"get"},
+    "/api/v1/search/image/": {"post"},
     "/api/v1/recommenders/": {"get"},
     "/api/v1/recommenders/{name}/": {"get"},
     "/api/v1/engines/": {"get"},
