@@ -32,7 +32,8 @@ from config.api.openapi import (
     PAINTING_ID_PATH,
     error_responses,
 )
-from config.api.throttles import RecommendAnonRateThrottle
+from clients.authentication import ApiKeyAuthentication
+from config.api.throttles import ApiKeyRateThrottle, RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
 from recsys.recommend import Contribution, RecommendationResult, recommend
 from recsys.selectors import recommender_status, recommender_statuses
@@ -160,13 +161,16 @@ class RecommendationsApi(APIView):
         return getattr(self.request, "method", None) == "POST"
 
     def get_authenticators(self) -> list:
-        return [] if self._anonymous() else super().get_authenticators()
+        # POST: only a museum app's key (optional; request.auth), never a session or user token
+        return [ApiKeyAuthentication()] if self._anonymous() else super().get_authenticators()
 
     def get_permissions(self) -> list:
         return [AllowAny()] if self._anonymous() else [IsAuthenticated()]
 
     def get_throttles(self) -> list:
-        return [RecommendAnonRateThrottle()] if self._anonymous() else super().get_throttles()
+        if self._anonymous():  # per key at its own rate, else per client address
+            return [ApiKeyRateThrottle(), RecommendAnonRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(
         operation_id="recommendations_for_me",
@@ -177,6 +181,7 @@ class RecommendationsApi(APIView):
         ),
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 503)},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],  # an account's ratings: not with an app key
     )
     def get(self, request: Request) -> Response:
         query = query_serializer(RecommendationQuerySerializer, request)
@@ -187,8 +192,9 @@ class RecommendationsApi(APIView):
         operation_id="recommendations_anonymous",
         summary="Recommendations from ratings in the body (no account; nothing stored)",
         description=(
-            "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
-            "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
+            "For museum apps without accounts: no account, no CSRF token, nothing stored. "
+            "Throttled per client address (scope `recommend_anon`), or, with a museum app's key "
+            "(`Authorization: Api-Key <key>`), per key at the key's own rate. Rated and excluded paintings "
             "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
             "twice is refused."
         ),
@@ -204,8 +210,8 @@ class RecommendationsApi(APIView):
                 request_only=True,
             )
         ],
-        responses={200: RecommendationsSerializer, **error_responses(400, 413, 415, 503)},
-        auth=[],
+        responses={200: RecommendationsSerializer, **error_responses(400, 401, 413, 415, 503)},
+        auth=[{"apiKeyAuth": []}, {}],
     )
     def post(self, request: Request) -> Response:
         body = AnonymousRecommendationSerializer(data=request.data)
