@@ -137,3 +137,14 @@ def test_saving_a_painting_in_the_admin_queues_the_refresh_for_the_worker(worker
     assert (row.status, row.is_active, row.n_items + row.n_skipped) == ("ready", True, 5), (
         row.error + worker.read_text()[-3000:]
     )
+
+
+@pytest.mark.django_db
+def test_the_artefacts_page_refreshes_itself_while_a_build_is_open(client, embedded_broker):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    changelist = reverse("admin:recsys_artefact_changelist")
+    assert 'http-equiv="refresh"' not in client.get(changelist).content.decode()
+    make_painting("sea", 0)
+    client.post(reverse("admin:recsys_artefact_precompute"), {"engine": "lda"})  # queued, no worker
+    page = client.get(changelist).content.decode()
+    assert '<meta http-equiv="refresh" content="5">' in page and "pending" in page
