@@ -28,8 +28,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         raw = services.api_key_issue(key=obj)
         messages.warning(
             request,
-            f"The API key of {obj.name} is {raw} . Copy it now: it is stored hashed and is "
-            "not shown again.",
+            f"The API key of {obj.name} is {raw} . Copy it now: it is stored hashed and is not shown again.",
         )
 
     @admin.action(description="Revoke the selected keys")

@@ -19,7 +19,6 @@ from recsys import services
 from recsys.models import Artefact
 from recsys.selectors import engine_statuses
 
-
 AUTO_REFRESH_S = 5
 
 
@@ -37,7 +36,11 @@ def _start(request: HttpRequest, engines: list[str], *, full: bool) -> None:
         messages.info(
             request,
             f"{engine}: artefact {row.version} is {row.get_status_display().lower()}"
-            + (" (queued for the background worker; progress below)." if row.status in Artefact.OPEN_STATUSES else "."),
+            + (
+                " (queued for the background worker; progress below)."
+                if row.status in Artefact.OPEN_STATUSES
+                else "."
+            ),
         )
 
 

@@ -25,6 +25,7 @@ from catalog.models import Painting
 from catalog.selectors import external_ids_by_pk, painting_get, paintings_by_pk
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
 from catalog.thumbnails import thumbnail_url
+from clients.authentication import ApiKeyAuthentication
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -32,7 +33,6 @@ from config.api.openapi import (
     PAINTING_ID_PATH,
     error_responses,
 )
-from clients.authentication import ApiKeyAuthentication
 from config.api.throttles import ApiKeyRateThrottle, RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
 from recsys.recommend import Contribution, RecommendationResult, recommend

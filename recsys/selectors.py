@@ -17,13 +17,13 @@ from config.exceptions import EngineUnavailable, UnknownEngine
 from recsys.artefacts import LoadedArtefact, artefact_cache
 from recsys.engines.registry import engine_names, engine_unavailable_reason, get_engine
 from recsys.models import Artefact
-from recsys.status_cache import cached
 from recsys.recommenders import (
     RecommenderConfig,
     default_recommender_name,
     get_recommender,
     recommenders,
 )
+from recsys.status_cache import cached
 
 T = TypeVar("T")
 

@@ -78,5 +78,9 @@ def invalidate() -> None:
     try:
         caches["default"].set(VERSION_KEY, uuid4().hex, timeout=None)
     except Exception as exc:
-        logger.warning("status cache not invalidated (%s: %s); stale for at most %s s", type(exc).__name__, exc,
-                       settings.RECSYS_STATUS_CACHE_S)
+        logger.warning(
+            "status cache not invalidated (%s: %s); stale for at most %s s",
+            type(exc).__name__,
+            exc,
+            settings.RECSYS_STATUS_CACHE_S,
+        )

@@ -50,7 +50,9 @@ def embedded_broker(tmp_path, settings):
     for name in ("queue", "control", "results"):
         (folder / name).mkdir(parents=True)
     saved = {k: celery_app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
-    celery_app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    celery_app.conf.update(
+        broker_url="filesystem://", broker_transport_options=options, task_always_eager=False
+    )
     _reset_connections()
     settings.RECSYS_ENABLED_ENGINES = ["lda"]
     settings.RECSYS_AUTO_REFRESH = True
@@ -81,7 +83,12 @@ def worker(embedded_broker, tmp_path):
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"e{time.time_ns()}@%h"]
     with log.open("w") as out:
         proc = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     yield log
     os.killpg(proc.pid, signal.SIGTERM)
