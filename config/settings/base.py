@@ -235,7 +235,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS |= {
     "data_folder_out": str(CELERY_DIR / "queue"),
     "control_folder": str(CELERY_DIR / "control"),
 }
-if CELERY_BROKER_URL.startswith("filesystem://") and not CELERY_TASK_ALWAYS_EAGER:
+if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control", "results"):
         (CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
