@@ -10,6 +10,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("elicitation/another/", views.another_set, name="another_set"),
     path("recommendations/", views.recommendations, name="recommendations"),
+    path(
+        "recommendations/feedback/<int:exposure_id>/",
+        views.experiment_feedback,
+        name="experiment_feedback",
+    ),
     path("paintings/<str:external_id>/", views.painting_detail, name="painting"),
     path("paintings/<str:external_id>/rate/", views.painting_rate, name="painting_rate"),
     path("paintings/<str:external_id>/rating/remove/", views.rating_remove, name="rating_remove"),
