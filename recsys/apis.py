@@ -33,7 +33,7 @@ from config.api.openapi import (
     PAINTING_ID_PATH,
     error_responses,
 )
-from config.api.throttles import RecommendAnonRateThrottle
+from config.api.throttles import ApiKeyRateThrottle, RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
 from experiments.models import Exposure
 from experiments.services import recommend_for_visitor
@@ -185,7 +185,9 @@ class RecommendationsApi(APIView):
         return [AllowAny()] if self._anonymous() else [IsAuthenticated()]
 
     def get_throttles(self) -> list:
-        return [RecommendAnonRateThrottle()] if self._anonymous() else super().get_throttles()
+        if self._anonymous():  # per key at its own rate, else per client address
+            return [ApiKeyRateThrottle(), RecommendAnonRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(
         operation_id="recommendations_for_me",
@@ -196,6 +198,7 @@ class RecommendationsApi(APIView):
         ),
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 503)},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],  # an account's ratings: not with an app key
     )
     def get(self, request: Request) -> Response:
         query = query_serializer(RecommendationQuerySerializer, request)
@@ -206,8 +209,9 @@ class RecommendationsApi(APIView):
         operation_id="recommendations_anonymous",
         summary="Recommendations from ratings in the body (no account; nothing stored)",
         description=(
-            "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
-            "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
+            "For museum apps without accounts: no account, no CSRF token, nothing stored. "
+            "Throttled per client address (scope `recommend_anon`), or, with a museum app's key "
+            "(`Authorization: Api-Key <key>`), per key at the key's own rate. Rated and excluded paintings "
             "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
             "twice is refused. While an A/B experiment runs, the `visitor` (else the caller "
             "signed in with a token) takes part: its arm's recommender answers and `exposure` "
@@ -226,7 +230,7 @@ class RecommendationsApi(APIView):
             )
         ],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 413, 415, 503)},
-        auth=[{"tokenAuth": []}, {}],  # optional: a token only names the experiment participant
+        auth=[{"tokenAuth": []}, {"apiKeyAuth": []}, {}],  # optional: participant / museum app's key
     )
     def post(self, request: Request) -> Response:
         body = AnonymousRecommendationSerializer(data=request.data)

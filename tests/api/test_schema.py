@@ -53,7 +53,7 @@ def test_schema_documents_bodies_and_error_responses(tmp_path, db):
     assert anonymous["responses"]["503"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
-    assert anonymous["security"] == [{"tokenAuth": []}, {}]  # optional: names an experiment participant
+    assert anonymous["security"] == [{"tokenAuth": []}, {"apiKeyAuth": []}, {}]  # optional
     assert schema["paths"]["/api/v1/recommendations/"]["get"]["security"] == [
         {"tokenAuth": []},
         {"cookieAuth": []},
