@@ -10,6 +10,12 @@ throttles lifted through the environment, and gunicorn with ``--workers`` sync w
 to the paintings list, all measured in this one run, is printed.
 
     python bench/rest.py [--paintings 1000] [--requests 2000] [--clients 50] [--workers 2]
+                         [--workdir DIR] [--profile N]
+
+``--workdir DIR`` builds into DIR and keeps it (a later run with the same DIR reuses the database
+and artefacts). ``--profile N`` starts no server: it runs N recommendation requests (and N
+paintings-list requests) in process through Django's test client under cProfile, with the same
+settings, and prints the functions with the most cumulative and own time.
 """
 
 from __future__ import annotations
@@ -96,6 +102,35 @@ Painting.objects.bulk_create([
 """
 
 
+PROFILE_SCRIPT = """
+import cProfile, io, json, pstats, time
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+body = json.loads(open({body!r}).read())
+url_post, url_list = "/api/v1/recommendations/", "/api/v1/paintings/?page_size=9"
+for _ in range(20):  # warm-up: artefacts opened, caches filled
+    assert client.post(url_post, body, content_type="application/json").status_code == 200
+    assert client.get(url_list).status_code == 200
+for name, call in (
+    ("POST " + url_post, lambda: client.post(url_post, body, content_type="application/json")),
+    ("GET " + url_list, lambda: client.get(url_list)),
+):
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    for _ in range({n}):
+        call()
+    profiler.disable()
+    per = (time.perf_counter() - start) / {n} * 1000
+    print(f"\\n== {{name}}: {n} requests in process, {{per:.2f}} ms each (profiled) ==")
+    for key in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(key).print_stats({top})
+        text = out.getvalue()
+        print(text[text.find("   ncalls"):])
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -112,6 +147,18 @@ def _manage(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+def _wait_redis(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _wait_http(url: str, timeout: float = 300) -> None:
@@ -151,12 +198,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ratings", type=int, default=9)
+    parser.add_argument("--workdir", help="build here and keep it (reused by a later run)")
+    parser.add_argument("--profile", type=int, default=0, help="cProfile N requests in process instead")
+    parser.add_argument("--top", type=int, default=30, help="functions printed per profile table")
     args = parser.parse_args()
     for tool in ("ab", "redis-server"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is needed (apt-get install apache2-utils redis-server).")
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-rest-"))
+    tmp = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench-rest-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     redis_port, web_port = _free_port(), _free_port()
     lifted = "100000000/min"
     env = {
@@ -195,11 +246,30 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
         )
-        print(f"building in {tmp}: {args.paintings} paintings, LDA and MiniLM artefacts ...", flush=True)
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "shell", stdin=SEED_SCRIPT.format(words=WORDS, n=args.paintings))
-        _manage(env, "precompute", "--engine", "lda")
-        _manage(env, "precompute", "--engine", "minilm")
+        built = tmp / "built.json"
+        if built.exists() and json.loads(built.read_text()) == {"paintings": args.paintings}:
+            print(f"reusing {tmp}", flush=True)
+        else:
+            print(f"building in {tmp}: {args.paintings} paintings, LDA and MiniLM artefacts ...", flush=True)
+            _manage(env, "migrate", "--noinput")
+            _manage(env, "shell", stdin=SEED_SCRIPT.format(words=WORDS, n=args.paintings))
+            _manage(env, "precompute", "--engine", "lda")
+            _manage(env, "precompute", "--engine", "minilm")
+            built.write_text(json.dumps({"paintings": args.paintings}))
+        rng = random.Random(1)
+        bodies = {}
+        for engine in ("minilm", "lda"):
+            rated = rng.sample(range(args.paintings), args.ratings)
+            body = {"ratings": {f"p{i:05d}": rng.randint(1, 5) for i in rated}, "recommender": engine, "n": 9}
+            bodies[engine] = tmp / f"{engine}.json"
+            bodies[engine].write_text(json.dumps(body))
+        if args.profile:
+            script = PROFILE_SCRIPT.format(body=str(bodies["minilm"]), n=args.profile, top=args.top)
+            _wait_redis(redis_port)
+            subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True
+            )
+            return
         procs.append(
             subprocess.Popen(
                 [
@@ -224,13 +294,6 @@ def main() -> None:
         _wait_http(f"{base}/admin/login/")
         for _ in range(args.workers * 2):  # each worker checks the engines' models once (cached)
             urllib.request.urlopen(f"{base}/api/v1/recommenders/", timeout=300).read()
-        rng = random.Random(1)
-        bodies = {}
-        for engine in ("minilm", "lda"):
-            rated = rng.sample(range(args.paintings), args.ratings)
-            body = {"ratings": {f"p{i:05d}": rng.randint(1, 5) for i in rated}, "recommender": engine, "n": 9}
-            bodies[engine] = tmp / f"{engine}.json"
-            bodies[engine].write_text(json.dumps(body))
         rows = [
             ("GET /admin/login/", f"{base}/admin/login/", None),
             ("GET /api/v1/paintings/?page_size=9", f"{base}/api/v1/paintings/?page_size=9", None),
@@ -250,7 +313,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.workdir:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     reference = results["GET /api/v1/paintings/?page_size=9"]["rps"]
     print(

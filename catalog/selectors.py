@@ -167,6 +167,73 @@ def external_ids_by_pk(*, pks: Iterable[int]) -> dict[int, str]:
     return dict(Painting.objects.filter(pk__in=list(pks)).order_by().values_list("pk", "external_id"))
 
 
+@dataclass(frozen=True, slots=True)
+class PaintingSummaryRow:
+    """What a summary shows of a painting (``PaintingSummarySerializer``'s fields), read as plain
+    values: no model instance, for answers that list many paintings per request."""
+
+    pk: int
+    external_id: str
+    title: str
+    date_text: str
+    year_start: int | None
+    year_end: int | None
+    artist_id: int | None
+    artist_name: str | None
+    story_group_slug: str | None
+    story_group_name: str | None
+    image: str  # storage name, "" without a file
+    image_status: str
+    image_sha256: str
+
+    @property
+    def has_image(self) -> bool:  # as ``Painting.has_image``
+        return self.image_status == Painting.ImageStatus.OK and bool(self.image)
+
+
+_SUMMARY_COLUMNS = (
+    "pk",
+    "external_id",
+    "title",
+    "date_text",
+    "year_start",
+    "year_end",
+    "artist_id",
+    "artist__name",
+    "story_group__slug",
+    "story_group__name",
+    "image",
+    "image_status",
+    "image_sha256",
+)
+
+
+def painting_summaries_by_pk(*, pks: Iterable[int]) -> dict[int, PaintingSummaryRow]:
+    """pk -> summary row (artist and story group joined) in one query; pks no longer catalogued
+    are left out. The cheap form of ``paintings_by_pk`` for answers built without serializers."""
+    rows = Painting.objects.filter(pk__in=list(pks)).order_by().values_list(*_SUMMARY_COLUMNS)
+    return {row[0]: PaintingSummaryRow(*row[:10], row[10] or "", *row[11:]) for row in rows}
+
+
+def painting_summaries_by_external_id(*, fields: dict[str, list[str]]) -> dict[str, PaintingSummaryRow]:
+    """external id -> summary row of every painting the request ``fields`` name, one query for
+    all fields (the ids resolved to pks and the rows shown later, e.g. explaining paintings). The
+    first field (in order) naming an unknown id is an ``UnknownPainting`` listing them
+    (``detail["unknown_ids"]``), worded as ``users.services.resolve_paintings`` words it."""
+    wanted = {external_id for ids in fields.values() for external_id in ids}
+    rows = Painting.objects.filter(external_id__in=wanted).order_by().values_list(*_SUMMARY_COLUMNS)
+    found = {row[1]: PaintingSummaryRow(*row[:10], row[10] or "", *row[11:]) for row in rows}
+    for field, ids in fields.items():
+        missing = sorted(set(ids) - found.keys())
+        if missing:
+            raise UnknownPainting(
+                f"Unknown painting id{'s' if len(missing) > 1 else ''}: {', '.join(missing[:10])}.",
+                field=field,
+                detail={"unknown_ids": missing},
+            )
+    return found
+
+
 def paintings_by_pk(*, pks: Iterable[int]) -> dict[int, Painting]:
     """pk -> painting (with artist and story group) in one query, for hydrating ranked pk lists."""
     return painting_queryset().in_bulk(list(pks))

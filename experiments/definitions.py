@@ -1,8 +1,9 @@
 """Recommenders defined in the admin (``RecommenderDefinition``) as ``RecommenderConfig``s.
 
 ``admin_recommenders`` is registered with ``recsys.recommenders.register_provider`` (see
-``ExperimentsConfig.ready``) and read on each listing, so a definition saved in the admin is
-served at once by every process; a settings name always wins over an admin one (the admin
+``ExperimentsConfig.ready``); ``recsys.recommenders`` keeps its answer per process for
+``PROVIDED_TTL`` seconds, so a definition saved in the admin is served at once by the saving
+process and within that time by every other; a settings name always wins over an admin one (the admin
 refuses such names). A stored definition that no longer validates (an engine removed from
 ``RECSYS_ENGINES``) is left out and logged, never a 500.
 

@@ -290,6 +290,7 @@ def recommend_for_visitor(
     now: datetime | None = None,
     mmr_lambda: float | None = None,
     collection: str | None = None,
+    catalogued: Callable[[list[int]], Collection[int]] | None = None,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
@@ -297,13 +298,15 @@ def recommend_for_visitor(
     answers (its own weighting if it defines one, the experiment's list length) and the list is
     logged as an exposure; otherwise ``recommender`` answers and nothing is logged. The request's
     ``mmr_lambda`` applies only outside an experiment (an arm is scored as its recommender is
-    defined, MMR lambda included). Errors are those of ``recommend``.
+    defined, MMR lambda included). Errors are those of ``recommend``; ``catalogued`` is handed
+    on to it.
 
     ``visitor_key`` is the participant's key, None for a caller who names no one (they take no
     part), or a function giving the key, called only while an experiment runs (so a web guest's
     session id is created only then). With nothing running this costs no query beyond
     ``recommend``'s (``selectors.active_experiment`` answers from the cache).
     """
+    checks = {} if catalogued is None else {"catalogued": catalogued}
     experiment = selectors.active_experiment(now=now)
     key = visitor_key() if callable(visitor_key) and experiment else visitor_key
     assignment = None
@@ -320,6 +323,7 @@ def recommend_for_visitor(
             artist=artist,
             mmr_lambda=mmr_lambda,
             collection=collection,
+            **checks,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -332,6 +336,7 @@ def recommend_for_visitor(
         story_group=story_group,
         artist=artist,
         collection=collection,
+        **checks,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,

@@ -9,7 +9,7 @@ paintings, also inside errors) is turned back into an external id here, with one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,10 +22,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Painting
-from catalog.selectors import external_ids_by_pk, painting_get, paintings_by_pk
+from catalog.selectors import (
+    PaintingSummaryRow,
+    external_ids_by_pk,
+    painting_get,
+    painting_summaries_by_external_id,
+    painting_summaries_by_pk,
+    paintings_by_pk,
+)
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
-from catalog.thumbnails import thumbnail_url
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -38,7 +43,7 @@ from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answe
 from experiments.models import Exposure
 from experiments.services import recommend_for_visitor
 from experiments.visitors import visitor_key_or_none
-from recsys.recommend import Contribution, RecommendationResult
+from recsys.recommend import RecommendationResult
 from recsys.selectors import recommender_status, recommender_statuses
 from recsys.serializers import (
     AnonymousRecommendationSerializer,
@@ -46,6 +51,7 @@ from recsys.serializers import (
     RecommendationQuerySerializer,
     RecommendationsSerializer,
     RecommenderSerializer,
+    recommendations_data,
 )
 from recsys.similar import similar_paintings
 from users.selectors import user_rating_map
@@ -72,71 +78,62 @@ def _request_errors(*, recommender_field: str) -> Iterator[None]:
         raise
 
 
-def _contribution(contribution: Contribution, painting: Painting | None, request: Request) -> dict[str, Any]:
-    thumbnail = thumbnail_url(painting) if painting is not None else None
-    return {
-        "painting": painting.external_id if painting is not None else contribution.external_id,
-        "title": painting.title if painting is not None else "",
-        "thumbnail_url": request.build_absolute_uri(thumbnail) if thumbnail else None,
-        "rating": contribution.rating,
-        "weight": contribution.weight,
-        "similarity": contribution.similarity,
-        "contribution": contribution.contribution,
-        "engine": contribution.engine,
-    }
+class _Hydration:
+    """The paintings an answer shows, read in as few queries as possible: the rated ones with
+    the request's validation (``known``), the recommended ones with the service's check that
+    they are still catalogued (``catalogued``, handed to ``recommend``), the rest at the end."""
+
+    def __init__(self, known: Mapping[int, PaintingSummaryRow] | None = None) -> None:
+        self.rows: dict[int, PaintingSummaryRow] = dict(known or {})
+
+    def catalogued(self, pks: list[int]) -> set[int]:
+        self.rows.update(painting_summaries_by_pk(pks=[pk for pk in pks if pk not in self.rows]))
+        return {pk for pk in pks if pk in self.rows}
+
+    def of(self, result: RecommendationResult) -> dict[int, PaintingSummaryRow]:
+        explaining = {c.painting_id for item in result.items for c in item.contributions}
+        wanted = {item.painting_id for item in result.items} | set(result.ignored_ratings) | explaining
+        unread = wanted - self.rows.keys()
+        if unread:  # a caller that did not hand its rows over (GET), or a painting deleted since
+            self.rows.update(painting_summaries_by_pk(pks=unread))
+        return {pk: self.rows[pk] for pk in wanted if pk in self.rows}
 
 
-def _recommendations_body(result: RecommendationResult, request: Request) -> dict[str, Any]:
-    """The response body of a recommendation request, paintings hydrated with one query.
+def _recommendations_body(
+    result: RecommendationResult, exposure: Any, hydration: _Hydration, request: Request
+) -> dict[str, Any]:
+    """The response body of a recommendation request.
 
-    The same query fetches the ignored rated paintings, whose ids key ``ignored_ratings``, and
-    the rated paintings that explain the items (their title and thumbnail). A recommended
-    painting deleted from the catalogue after the artefact was built is left out.
+    The recommended, ignored and explaining (rated) paintings come from ``hydration`` (no query
+    when the request's validation and the service's catalogued check read them already). A
+    recommended painting deleted from the catalogue after the artefact was built is left out.
+    Built as plain data (``recsys.serializers.recommendations_data``), as
+    ``RecommendationsSerializer`` documents it.
     """
-    explaining = {c.painting_id for item in result.items for c in item.contributions}
-    paintings = paintings_by_pk(
-        pks={item.painting_id for item in result.items} | set(result.ignored_ratings) | explaining
-    )
-    return {
-        "recommender": result.recommender,
-        "engine": result.recommender,
-        "kind": result.kind,
-        "mode": result.mode,
-        "mmr_lambda": result.mmr_lambda,
-        "weighting": result.weighting,
-        "applied_weighting": result.applied_weighting,
-        "versions": result.versions,
-        "ignored_ratings": {
-            paintings[pk].external_id: reason
-            for pk, reason in result.ignored_ratings.items()
-            if pk in paintings
-        },
-        "results": [
-            {
-                "rank": item.rank,
-                "score": item.score,
-                "painting": paintings[item.painting_id],
-                "explanation": {
-                    "contributions": [
-                        _contribution(c, paintings.get(c.painting_id), request) for c in item.contributions
-                    ],
-                    "engine_ranks": item.engine_ranks,
-                },
-            }
-            for item in result.items
-            if item.painting_id in paintings
-        ],
-    }
+
+    def absolute(url: str | None) -> str | None:
+        return None if url is None else request.build_absolute_uri(url)
+
+    return recommendations_data(result, paintings=hydration.of(result), exposure=exposure, absolute=absolute)
 
 
 def _recommend(
-    *, request: Request, ratings: dict[int, int], options: RecommendationOptionsSerializer
+    *,
+    request: Request,
+    ratings: dict[int, int],
+    options: RecommendationOptionsSerializer,
+    excluded: list[int] | None = None,
+    hydration: _Hydration | None = None,
 ) -> Response:
-    """Run the recommendation service for ``ratings`` (pk -> value) and the validated options."""
+    """Run the recommendation service for ``ratings`` (pk -> value) and the validated options;
+    ``excluded``: the ``exclude`` ids already resolved to pks (else resolved here);
+    ``hydration``: the paintings read so far."""
     data = options.validated_data
     exclude = data.get("exclude", [])
+    hydration = hydration or _Hydration()
     with _request_errors(recommender_field=options.recommender_field):
-        excluded = resolve_paintings(exclude, field="exclude") if exclude else {}
+        if excluded is None:
+            excluded = list(resolve_paintings(exclude, field="exclude").values()) if exclude else []
         # inside a running A/B experiment the visitor's arm answers and the list is logged
         answer = recommend_for_visitor(
             visitor_key=visitor_key_or_none(user=request.user, visitor_id=data.get("visitor")),
@@ -146,14 +143,13 @@ def _recommend(
             n=data["n"],
             story_group=data.get("story_group"),
             artist=data.get("artist"),
-            exclude=list(excluded.values()),
+            exclude=excluded,
             weighting=data.get("weighting"),
             mmr_lambda=data.get("mmr_lambda"),
             collection=data.get("collection"),
+            catalogued=hydration.catalogued,
         )
-    body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
-    body = RecommendationsSerializer(body, context={"request": request})
-    return Response(body.data)
+    return Response(_recommendations_body(answer.result, answer.exposure, hydration, request))
 
 
 class RecommendationsApi(APIView):
@@ -236,10 +232,17 @@ class RecommendationsApi(APIView):
         body = AnonymousRecommendationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         by_external = body.validated_data["ratings"]
-        with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):
-            pks = resolve_paintings(list(by_external), field="ratings")
-        ratings = {pks[external_id]: value for external_id, value in by_external.items()}
-        return _recommend(request=request, ratings=ratings, options=body)
+        exclude = body.validated_data.get("exclude", [])
+        with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):  # ratings and exclude: one query
+            rows = painting_summaries_by_external_id(
+                fields={"ratings": list(by_external), "exclude": exclude}
+            )
+        ratings = {rows[external_id].pk: value for external_id, value in by_external.items()}
+        excluded = list(dict.fromkeys(rows[external_id].pk for external_id in exclude))
+        hydration = _Hydration({rows[external_id].pk: rows[external_id] for external_id in by_external})
+        return _recommend(
+            request=request, ratings=ratings, options=body, excluded=excluded, hydration=hydration
+        )
 
 
 class PaintingSimilarApi(APIView):

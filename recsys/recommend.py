@@ -33,7 +33,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +48,7 @@ from recsys.recommend_learned import learned_result
 from recsys.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
 from recsys.recommenders import LEARNED, PARTIAL, TOTAL, RecommenderConfig, get_recommender
 from recsys.results import Contribution, Recommendation, RecommendationResult
-from recsys.selectors import active_artefact, catalogued_only
+from recsys.selectors import active_artefact, catalogued_only, catalogued_pks
 
 __all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
 
@@ -96,16 +96,19 @@ class _EngineRun:
             similarity=self.similarity,
         )
         contrib = scoring.contributions(block, self.weights.values)
-        best = scoring.top_contributors(contrib, top)
+        best = scoring.top_contributors(contrib, top).tolist()
+        # Python lists: indexing numpy scalars one by one costs more than the maths above
+        pks, rows, values = self.rated_pks.tolist(), self.rated_rows.tolist(), self.rated_values.tolist()
+        weights, similarities, contributions = self.weights.values.tolist(), block.tolist(), contrib.tolist()
         return [
             tuple(
                 Contribution(
-                    painting_id=int(self.rated_pks[j]),
-                    external_id=art.external_ids[int(self.rated_rows[j])],
-                    rating=int(self.rated_values[j]),
-                    weight=float(self.weights.values[j]),
-                    similarity=float(block[i, j]),
-                    contribution=float(contrib[i, j]),
+                    painting_id=pks[j],
+                    external_id=art.external_ids[rows[j]],
+                    rating=values[j],
+                    weight=weights[j],
+                    similarity=similarities[i][j],
+                    contribution=contributions[i][j],
                     engine=self.engine,
                 )
                 for j in best[i]
@@ -344,6 +347,7 @@ def recommend(
     explain: int = EXPLAIN_TOP,
     mmr_lambda: float | None = None,
     collection: str | None = None,
+    catalogued: Callable[[list[int]], Collection[int]] = catalogued_pks,
 ) -> RecommendationResult:
     """Recommend ``n`` paintings for ``ratings`` (painting pk -> 1..5) with ``recommender``.
 
@@ -355,6 +359,8 @@ def recommend(
     an unknown story group, artist or collection, and when no engine can use any rating
     (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
     recommender; ``EngineUnavailable`` (503) while an engine has no ready artefact.
+    ``catalogued`` answers which returned pks are still catalogued (one query; the API passes
+    the query that reads the paintings it shows, so checking and reading them is one query).
     """
     config = get_recommender(recommender)
     if not ratings:
@@ -376,4 +382,4 @@ def recommend(
             mmr_lambda=mmr_lambda,
         )
 
-    return catalogued_only(run, lambda result: [item.painting_id for item in result.items])
+    return catalogued_only(run, lambda result: [item.painting_id for item in result.items], catalogued)

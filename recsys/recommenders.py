@@ -17,7 +17,10 @@ own (``recsys.recommend_mmr``).
 
 Other apps may add recommenders through ``register_provider`` (the experiments app serves the
 ones defined in the admin, ``experiments.definitions``): ``recommenders()`` lists them after the
-settings ones, ``get_recommender`` finds them by name; a settings name always wins.
+settings ones, ``get_recommender`` finds them by name; a settings name always wins. What the
+providers give is kept per process for ``PROVIDED_TTL`` seconds (one query per process per TTL,
+none per request); ``forget_provided_recommenders()`` drops it, which saving or deleting a
+definition does (``experiments.signals``) at once in its process; others follow within the TTL.
 
 The configuration is validated on first use (a typo fails loudly with ``ImproperlyConfigured``
 naming the entry, not later as a 500 on some request) and cached until a setting changes.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -76,20 +80,37 @@ _registry: dict[str, RecommenderConfig] | None = None
 _providers: list[Callable[[], dict[str, RecommenderConfig]]] = []
 
 
+#: the longest a process trusts its memo of the providers' recommenders (seconds)
+PROVIDED_TTL = 10.0
+#: (the providers' recommenders, valid until as a monotonic time) or None (unknown)
+_provided_memo: tuple[dict[str, RecommenderConfig], float] | None = None
+
+
 def register_provider(provider: Callable[[], dict[str, RecommenderConfig]]) -> None:
     """Add a source of recommenders besides the settings (once per provider)."""
     if provider not in _providers:
         _providers.append(provider)
+    forget_provided_recommenders()
+
+
+def forget_provided_recommenders() -> None:
+    """Drop this process's memo of the providers' recommenders (a definition changed)."""
+    global _provided_memo
+    _provided_memo = None
 
 
 def _provided(registry: dict[str, RecommenderConfig]) -> dict[str, RecommenderConfig]:
-    """The providers' recommenders whose names the settings do not use."""
-    extra: dict[str, RecommenderConfig] = {}
-    for provider in _providers:
-        for name, config in provider().items():
-            if name not in registry:
-                extra.setdefault(name, config)
-    return extra
+    """The providers' recommenders whose names the settings do not use (memo: ``PROVIDED_TTL``)."""
+    global _provided_memo
+    memo = _provided_memo
+    now = time.monotonic()
+    if memo is None or now >= memo[1]:
+        everything: dict[str, RecommenderConfig] = {}
+        for provider in _providers:
+            for name, config in provider().items():
+                everything.setdefault(name, config)
+        memo = _provided_memo = (everything, now + PROVIDED_TTL)
+    return {name: config for name, config in memo[0].items() if name not in registry}
 
 
 def _positive_int(value: object, where: str) -> int:
@@ -240,3 +261,4 @@ def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
     if setting in {"RECSYS_RECOMMENDERS", "RECSYS_DEFAULT_RECOMMENDER", "RECSYS_ENGINES", "RECSYS_WEIGHTING"}:
         with _lock:
             _registry = None
+        forget_provided_recommenders()

@@ -3,7 +3,7 @@ guard that keeps paintings deleted since an artefact was built out of every answ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -213,18 +213,28 @@ def recommender_status(*, name: str) -> RecommenderStatus:
 
 
 # -- deleted paintings ----------------------------------------------------------------------------
-def catalogued_only(run: Callable[[frozenset[int]], T], pks_of: Callable[[T], list[int]]) -> T:
+def catalogued_pks(pks: list[int]) -> Collection[int]:
+    """Which of ``pks`` the catalogue still has (one query)."""
+    return set(Painting.objects.filter(pk__in=pks).values_list("pk", flat=True))
+
+
+def catalogued_only(
+    run: Callable[[frozenset[int]], T],
+    pks_of: Callable[[T], list[int]],
+    catalogued: Callable[[list[int]], Collection[int]] = catalogued_pks,
+) -> T:
     """``run(gone)`` again without every returned painting the catalogue no longer has.
 
     An artefact keeps a deleted painting until the refresh rebuilds it; one query on the few
     returned ids makes sure none is handed out. Each round excludes at least one more stale
-    painting, so this ends (normally after the first query).
+    painting, so this ends (normally after the first query). ``catalogued`` answers the query
+    (a caller that reads those paintings anyway can answer it with the same query).
     """
     gone: frozenset[int] = frozenset()
     while True:
         result = run(gone)
         pks = pks_of(result)
-        missing = set(pks) - set(Painting.objects.filter(pk__in=pks).values_list("pk", flat=True))
+        missing = set(pks) - set(catalogued(pks))
         if not missing:
             return result
         gone |= missing

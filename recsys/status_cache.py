@@ -8,6 +8,12 @@ entries are never looked up again and expire. Entries also expire after
 ``RECSYS_STATUS_CACHE_S`` seconds, so the progress of a build that is still computing is at most
 that old.
 
+In front of the cache each process keeps what it read for ``RECSYS_STATUS_LOCAL_S`` seconds
+(default 2): a recommendation then needs no cache round trip to find its engines' active
+artefacts. ``invalidate()`` empties that memo at once in the process that activates; other
+processes follow within ``RECSYS_STATUS_LOCAL_S`` seconds (their memo expires, they ask the cache,
+which has the new version).
+
 Fails open, like ``config.ratelimit``: a cache error computes the value from the database and
 logs a warning, and the cache is not asked again for ``RATELIMIT_FAILURE_BACKOFF_S`` seconds (per
 process). An invalidation that cannot be written leaves entries at most ``RECSYS_STATUS_CACHE_S``
@@ -33,6 +39,8 @@ T = TypeVar("T")
 
 _backoff_until = 0.0
 _lock = threading.Lock()
+#: per-process memo in front of the cache: name -> (value, valid until, monotonic seconds)
+_local: dict[str, tuple[object, float]] = {}
 
 
 def _failed(exc: BaseException, what: str) -> None:
@@ -57,6 +65,18 @@ def cached(name: str, compute: Callable[[], T]) -> T:
     ttl = settings.RECSYS_STATUS_CACHE_S
     if ttl <= 0 or time.monotonic() < _backoff_until:
         return compute()
+    local_s = min(settings.RECSYS_STATUS_LOCAL_S, ttl)
+    now = time.monotonic()
+    memo = _local.get(name)
+    if memo is not None and now < memo[1]:
+        return memo[0]  # type: ignore[return-value]
+    value = _shared(name, compute, ttl)
+    if local_s > 0:
+        _local[name] = (value, now + local_s)
+    return value
+
+
+def _shared(name: str, compute: Callable[[], T], ttl: int) -> T:
     try:
         key = f"recsys:status:{_version()}:{name}"
         hit = caches["default"].get(key)
@@ -73,8 +93,15 @@ def cached(name: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def forget_local() -> None:
+    """Empty this process's memo (the next read asks the cache)."""
+    _local.clear()
+
+
 def invalidate() -> None:
-    """A new version: every process reads the statuses and active artefacts afresh."""
+    """A new version: every process reads the statuses and active artefacts afresh (this one at
+    once, the others when their memo expires)."""
+    forget_local()
     try:
         caches["default"].set(VERSION_KEY, uuid4().hex, timeout=None)
     except Exception as exc:

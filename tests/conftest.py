@@ -39,6 +39,17 @@ def _no_experiment_runs_yet():
     forget_active_experiment(nothing_runs=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_memos():
+    """Per-process memos (the status cache's, the admin-defined recommenders') start empty: a
+    rolled-back test's rows sent no signal to drop them."""
+    from recsys.recommenders import forget_provided_recommenders
+    from recsys.status_cache import forget_local
+
+    forget_local()
+    forget_provided_recommenders()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -422,6 +422,8 @@ RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
 # Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);
 # an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.
 RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
+# ... and how long each process keeps what it read before asking the cache again (0: always ask)
+RECSYS_STATUS_LOCAL_S = env_int("RECSYS_STATUS_LOCAL_S", 2)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
 # Search (recsys.search): the engines that may encode a query, first ready one by default.
 RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "clip"])
