@@ -6,11 +6,12 @@ vocabulary), the LDA and MiniLM artefacts built by ``manage.py precompute`` (the
 model), a private redis-server on a free port as the cache (throttle counters, status cache),
 throttles lifted through the environment, and gunicorn with ``--workers`` sync workers. Then
 ``ab`` (apache2-utils) drives each endpoint with ``--clients`` concurrent keep-alive clients for
-``--requests`` requests (after a warm-up), and the table with requests/s, p50, p99 and the ratios
-to the paintings list, all measured in this one run, is printed.
+``--requests`` requests (after a warm-up), ``--rounds`` times in turn, and the table with
+requests/s, p50, p99 (medians over the rounds) and the ratios to the paintings list (median of the
+rounds' ratios), all measured in this one run, is printed.
 
-    python bench/rest.py [--paintings 1000] [--requests 2000] [--clients 50] [--workers 2]
-                         [--workdir DIR] [--profile N]
+    python bench/rest.py [--paintings 1000] [--requests 1000] [--rounds 3] [--clients 50]
+                         [--workers 2] [--workdir DIR] [--profile N [--profile-recommender lda]]
 
 ``--workdir DIR`` builds into DIR and keeps it (a later run with the same DIR reuses the database
 and artefacts). ``--profile N`` starts no server: it runs N recommendation requests (and N
@@ -28,6 +29,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,13 +196,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--paintings", type=int, default=1000)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="each endpoint this many times, interleaved")
     parser.add_argument("--ratings", type=int, default=9)
     parser.add_argument("--workdir", help="build here and keep it (reused by a later run)")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N requests in process instead")
     parser.add_argument("--top", type=int, default=30, help="functions printed per profile table")
+    parser.add_argument("--profile-recommender", default="minilm", choices=["minilm", "lda"])
     args = parser.parse_args()
     for tool in ("ab", "redis-server"):
         if shutil.which(tool) is None:
@@ -264,7 +268,9 @@ def main() -> None:
             bodies[engine] = tmp / f"{engine}.json"
             bodies[engine].write_text(json.dumps(body))
         if args.profile:
-            script = PROFILE_SCRIPT.format(body=str(bodies["minilm"]), n=args.profile, top=args.top)
+            script = PROFILE_SCRIPT.format(
+                body=str(bodies[args.profile_recommender]), n=args.profile, top=args.top
+            )
             _wait_redis(redis_port)
             subprocess.run(
                 [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True
@@ -301,10 +307,15 @@ def main() -> None:
             ("POST /api/v1/recommendations/ (lda)", f"{base}/api/v1/recommendations/", bodies["lda"]),
             ("GET /api/v1/recommenders/", f"{base}/api/v1/recommenders/", None),
         ]
-        results = {}
-        for name, url, body in rows:
+        for _name, url, body in rows:
             _ab(url, n=max(100, args.requests // 10), c=args.clients, body=body)  # warm-up
-            results[name] = _ab(url, n=args.requests, c=args.clients, body=body)
+        # rounds interleave the endpoints, so a change of the machine's load hits every row alike
+        rounds: list[dict[str, dict[str, float]]] = []
+        for number in range(args.rounds):
+            print(f"round {number + 1} of {args.rounds} ...", flush=True)
+            rounds.append(
+                {name: _ab(url, n=args.requests, c=args.clients, body=body) for name, url, body in rows}
+            )
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -316,18 +327,18 @@ def main() -> None:
         if not args.workdir:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    reference = results["GET /api/v1/paintings/?page_size=9"]["rps"]
+    reference = "GET /api/v1/paintings/?page_size=9"
     print(
         f"\n{args.workers} gunicorn sync workers, {args.clients} clients, {args.requests} requests each, "
-        f"{args.paintings} paintings, {args.ratings} ratings, n = 9\n"
+        f"{args.rounds} round(s), {args.paintings} paintings, {args.ratings} ratings, n = 9; medians over "
+        "the rounds; the ratio is the median of each round's ratio\n"
     )
     print("| endpoint | requests/s | p50 ms | p99 ms | p99/p50 | rps / paintings list |")
     print("|---|---|---|---|---|---|")
-    for name, r in results.items():
-        print(
-            f"| {name} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | "
-            f"{r['p99'] / max(r['p50'], 1):.2f} | {r['rps'] / reference:.2f} |"
-        )
+    for name in rounds[0]:
+        rps, p50, p99 = (statistics.median(r[name][key] for r in rounds) for key in ("rps", "p50", "p99"))
+        ratio = statistics.median(r[name]["rps"] / r[reference]["rps"] for r in rounds)
+        print(f"| {name} | {rps:.0f} | {p50:.0f} | {p99:.0f} | {p99 / max(p50, 1):.2f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

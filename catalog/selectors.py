@@ -215,14 +215,22 @@ def painting_summaries_by_pk(*, pks: Iterable[int]) -> dict[int, PaintingSummary
     return {row[0]: PaintingSummaryRow(*row[:10], row[10] or "", *row[11:]) for row in rows}
 
 
-def painting_summaries_by_external_id(*, fields: dict[str, list[str]]) -> dict[str, PaintingSummaryRow]:
-    """external id -> summary row of every painting the request ``fields`` name, one query for
-    all fields (the ids resolved to pks and the rows shown later, e.g. explaining paintings). The
-    first field (in order) naming an unknown id is an ``UnknownPainting`` listing them
-    (``detail["unknown_ids"]``), worded as ``users.services.resolve_paintings`` words it."""
+_REF_COLUMNS = ("pk", "external_id", "title", "image", "image_status", "image_sha256")
+
+
+def painting_refs_by_external_id(*, fields: dict[str, list[str]]) -> dict[str, PaintingSummaryRow]:
+    """external id -> id, title and image of every painting the request ``fields`` name (no
+    artist or story group: those are None), one query for all fields: the ids resolved to pks
+    and what explains a recommendation (title, thumbnail). The first field (in order) naming an
+    unknown id is an ``UnknownPainting`` listing them (``detail["unknown_ids"]``), worded as
+    ``users.services.resolve_paintings`` words it."""
     wanted = {external_id for ids in fields.values() for external_id in ids}
-    rows = Painting.objects.filter(external_id__in=wanted).order_by().values_list(*_SUMMARY_COLUMNS)
-    found = {row[1]: PaintingSummaryRow(*row[:10], row[10] or "", *row[11:]) for row in rows}
+    rows = Painting.objects.filter(external_id__in=wanted).order_by().values_list(*_REF_COLUMNS)
+    no_summary = ("", None, None, None, None, None, None)  # date, years, artist, story group
+    found = {
+        external_id: PaintingSummaryRow(pk, external_id, title, *no_summary, image or "", status, sha256)
+        for pk, external_id, title, image, status, sha256 in rows
+    }
     for field, ids in fields.items():
         missing = sorted(set(ids) - found.keys())
         if missing:

@@ -26,7 +26,7 @@ from catalog.selectors import (
     PaintingSummaryRow,
     external_ids_by_pk,
     painting_get,
-    painting_summaries_by_external_id,
+    painting_refs_by_external_id,
     painting_summaries_by_pk,
     paintings_by_pk,
 )
@@ -79,24 +79,28 @@ def _request_errors(*, recommender_field: str) -> Iterator[None]:
 
 
 class _Hydration:
-    """The paintings an answer shows, read in as few queries as possible: the rated ones with
-    the request's validation (``known``), the recommended ones with the service's check that
-    they are still catalogued (``catalogued``, handed to ``recommend``), the rest at the end."""
+    """The paintings an answer shows, read in as few queries as possible: the rated ones (id,
+    title, image: what explains) with the request's validation (``rated``), the recommended ones
+    with the service's check that they are still catalogued (``catalogued``, handed to
+    ``recommend``), anything else at the end."""
 
-    def __init__(self, known: Mapping[int, PaintingSummaryRow] | None = None) -> None:
-        self.rows: dict[int, PaintingSummaryRow] = dict(known or {})
+    def __init__(self, rated: Mapping[int, PaintingSummaryRow] | None = None) -> None:
+        self.rated = dict(rated or {})
+        self.shown: dict[int, PaintingSummaryRow] = {}
 
     def catalogued(self, pks: list[int]) -> set[int]:
-        self.rows.update(painting_summaries_by_pk(pks=[pk for pk in pks if pk not in self.rows]))
-        return {pk for pk in pks if pk in self.rows}
+        self.shown.update(painting_summaries_by_pk(pks=[pk for pk in pks if pk not in self.shown]))
+        return {pk for pk in pks if pk in self.shown}
 
     def of(self, result: RecommendationResult) -> dict[int, PaintingSummaryRow]:
         explaining = {c.painting_id for item in result.items for c in item.contributions}
-        wanted = {item.painting_id for item in result.items} | set(result.ignored_ratings) | explaining
-        unread = wanted - self.rows.keys()
+        recommended = {item.painting_id for item in result.items}
+        unread = (recommended - self.shown.keys()) | (
+            (explaining | set(result.ignored_ratings)) - self.rated.keys() - self.shown.keys()
+        )
         if unread:  # a caller that did not hand its rows over (GET), or a painting deleted since
-            self.rows.update(painting_summaries_by_pk(pks=unread))
-        return {pk: self.rows[pk] for pk in wanted if pk in self.rows}
+            self.shown.update(painting_summaries_by_pk(pks=unread))
+        return self.rated | self.shown  # a recommended painting is never a rated one
 
 
 def _recommendations_body(
@@ -234,9 +238,7 @@ class RecommendationsApi(APIView):
         by_external = body.validated_data["ratings"]
         exclude = body.validated_data.get("exclude", [])
         with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):  # ratings and exclude: one query
-            rows = painting_summaries_by_external_id(
-                fields={"ratings": list(by_external), "exclude": exclude}
-            )
+            rows = painting_refs_by_external_id(fields={"ratings": list(by_external), "exclude": exclude})
         ratings = {rows[external_id].pk: value for external_id, value in by_external.items()}
         excluded = list(dict.fromkeys(rows[external_id].pk for external_id in exclude))
         hydration = _Hydration({rows[external_id].pk: rows[external_id] for external_id in by_external})

@@ -151,6 +151,21 @@ def test_unknown_painting_in_exclude_is_400(api_client, minilm):
     assert response.json()["error"]["field"] == "exclude"
 
 
+def test_unknown_ids_in_ratings_are_named_before_those_in_exclude(api_client, minilm):
+    response = post(api_client, {"ratings": {"p-a": 5, "p-yyy": 1}, "exclude": ["p-zzz"]})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "ratings"
+    assert response.json()["error"]["detail"] == {"unknown_ids": ["p-yyy"]}
+
+
+def test_ratings_and_exclude_are_resolved_in_one_query(api_client, minilm, django_assert_num_queries):
+    # the rated and excluded paintings, the active artefact row, the catalogued check (which
+    # reads the recommended paintings)
+    with django_assert_num_queries(3):
+        response = post(api_client, BODY | {"exclude": ["p-e"]})
+    assert ranking(response) == [("p-c", 0.1), ("p-d", -0.1)]
+
+
 @pytest.mark.parametrize("value", [0, 6, "5", 4.5])
 def test_rating_outside_1_to_5_is_400_naming_it(api_client, minilm, value):
     response = post(api_client, {"ratings": {"p-a": value}, "recommender": "minilm"})
