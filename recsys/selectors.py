@@ -21,6 +21,7 @@ from recsys.recommenders import (
     RecommenderConfig,
     default_recommender_name,
     get_recommender,
+    preferred_recommender,
     recommenders,
 )
 
@@ -44,6 +45,11 @@ def active_artefact(*, engine: str) -> LoadedArtefact:
             detail={"engine": engine, "status": status.status, "progress": status.progress},
         )
     return artefact_cache.get(engine, row.version, row.path)
+
+
+def ready_engines() -> set[str]:
+    """Engines with an active artefact (one indexed query): what the default recommender needs."""
+    return set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +194,7 @@ def recommender_statuses() -> list[RecommenderStatus]:
     configs = recommenders()
     engines = list(dict.fromkeys(engine for config in configs.values() for engine in config.engines))
     states = {state.name: state for state in engine_statuses(engines)}
-    default = default_recommender_name()
+    default = preferred_recommender(name for name, state in states.items() if state.status == "ready")
     return [_recommender_status(config, states, default) for config in configs.values()]
 
 

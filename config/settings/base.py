@@ -386,8 +386,22 @@ RECSYS_RECOMMENDERS = {
         "ENGINES": {"lda": 1.0, "resnet": 1.0},
         "RRF_K": env_int("RECSYS_RRF_K", 60),
     },
+    # the two text engines fused: served by a fresh offline install (no image model needed)
+    "late-text": {
+        "KIND": "late",
+        "MODE": "total",
+        "ENGINES": {"lda": 1.0, "minilm": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
 }
-RECSYS_DEFAULT_RECOMMENDER = env_str("RECSYS_DEFAULT_RECOMMENDER", "late-total")
+# A request naming no recommender gets the first of these whose engines are all ready (else the
+# first ready recommender of all): recsys.recommenders.default_recommender_name.
+RECSYS_DEFAULT_RECOMMENDERS = env_list(
+    "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "late-text", "minilm", "lda"]
+)
+# How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
+# cosine outside each painting's ITM list; recsys.itm) or "cosine" (of the multimodal embeddings).
+RECSYS_BLIP_SCORE = env_str("RECSYS_BLIP_SCORE", "itm")
 RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)

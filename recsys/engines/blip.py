@@ -59,12 +59,11 @@ from recsys.artefacts import save_array
 from recsys.engines.base import PaintingInput
 from recsys.engines.hf import ModalInput, TransformerEngine
 from recsys.engines.images import ImageUnreadable, open_rgb
+from recsys.itm import ITM_IDX, ITM_PROB
 from recsys.similarity import top_k_neighbours
 
 ITC_IMAGE = "itc_image.npy"
 ITC_TEXT = "itc_text.npy"
-ITM_IDX = "itm_idx.npy"
-ITM_PROB = "itm_prob.npy"
 
 
 class BlipEngine(TransformerEngine):

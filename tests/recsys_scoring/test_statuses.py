@@ -13,7 +13,7 @@ def models_available(monkeypatch):
 
 
 def test_recommender_names_follow_settings(db):
-    assert recommender_names() == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total"]
+    assert recommender_names() == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total", "late-text"]
 
 
 def test_single_recommender_is_ready_with_its_version_and_coverage(paintings, resnet, models_available):
@@ -28,7 +28,12 @@ def test_late_recommender_is_ready_only_when_all_engines_are(paintings, lda, mod
     assert status.status == "unavailable"
     assert status.reason.startswith("resnet: no artefact computed yet")
     assert status.versions == {"lda": lda.version, "resnet": None}
-    assert status.is_default
+    assert not status.is_default  # the default is the first ready preference: lda alone
+
+
+def test_default_is_the_first_ready_preference(paintings, lda, models_available):
+    defaults = [s.name for s in recommender_statuses() if s.is_default]
+    assert defaults == ["lda"]  # late-total and late-text wait for resnet and minilm
 
 
 def test_a_computing_engine_reports_progress(paintings, lda, models_available):
@@ -50,4 +55,5 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("blip", "unavailable"),
         ("late-partial", "ready"),
         ("late-total", "ready"),
+        ("late-text", "unavailable"),
     ]
