@@ -152,7 +152,9 @@ def _validated() -> dict[str, RecommenderConfig]:
     registry = {str(name): _build(str(name), entry) for name, entry in configured.items()}
     preferences = settings.RECSYS_DEFAULT_RECOMMENDERS
     if isinstance(preferences, str) or not isinstance(preferences, list | tuple) or not preferences:
-        raise ImproperlyConfigured("RECSYS_DEFAULT_RECOMMENDERS must be a non-empty list of recommender names.")
+        raise ImproperlyConfigured(
+            "RECSYS_DEFAULT_RECOMMENDERS must be a non-empty list of recommender names."
+        )
     unknown = [name for name in preferences if name not in registry]
     if unknown:
         raise ImproperlyConfigured(
@@ -233,7 +235,12 @@ def get_recommender(name: str | None = None) -> RecommenderConfig:
 def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
     """Tests (and override_settings) may change the configuration: rebuild on next use."""
     global _registry
-    if setting in {"RECSYS_RECOMMENDERS", "RECSYS_DEFAULT_RECOMMENDERS", "RECSYS_ENGINES", "RECSYS_WEIGHTING",
-                   "RECSYS_BLIP_SCORE"}:
+    if setting in {
+        "RECSYS_RECOMMENDERS",
+        "RECSYS_DEFAULT_RECOMMENDERS",
+        "RECSYS_ENGINES",
+        "RECSYS_WEIGHTING",
+        "RECSYS_BLIP_SCORE",
+    }:
         with _lock:
             _registry = None

@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Paintings per encode task (the unit of work spread over Celery workers, and of retries).
 RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
+# Images per ITM pair-scoring task (BLIP): each image's ViT pass plus its pairs' text passes.
+RECSYS_ITM_BATCH_IMAGES = env_int("RECSYS_ITM_BATCH_IMAGES", 64)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
 # more than this fraction of the catalogue is new, changed or removed since its last fit.
 RECSYS_INCREMENTAL_MAX_CHANGE = env_float("RECSYS_INCREMENTAL_MAX_CHANGE", 0.25)
@@ -329,6 +331,8 @@ RECSYS_ENGINES = {
             "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
             "passes": env_int("RECSYS_LDA_PASSES", 10),
             "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
+            # informative tokens a painting needs for a topic mix (fewer: skipped, not random)
+            "min_tokens": env_int("RECSYS_LDA_MIN_TOKENS", 3),
             "seed": 42,
         },
     },

@@ -77,7 +77,16 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         engine="clip", version="clip-run", status=Artefact.Status.RUNNING, processed=1, total=4
     )
     body = {e["name"]: e for e in api_client.get("/api/v1/recommenders/").json()}
-    assert list(body) == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total", "late-text"]
+    assert list(body) == [
+        "lda",
+        "resnet",
+        "minilm",
+        "clip",
+        "blip",
+        "late-partial",
+        "late-total",
+        "late-text",
+    ]
     minilm_status = body["minilm"]
     assert set(minilm_status) == {
         "name",

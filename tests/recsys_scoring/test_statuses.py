@@ -13,7 +13,16 @@ def models_available(monkeypatch):
 
 
 def test_recommender_names_follow_settings(db):
-    assert recommender_names() == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total", "late-text"]
+    assert recommender_names() == [
+        "lda",
+        "resnet",
+        "minilm",
+        "clip",
+        "blip",
+        "late-partial",
+        "late-total",
+        "late-text",
+    ]
 
 
 def test_single_recommender_is_ready_with_its_version_and_coverage(paintings, resnet, models_available):
