@@ -43,6 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recsys.scoring import eq1_scores
+
 #: the artefact's files (written by ``recsys.engines.blip``)
 ITM_IDX = "itm_idx.npy"
 ITM_PROB = "itm_prob.npy"
@@ -163,17 +165,21 @@ def itm_scores(
     calibration: Calibration,
     rated_rows: np.ndarray,
     weights: np.ndarray,
+    similarity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Eq. 1 with A_ij as above for every row i (float64, shape (m,))."""
+    """Eq. 1 with A_ij as above for every row i (float64, shape (m,)).
+
+    The cosine term sum_j w_j cos_ij is ``recsys.scoring.eq1_scores`` (n rows of the dense
+    cosine matrix when the artefact has it and that is cheaper, else one product with E)."""
     rated_rows = np.asarray(rated_rows, dtype=np.intp)
     weights = np.asarray(weights, dtype=np.float64)
     n = rated_rows.shape[0]
     if n == 0 or weights.shape != (n,):
         raise ValueError("need one weight per rated row and at least one rated row")
-    profile = weights @ np.asarray(embeddings[rated_rows], dtype=np.float64)
-    scores = calibration.a * weights.sum() + calibration.b * (
-        np.asarray(embeddings, dtype=np.float64) @ profile
+    cosine_sum = n * eq1_scores(
+        embeddings=embeddings, rated_rows=rated_rows, weights=weights, similarity=similarity
     )
+    scores = calibration.a * weights.sum() + calibration.b * cosine_sum
     for w, (neighbours, residual) in zip(
         weights, _corrections(embeddings, graph, calibration, rated_rows), strict=True
     ):
@@ -198,9 +204,11 @@ def itm_block(
     block = calibration(items @ rated.T)
     for col, j in enumerate(rated_rows.tolist()):
         neighbours, probs = graph.row(j)  # neighbours ascending
-        hit = np.isin(item_rows, neighbours)
-        if hit.any():
-            block[hit, col] = probs[np.searchsorted(neighbours, item_rows[hit])]
+        if neighbours.size == 0:
+            continue
+        at = np.minimum(np.searchsorted(neighbours, item_rows), neighbours.size - 1)
+        hit = neighbours[at] == item_rows
+        block[hit, col] = probs[at[hit]]
     return block
 
 

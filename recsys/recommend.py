@@ -172,6 +172,7 @@ def _engine_run(
             calibration=source.calibration,
             rated_rows=rows,
             weights=weights.values,
+            similarity=art.similarity,
         )
     else:
         scores = scoring.eq1_scores(

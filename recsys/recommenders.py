@@ -183,6 +183,11 @@ def _settings_recommenders() -> dict[str, RecommenderConfig]:
     return registry
 
 
+def settings_recommenders() -> dict[str, RecommenderConfig]:
+    """The recommenders of ``RECSYS_RECOMMENDERS`` alone (no database read: benchmarks)."""
+    return dict(_settings_recommenders())
+
+
 def recommenders() -> dict[str, RecommenderConfig]:
     """Every recommender by name: settings order (validated once, then cached), then the
     providers' (e.g. defined in the admin)."""

@@ -78,3 +78,15 @@ def test_block_holds_the_same_a_ij(graph, line):
 def test_row_is_itm_in_the_graph_and_the_line_outside(graph, line):
     row = itm.itm_row(embeddings=E, graph=graph, calibration=line, row=3)
     assert row[[0, 1, 2]] == pytest.approx([-0.1, 0.6, -1.1])
+
+
+def test_dense_cosine_rows_give_the_same_scores(graph, line):
+    dense = itm.itm_scores(
+        embeddings=E,
+        graph=graph,
+        calibration=line,
+        rated_rows=[0, 3],
+        weights=[1.0, -1.0],
+        similarity=E @ E.T,
+    )
+    assert dense[[1, 2]] == pytest.approx([0.15, 0.9])
