@@ -332,7 +332,7 @@ RECSYS_ENGINES = {
             "passes": env_int("RECSYS_LDA_PASSES", 10),
             "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
             # informative tokens a painting needs for a topic mix (fewer: skipped, not random)
-            "min_tokens": env_int("RECSYS_LDA_MIN_TOKENS", 4),
+            "min_tokens": env_int("RECSYS_LDA_MIN_TOKENS", 3),
             "seed": 42,
         },
     },

@@ -26,19 +26,21 @@ hundreds of others at cosine ~1 and its neighbours an arbitrary pick. Such a pai
 trained on nor put in the artefact: it is skipped with the reason (the artefact's coverage and a
 request's ``ignored_ratings`` say so), never given or giving random neighbours.
 
-The default threshold, 4, comes from ``bench/lda_coverage.py`` on the 11,577-painting sample
-(20 topics; "degenerate" = at least 6 other paintings at cosine >= 0.999; README, "LDA
-coverage"):
+The default threshold, 3, comes from two measurements on the 11,577-painting sample (README,
+"LDA coverage"): the neighbour degeneracy of ``bench/lda_coverage.py`` (20 topics; share of the
+artefact with at least 6 other paintings at cosine >= 0.999) and the offline evaluation
+(``manage.py evaluate --seed 0 --visitors 300``, 10 topics, nDCG@9):
 
-    min_tokens   coverage   degenerate (of the artefact)
-        1          99.7%        12.8%
-        3          95.0%         8.9%
-        4          87.4%         5.1%
-        6          66.2%         4.0%
+    min_tokens   coverage   degenerate   nDCG@9 lda   nDCG@9 late-text (LDA + MiniLM)
+        1          99.7%       12.8%        0.109          0.273
+        3          95.0%        8.9%        0.101          0.269
+        4          87.4%        5.1%        0.094          0.265
+        6          66.2%        4.0%          -              -
 
-Each step up to 4 drops mostly paintings that had random neighbours (94% of those dropped going
-1 -> 3, 53% going 3 -> 4); the step to 6 drops another fifth of the catalogue of which only 8%
-were degenerate, i.e. mostly paintings whose topic mix was informative.
+Going 1 -> 3 drops 4.7% of the catalogue of which 94% had random neighbours, for 0.008 nDCG@9
+(LDA alone; 0.004 fused), well inside the intervals (+-0.026). Going 3 -> 4 drops another 7.6%
+of which only half were degenerate, at the same accuracy cost again, and 4 -> 6 a fifth of the
+catalogue of which 8% were. 3 removes most of the random neighbours for the least accuracy.
 
 Inference is made independent of batching: gensim initialises each document's variational
 parameters from the model's random state, which advances with every call, so the same text
@@ -82,7 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "sweep_seeds": 3,  # models per topic count in the coherence sweep (mean coherence scores k)
     "no_below": 2,  # keep tokens in at least this many paintings ...
     "no_above": 0.5,  # ... and in at most this fraction of them
-    "min_tokens": 4,  # informative tokens a painting needs to get a topic mix (module docstring)
+    "min_tokens": 3,  # informative tokens a painting needs to get a topic mix (module docstring)
     "keep_n": 50_000,
     "coherence": "c_npmi",
     "coherence_topn": 10,
