@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +26,7 @@ from catalog.models import Painting
 from catalog.selectors import external_ids_by_pk, painting_get, paintings_by_pk
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
 from catalog.thumbnails import thumbnail_url
+from clients.authentication import app_collection, request_api_key
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -32,9 +34,12 @@ from config.api.openapi import (
     PAINTING_ID_PATH,
     error_responses,
 )
-from config.api.throttles import RecommendAnonRateThrottle
+from config.api.throttles import ApiKeyRateThrottle, RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
-from recsys.recommend import Contribution, RecommendationResult, recommend
+from experiments.models import Exposure
+from experiments.services import recommend_for_visitor
+from experiments.visitors import visitor_key_or_none
+from recsys.recommend import Contribution, RecommendationResult
 from recsys.selectors import recommender_status, recommender_statuses
 from recsys.serializers import (
     AnonymousRecommendationSerializer,
@@ -98,6 +103,7 @@ def _recommendations_body(result: RecommendationResult, request: Request) -> dic
         "engine": result.recommender,
         "kind": result.kind,
         "mode": result.mode,
+        "mmr_lambda": result.mmr_lambda,
         "weighting": result.weighting,
         "applied_weighting": result.applied_weighting,
         "versions": result.versions,
@@ -130,9 +136,15 @@ def _recommend(
     """Run the recommendation service for ``ratings`` (pk -> value) and the validated options."""
     data = options.validated_data
     exclude = data.get("exclude", [])
+    app = request_api_key(request)  # a museum app's key: its visitors and its collection
     with _request_errors(recommender_field=options.recommender_field):
         excluded = resolve_paintings(exclude, field="exclude") if exclude else {}
-        result = recommend(
+        # inside a running A/B experiment the visitor's arm answers and the list is logged
+        answer = recommend_for_visitor(
+            visitor_key=visitor_key_or_none(
+                user=request.user, visitor_id=data.get("visitor"), app_id=app.pk if app else None
+            ),
+            source=Exposure.Source.API,
             ratings=ratings,
             recommender=data.get("recommender"),
             n=data["n"],
@@ -140,8 +152,11 @@ def _recommend(
             artist=data.get("artist"),
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
+            mmr_lambda=data.get("mmr_lambda"),
+            collection=app_collection(request, data.get("collection")),
         )
-    body = RecommendationsSerializer(_recommendations_body(result, request), context={"request": request})
+    body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
+    body = RecommendationsSerializer(body, context={"request": request})
     return Response(body.data)
 
 
@@ -149,10 +164,14 @@ class RecommendationsApi(APIView):
     """GET: for the signed-in user, from their stored ratings. POST: for anyone, from the ratings
     in the body, which are not stored.
 
-    POST runs without authentication: its answer depends on the body alone, it writes nothing and
-    reads nothing of an account, so there is nothing for a session (and its CSRF check) or a token
-    to protect; museum apps without accounts call it directly. It is throttled per client address
+    POST needs no authentication: its answer depends on the body alone and it reads nothing of an
+    account, so there is nothing for a session (and its CSRF check) to protect; museum apps
+    without accounts call it directly. A token (or app key) is still read, but only to name the
+    A/B experiment participant when no ``visitor`` is sent. It is throttled per client address
     under its own scope, ``recommend_anon``.
+
+    Both answer through ``experiments.services.recommend_for_visitor``: while an experiment runs,
+    the visitor's arm answers and the list is logged (``exposure``).
     """
 
     def _anonymous(self) -> bool:
@@ -160,13 +179,19 @@ class RecommendationsApi(APIView):
         return getattr(self.request, "method", None) == "POST"
 
     def get_authenticators(self) -> list:
-        return [] if self._anonymous() else super().get_authenticators()
+        # POST: no session (so no CSRF check); a token or app key only names the experiment visitor
+        authenticators = super().get_authenticators()
+        if self._anonymous():
+            return [a for a in authenticators if not isinstance(a, SessionAuthentication)]
+        return authenticators
 
     def get_permissions(self) -> list:
         return [AllowAny()] if self._anonymous() else [IsAuthenticated()]
 
     def get_throttles(self) -> list:
-        return [RecommendAnonRateThrottle()] if self._anonymous() else super().get_throttles()
+        if self._anonymous():  # per key at its own rate, else per client address
+            return [ApiKeyRateThrottle(), RecommendAnonRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(
         operation_id="recommendations_for_me",
@@ -177,6 +202,7 @@ class RecommendationsApi(APIView):
         ),
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 503)},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],  # an account's ratings: not with an app key
     )
     def get(self, request: Request) -> Response:
         query = query_serializer(RecommendationQuerySerializer, request)
@@ -187,10 +213,13 @@ class RecommendationsApi(APIView):
         operation_id="recommendations_anonymous",
         summary="Recommendations from ratings in the body (no account; nothing stored)",
         description=(
-            "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
-            "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
+            "For museum apps without accounts: no account, no CSRF token, nothing stored. "
+            "Throttled per client address (scope `recommend_anon`), or, with a museum app's key "
+            "(`Authorization: Api-Key <key>`), per key at the key's own rate. Rated and excluded paintings "
             "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
-            "twice is refused."
+            "twice is refused. While an A/B experiment runs, the `visitor` (else the caller "
+            "signed in with a token) takes part: its arm's recommender answers and `exposure` "
+            "names the logged list, for feedback at /api/v1/experiments/exposures/{id}/feedback/."
         ),
         request=AnonymousRecommendationSerializer,
         examples=[
@@ -204,8 +233,8 @@ class RecommendationsApi(APIView):
                 request_only=True,
             )
         ],
-        responses={200: RecommendationsSerializer, **error_responses(400, 413, 415, 503)},
-        auth=[],
+        responses={200: RecommendationsSerializer, **error_responses(400, 401, 413, 415, 503)},
+        auth=[{"tokenAuth": []}, {"apiKeyAuth": []}, {}],  # optional: participant / museum app's key
     )
     def post(self, request: Request) -> Response:
         body = AnonymousRecommendationSerializer(data=request.data)
@@ -230,7 +259,12 @@ class PaintingSimilarApi(APIView):
         painting = painting_get(external_id=external_id)
         query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
-        similar = similar_paintings(painting_id=painting.pk, engine=engine, n=query.validated_data["n"])
+        similar = similar_paintings(
+            painting_id=painting.pk,
+            engine=engine,
+            n=query.validated_data["n"],
+            collection=app_collection(request, query.validated_data.get("collection")),
+        )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {
             "painting": painting.external_id,

@@ -9,6 +9,7 @@ from django.urls import path, re_path, register_converter
 from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
 from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
+from experiments.apis import AssignmentApi, ClickApi, FeedbackApi
 from recsys.apis import (
     EngineDetailApi,
     EngineListApi,
@@ -17,6 +18,7 @@ from recsys.apis import (
     RecommenderDetailApi,
     RecommenderListApi,
 )
+from recsys.search_apis import ImageSearchApi, SearchApi
 from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
 
 register_converter(ExternalIdConverter, "painting_id")
@@ -35,10 +37,23 @@ urlpatterns = [
     path("me/ratings/<painting_id:external_id>/", MyRatingDeleteApi.as_view(), name="api-my-rating-detail"),
     path("recommendations/", RecommendationsApi.as_view(), name="api-recommendations"),
     path("elicitation/", ElicitationApi.as_view(), name="api-elicitation"),
+    path("search/", SearchApi.as_view(), name="api-search"),
+    path("search/image/", ImageSearchApi.as_view(), name="api-search-image"),
     path("recommenders/", RecommenderListApi.as_view(), name="api-recommender-list"),
     path("recommenders/<str:name>/", RecommenderDetailApi.as_view(), name="api-recommender-detail"),
     # deprecated aliases of recommenders/ (the same answers), kept for apps written against them
     path("engines/", EngineListApi.as_view(), name="api-engine-list"),
     path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),
+    path("experiments/assignment/", AssignmentApi.as_view(), name="api-experiment-assignment"),
+    path(
+        "experiments/exposures/<int:exposure_id>/feedback/",
+        FeedbackApi.as_view(),
+        name="api-experiment-feedback",
+    ),
+    path(
+        "experiments/exposures/<int:exposure_id>/clicks/",
+        ClickApi.as_view(),
+        name="api-experiment-click",
+    ),
     re_path(r"^(.*/)?$", UnknownEndpointApi.as_view(), name="api-unknown-endpoint"),
 ]

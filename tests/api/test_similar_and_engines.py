@@ -86,7 +86,9 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "late-partial",
         "late-total",
         "late-text",
+        "learned",
     ]
+    assert (body["learned"]["kind"], body["learned"]["status"]) == ("learned", "ready")  # minilm is ready
     minilm_status = body["minilm"]
     assert set(minilm_status) == {
         "name",

@@ -22,6 +22,7 @@ def test_recommender_names_follow_settings(db):
         "late-partial",
         "late-total",
         "late-text",
+        "learned",
     ]
 
 
@@ -65,4 +66,5 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("late-partial", "ready"),
         ("late-total", "ready"),
         ("late-text", "unavailable"),
+        ("learned", "unavailable"),
     ]
