@@ -30,6 +30,6 @@ def recompute(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0002_import_runs")]
+    dependencies = [("catalog", "0003_story_group_elicitation")]
 
     operations = [migrations.RunPython(recompute, migrations.RunPython.noop)]
