@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -144,10 +145,19 @@ class LoadedArtefact:
         """Why painting ``pk`` has no row here: this artefact's name, and the engine's skip reason
         when the build recorded one (e.g. "no image")."""
         reason = f"not in the {self.engine} artefact {self.version}"
+        skipped = self.skip_reasons.get(pk)
+        return f"{reason}: {skipped}" if skipped else reason
+
+    @cached_property
+    def skip_reasons(self) -> dict[int, str]:
+        """pk -> why the build skipped it: the pipeline's manifest lists ``{"pk", "reason"}``
+        entries (a mapping pk -> reason is read too)."""
         skipped = self.manifest.get("skipped")
-        if isinstance(skipped, dict) and skipped.get(str(pk)):
-            reason += f": {skipped[str(pk)]}"
-        return reason
+        if isinstance(skipped, dict):
+            return {int(pk): str(reason) for pk, reason in skipped.items()}
+        if isinstance(skipped, list):
+            return {int(s["pk"]): str(s["reason"]) for s in skipped if isinstance(s, dict) and "pk" in s}
+        return {}
 
     def extra(self, name: str) -> np.ndarray | None:
         """An engine-specific array (e.g. ``itm_idx.npy``), memory-mapped, or None if absent."""

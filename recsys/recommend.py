@@ -21,10 +21,13 @@ Decisions worth knowing:
 * A painting deleted from the catalogue stays in the artefacts until their refresh; one query on
   the returned ids keeps it out of every answer (``recsys.selectors.catalogued_only``).
 * Late fusion, partial mode: each engine ranks its own artefact's candidates and contributes its
-  top-r list (r = the recommender's ``R``, else n). Total mode: each engine ranks
-  the candidates present in *every* fused engine's artefact, so no painting is pushed down merely
-  because one engine could not represent it. An engine with no usable rating contributes no
-  list (its ranks are None) and the others decide.
+  top-r list (r = the recommender's ``R``, else n). Total mode: each engine ranks every
+  candidate of its own artefact, and the fused list keeps every painting that at least one fused
+  engine represents (one without an image is still recommended by the text engine): an engine
+  that cannot rank a painting gives it no RRF term (its rank is None), exactly as an engine with
+  no usable rating contributes no list and the others decide.
+* BLIP's A_ij is its ITM probability while ``RECSYS_BLIP_SCORE`` is ``"itm"`` (``recsys.itm``,
+  a calibrated cosine outside the ITM lists), in scores and explanations alike.
 * Explanations: the rated paintings with the largest |w_j * A_ij / n| for the item. For late
   fusion they come from the engine that ranked the item best (ties: the recommender's engine
   order); each ``Contribution`` names its engine.
@@ -32,7 +35,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -41,14 +43,15 @@ from django.conf import settings
 
 from catalog.selectors import painting_pks_matching
 from config.exceptions import ValidationFailed
-from recsys import scoring
+from recsys import itm, scoring
 from recsys.artefacts import LoadedArtefact
 from recsys.fusion import reciprocal_rank_fusion
 from recsys.recommend_learned import learned_result
 from recsys.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
-from recsys.recommenders import LEARNED, PARTIAL, TOTAL, RecommenderConfig, get_recommender
+from recsys.recommenders import LEARNED, PARTIAL, RecommenderConfig, get_recommender
 from recsys.results import Contribution, Recommendation, RecommendationResult
 from recsys.selectors import active_artefact, catalogued_only
+from recsys.similar import ItmSource, itm_source
 
 __all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
 
@@ -68,18 +71,16 @@ class _EngineRun:
     rated_values: np.ndarray
     weights: scoring.Weights
     scores: np.ndarray  # eq. 1 for every row of the artefact
+    itm: ItmSource | None = None  # BLIP scored by ITM (recsys.itm) instead of the cosine
 
     @property
     def similarity(self) -> np.ndarray | None:
         return self.artefact.similarity
 
-    def candidate_rows(
-        self, removed: Collection[int], allowed: np.ndarray | None, shared: np.ndarray | None
-    ) -> np.ndarray:
-        """Rows that may be recommended: not rated, not excluded, matching the filters and, for
-        late fusion in total mode, present in every fused artefact (``shared``)."""
+    def candidate_rows(self, removed: Collection[int], allowed: np.ndarray | None) -> np.ndarray:
+        """Rows that may be recommended: not rated, not excluded, matching the filters."""
         art = self.artefact
-        keep = np.ones(art.size, dtype=bool) if shared is None else shared.copy()
+        keep = np.ones(art.size, dtype=bool)
         keep[[art.row_of[pk] for pk in removed if pk in art.row_of]] = False
         if allowed is not None:
             keep &= np.isin(art.painting_ids, allowed)
@@ -89,12 +90,21 @@ class _EngineRun:
         if top <= 0 or item_rows.size == 0:
             return [() for _ in range(item_rows.size)]
         art = self.artefact
-        block = scoring.similarity_block(
-            embeddings=art.embeddings,
-            item_rows=item_rows,
-            rated_rows=self.rated_rows,
-            similarity=self.similarity,
-        )
+        if self.itm is not None:
+            block = itm.itm_block(
+                embeddings=art.embeddings,
+                graph=self.itm.graph,
+                calibration=self.itm.calibration,
+                item_rows=item_rows,
+                rated_rows=self.rated_rows,
+            )
+        else:
+            block = scoring.similarity_block(
+                embeddings=art.embeddings,
+                item_rows=item_rows,
+                rated_rows=self.rated_rows,
+                similarity=self.similarity,
+            )
         contrib = scoring.contributions(block, self.weights.values)
         best = scoring.top_contributors(contrib, top)
         return [
@@ -114,25 +124,6 @@ class _EngineRun:
         ]
 
 
-_shared_rows: dict[tuple[tuple[str, str], ...], dict[str, np.ndarray]] = {}
-
-
-def _in_every_artefact(artefacts: Mapping[str, LoadedArtefact]) -> dict[str, np.ndarray]:
-    """engine -> mask of its rows whose painting is in every one of ``artefacts``.
-
-    Computed once per combination of artefact versions (they are immutable), not per request.
-    """
-    key = tuple(sorted((engine, art.version) for engine, art in artefacts.items()))
-    masks = _shared_rows.get(key)
-    if masks is None:
-        common = functools.reduce(np.intersect1d, (art.painting_ids for art in artefacts.values()))
-        masks = {engine: np.isin(art.painting_ids, common) for engine, art in artefacts.items()}
-        if len(_shared_rows) >= 16:  # old versions: drop them all rather than track use
-            _shared_rows.clear()
-        _shared_rows[key] = masks
-    return masks
-
-
 def _engine_run(
     engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str
 ) -> _EngineRun | None:
@@ -142,9 +133,20 @@ def _engine_run(
         return None
     pks, rows, values = (np.array(column) for column in zip(*usable, strict=True))
     weights = scoring.rating_weights(values, weighting=weighting)
-    scores = scoring.eq1_scores(
-        embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
-    )
+    source = itm_source(art)
+    if source is not None:
+        scores = itm.itm_scores(
+            embeddings=art.embeddings,
+            graph=source.graph,
+            calibration=source.calibration,
+            rated_rows=rows,
+            weights=weights.values,
+            similarity=art.similarity,
+        )
+    else:
+        scores = scoring.eq1_scores(
+            embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
+        )
     return _EngineRun(
         engine=engine,
         artefact=art,
@@ -153,6 +155,7 @@ def _engine_run(
         rated_values=values.astype(np.int64),
         weights=weights,
         scores=scores,
+        itm=source,
     )
 
 
@@ -301,14 +304,7 @@ def _eq1_or_late(
         )
 
     removed = set(ratings) | set(exclude)
-    shared = (
-        _in_every_artefact({e: artefacts[e] for e in config.engines})
-        if config.is_late and config.mode == TOTAL
-        else {}
-    )
-    candidates = {
-        engine: run.candidate_rows(removed, allowed, shared.get(engine)) for engine, run in runs.items()
-    }
+    candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
 
     used_depth = None
     if config.is_late:

@@ -26,7 +26,14 @@ from recsys import status_cache
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.pipeline.planning import CONTENT_HASHES, REUSED, SCRATCH, batch_paths, read_plan
+from recsys.pipeline.planning import (
+    ASSEMBLED,
+    CONTENT_HASHES,
+    REUSED,
+    SCRATCH,
+    batch_paths,
+    read_plan,
+)
 from recsys.runs import jsonable, keep_alive, log_line
 from recsys.similarity import dense_similarity, l2_normalise, top_k_neighbours
 
@@ -106,8 +113,14 @@ def _finalize(row: Artefact) -> Artefact | None:
     return row
 
 
-def _build(row: Artefact, staging: Path) -> None:
-    engine = get_engine(row.engine)
+def assemble(row: Artefact, staging: Path) -> dict[str, Any]:
+    """Write the rows (ids, external ids, unit embeddings, content hashes) and the neighbour
+    structure into staging; returns what the manifest needs (``ASSEMBLED``, kept as scratch).
+
+    Idempotent: the pair-scoring step (``recsys.pipeline.pairing``) assembles before it plans
+    and finalize finds the work done."""
+    if (staging / ASSEMBLED).exists():
+        return json.loads((staging / ASSEMBLED).read_text())
     plan = read_plan(staging)
     tick = time.perf_counter()
     timings = dict(plan["timings"])
@@ -144,10 +157,34 @@ def _build(row: Artefact, staging: Path) -> None:
     files.save_array(staging / files.NEIGHBOURS_SIM, neighbours_sim)
     del similarity
     timings["neighbours_s"] = time.perf_counter() - tick
+    facts = {
+        "order": order,
+        "skipped": {str(pk): reason for pk, reason in skipped.items()},
+        "notes": notes,
+        "timings": timings,
+        "dim": int(embeddings.shape[1]) if m else 0,
+        "dense": dense,
+        "neighbours_k": int(neighbours_idx.shape[1]),
+    }
+    files.save_json(staging / ASSEMBLED, facts)  # written last: its presence means "assembled"
+    return facts
 
+
+def _build(row: Artefact, staging: Path) -> None:
+    engine = get_engine(row.engine)
+    plan = read_plan(staging)
+    facts = assemble(row, staging)
+    order, timings, notes = facts["order"], dict(facts["timings"]), facts["notes"]
+    skipped = {int(pk): reason for pk, reason in facts["skipped"].items()}
+    external = plan["external_ids"]
+    m = len(order)
     tick = time.perf_counter()
     items = [PaintingInput(**plan["items"][str(pk)]) for pk in order]
-    extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging) if m else {}
+    embeddings = np.load(staging / files.EMBEDDINGS, mmap_mode="r") if m else None
+    from recsys.pipeline.pairing import read_pair_scores  # pairing assembles through this module
+
+    pairs = read_pair_scores(staging, m) if m and engine.scores_pairs else None
+    extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging, pairs=pairs) if m else {}
     timings["postprocess_s"] = time.perf_counter() - tick
 
     manifest = {
@@ -167,10 +204,10 @@ def _build(row: Artefact, staging: Path) -> None:
             "encoded": len(plan["encode"]),
             "reused": len(plan["reused_pks"]),
         },
-        "dim": int(embeddings.shape[1]) if m else 0,
+        "dim": facts["dim"],
         "dtype": "float32",
-        "neighbour_structure": "dense" if dense else "top_k",
-        "neighbours_k": int(neighbours_idx.shape[1]),
+        "neighbour_structure": "dense" if facts["dense"] else "top_k",
+        "neighbours_k": facts["neighbours_k"],
         "skipped": [
             {"pk": pk, "external_id": external[str(pk)], "reason": reason}
             for pk, reason in sorted(skipped.items())
