@@ -121,9 +121,9 @@ def fuse_top_n(
     When the n-th best exact score s_n is above bound(b), no item outside C can reach the top n.
     Otherwise the depth grows to the smallest b with bound(b) < s_n (s_n only rises with b, so
     one more round normally suffices): b ~ sum_e w_e / s_n - k, about k + 2n for two unrelated
-    engines of equal weight. Scores must be finite, weights non-negative. Every sum adds its
-    terms in engine order like ``reciprocal_rank_fusion`` (float addition is monotone, so the
-    bounds hold for the rounded sums too).
+    engines of equal weight. Scores must be finite, weights non-negative. The exact sums add
+    each item's terms smallest first like ``reciprocal_rank_fusion``; the bounds add them in
+    engine order (float addition is monotone, and a relative margin of 1e-9 covers the order).
     """
     if k < 0:
         raise ValueError("k must be non-negative")
@@ -160,16 +160,17 @@ def fuse_top_n(
             lower += term
             upper += np.where(rank > 0, term, cap[engine])
         floor = np.partition(lower, lower.size - n)[lower.size - n] if 0 < n <= lower.size else 0.0
-        alive = np.flatnonzero(upper >= floor)
+        alive = np.flatnonzero(upper * (1 + 1e-9) >= floor)  # margin: sums rounded in another order
         keys_alive = candidates[alive]
-        fused = np.zeros(alive.size)
+        terms = []
         for engine, (keys, scores) in lists.items():
             rank = ranks[engine][alive]
             if beyond[engine]:
                 unknown = rank == 0
                 rank[unknown] = _ranks_by_counting(keys, scores, keys_alive[unknown], counted[engine])
             ranks[engine] = rank
-            fused += _terms(rank, float(weights[engine]), k)
+            terms.append(_terms(rank, float(weights[engine]), k))
+        fused = _sum_smallest_first(terms, alive.size)
         order = rank_all(fused, keys_alive)[:n]
         nth = fused[order[-1]] if n > 0 and order.size == n else 0.0
         bound = sum(cap.values())
@@ -182,6 +183,15 @@ def fuse_top_n(
             )
         needed = weight_sum * (1 + 1e-8) / nth - k if nth > 0 else 2.0 * depth
         depth = min(longest, max(depth + 1, int(min(np.ceil(needed), longest))))
+
+
+def _sum_smallest_first(terms: list[np.ndarray], size: int) -> np.ndarray:
+    """Each item's terms added smallest first, as ``reciprocal_rank_fusion`` adds them (bit-equal
+    sums for equal terms from different engines)."""
+    fused = np.zeros(size)
+    for term in np.sort(np.stack(terms), axis=0) if terms else ():
+        fused += term
+    return fused
 
 
 def _terms(rank: np.ndarray, weight: float, k: float) -> np.ndarray:

@@ -23,7 +23,13 @@ Decisions worth knowing:
   top-r list (r = the recommender's ``R``, else n). Total mode: each engine ranks
   the candidates present in *every* fused engine's artefact, so no painting is pushed down merely
   because one engine could not represent it. An engine with no usable rating contributes no
-  list (its ranks are None) and the others decide.
+  list (its ranks are None) and the others decide. Total mode fuses with
+  ``recsys.fusion.fuse_top_n``: the exact first n of the fused full rankings, none sorted.
+* Above ``RECSYS_ANN_MIN_ITEMS`` paintings a single or early recommender answers from the
+  artefact's approximate index (``recsys.ann``: eq. 1 is one inner-product query with the profile
+  q = sum_j w_j e_j / n; the rows it finds are re-scored exactly). Rated, excluded and filtered
+  paintings are masked inside the index and checked again, so they never come back; only which
+  of the best paintings are found is approximate (recall@10 in bench/README.md).
 * Explanations: the rated paintings with the largest |w_j * A_ij / n| for the item. For late
   fusion they come from the engine that ranked the item best (ties: the recommender's engine
   order); each ``Contribution`` names its engine.
@@ -40,9 +46,9 @@ from django.conf import settings
 
 from catalog.selectors import painting_pks_matching
 from config.exceptions import ValidationFailed
-from recsys import scoring
+from recsys import ann, scoring
 from recsys.artefacts import LoadedArtefact
-from recsys.fusion import reciprocal_rank_fusion
+from recsys.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.recommenders import PARTIAL, TOTAL, RecommenderConfig, get_recommender
 from recsys.selectors import active_artefact, catalogued_only
 
@@ -98,7 +104,7 @@ class _EngineRun:
     rated_pks: np.ndarray
     rated_values: np.ndarray
     weights: scoring.Weights
-    scores: np.ndarray  # eq. 1 for every row of the artefact
+    scores: np.ndarray | None  # eq. 1 for every row of the artefact (None: answered by the index)
 
     @property
     def similarity(self) -> np.ndarray | None:
@@ -111,10 +117,15 @@ class _EngineRun:
         late fusion in total mode, present in every fused artefact (``shared``)."""
         art = self.artefact
         keep = np.ones(art.size, dtype=bool) if shared is None else shared.copy()
-        keep[[art.row_of[pk] for pk in removed if pk in art.row_of]] = False
+        keep[self.known_rows(removed)] = False
         if allowed is not None:
             keep &= np.isin(art.painting_ids, allowed)
         return np.flatnonzero(keep)
+
+    def known_rows(self, pks: Collection[int] | np.ndarray) -> np.ndarray:
+        """Rows of those of ``pks`` this artefact holds."""
+        rows, found = self.artefact.row_of.rows(np.fromiter(pks, dtype=np.int64, count=len(pks)))
+        return rows[found]
 
     def explain(self, item_rows: np.ndarray, top: int) -> list[tuple[Contribution, ...]]:
         if top <= 0 or item_rows.size == 0:
@@ -164,17 +175,28 @@ def _in_every_artefact(artefacts: Mapping[str, LoadedArtefact]) -> dict[str, np.
     return masks
 
 
+def _uses_index(config: RecommenderConfig, art: LoadedArtefact) -> bool:
+    """Whether a single or early recommender answers from ``art``'s ANN index (above the size
+    setting, and only when the precompute built one)."""
+    return not config.is_late and art.size > settings.RECSYS_ANN_MIN_ITEMS and art.ann_index is not None
+
+
 def _engine_run(
-    engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str
+    engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str, *, exact: bool = True
 ) -> _EngineRun | None:
-    """Score every painting of ``art``; None when the artefact knows none of the rated paintings."""
+    """Score every painting of ``art`` (``exact``; else the ANN index will); None when the
+    artefact knows none of the rated paintings."""
     usable = [(pk, art.row_of[pk], value) for pk, value in sorted(ratings.items()) if pk in art.row_of]
     if not usable:
         return None
     pks, rows, values = (np.array(column) for column in zip(*usable, strict=True))
     weights = scoring.rating_weights(values, weighting=weighting)
-    scores = scoring.eq1_scores(
-        embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
+    scores = (
+        scoring.eq1_scores(
+            embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
+        )
+        if exact
+        else None
     )
     return _EngineRun(
         engine=engine,
@@ -188,19 +210,49 @@ def _engine_run(
 
 
 def _single(run: _EngineRun, candidates: np.ndarray, n: int, explain: int) -> tuple[Recommendation, ...]:
+    assert run.scores is not None
     pids = run.artefact.painting_ids
     rows = candidates[scoring.top_n(run.scores[candidates], pids[candidates], n)]
+    return _ranked(run, rows, run.scores[rows], explain)
+
+
+def _single_from_index(
+    run: _EngineRun, removed: Collection[int], allowed: np.ndarray | None, n: int, explain: int
+) -> tuple[Recommendation, ...]:
+    art = run.artefact
+    allowed_rows = None
+    if allowed is not None:
+        rows, found = art.row_of.rows(allowed)
+        allowed_rows = rows[found]
+    rows, scores = ann.profile_top_n(
+        art.ann_index,
+        embeddings=art.embeddings,
+        rated_rows=run.rated_rows,
+        weights=run.weights.values,
+        n=n,
+        allowed=allowed_rows,
+        exclude=run.known_rows(removed),
+        keys=art.painting_ids,
+    )
+    return _ranked(run, rows, scores, explain)
+
+
+def _ranked(
+    run: _EngineRun, rows: np.ndarray, scores: np.ndarray, explain: int
+) -> tuple[Recommendation, ...]:
+    """Recommendations for ``rows`` (best first) with their eq.-1 ``scores``."""
+    pids = run.artefact.painting_ids
     explanations = run.explain(rows, explain)
     return tuple(
         Recommendation(
             painting_id=int(pids[row]),
             external_id=run.artefact.external_ids[int(row)],
             rank=rank,
-            score=float(run.scores[row]),
+            score=float(score),
             contributions=explanations[rank - 1],
             engine_ranks={},
         )
-        for rank, row in enumerate(rows.tolist(), start=1)
+        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True), start=1)
     )
 
 
@@ -212,16 +264,15 @@ def _late(
     depth: int,
     explain: int,
 ) -> tuple[Recommendation, ...]:
-    lists: dict[str, np.ndarray] = {}
-    for engine, run in runs.items():
-        cand = candidates[engine]
-        pids = run.artefact.painting_ids[cand]
-        if config.mode == PARTIAL:
-            order = scoring.top_n(run.scores[cand], pids, depth)
-        else:
-            order = scoring.rank_all(run.scores[cand], pids)
-        lists[engine] = pids[order]
-    fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+    scored = {
+        e: (run.artefact.painting_ids[candidates[e]], run.scores[candidates[e]])  # type: ignore[index]
+        for e, run in runs.items()
+    }
+    if config.mode == PARTIAL:
+        lists = {e: pids[scoring.top_n(scores, pids, depth)] for e, (pids, scores) in scored.items()}
+        fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+    else:  # total: exact RRF of the full rankings, first n only, without sorting them
+        fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
 
     chosen = range(min(n, fused.keys.shape[0]))
     ranks = [{engine: None for engine in config.engines} | fused.engine_ranks(i) for i in chosen]
@@ -276,7 +327,7 @@ def recommend_with_artefacts(
         for pk in ratings:
             if pk not in art.row_of:
                 ignored.setdefault(pk, []).append(art.missing_reason(pk))
-        run = _engine_run(engine, art, ratings, weighting)
+        run = _engine_run(engine, art, ratings, weighting, exact=not _uses_index(config, art))
         if run is not None:
             runs[engine] = run
             applied[engine] = run.weights.scheme
@@ -290,23 +341,19 @@ def recommend_with_artefacts(
         )
 
     removed = set(ratings) | set(exclude)
-    shared = (
-        _in_every_artefact({e: artefacts[e] for e in config.engines})
-        if config.is_late and config.mode == TOTAL
-        else {}
-    )
-    candidates = {
-        engine: run.candidate_rows(removed, allowed, shared.get(engine)) for engine, run in runs.items()
-    }
-
     used_depth = None
     if config.is_late:
+        shared = _in_every_artefact({e: artefacts[e] for e in config.engines}) if config.mode == TOTAL else {}
+        candidates = {e: run.candidate_rows(removed, allowed, shared.get(e)) for e, run in runs.items()}
         if config.mode == PARTIAL:
             used_depth = config.depth or n
         items = _late(config, runs, candidates, n, used_depth or 0, explain)
     else:
         (run,) = runs.values()
-        items = _single(run, candidates[run.engine], n, explain)
+        if run.scores is None:  # above RECSYS_ANN_MIN_ITEMS
+            items = _single_from_index(run, removed, allowed, n, explain)
+        else:
+            items = _single(run, run.candidate_rows(removed, allowed, None), n, explain)
     return RecommendationResult(
         recommender=config.name,
         kind=config.kind,
