@@ -10,8 +10,9 @@ layout (unit-norm embeddings, plus the dense similarity while m <= RECSYS_DENSE_
 ``--no-dense``), opens
 them memory-mapped as the service does and times ``recsys.recommend.recommend_with_artefacts``
 (the whole request minus its two small validation queries: weights, eq. 1, exclusion, top-n,
-late fusion and explanations) for every configured recommender. Each call rates ``--ratings``
-random paintings 1-5.
+late fusion and explanations) for every configured recommender, the learned one included (its
+"seed" column is the seed's eq. 1 on the same engine; a line compares it with our eq. 1). Each
+call rates ``--ratings`` random paintings 1-5.
 
 The baseline re-implements the seed research code's algorithm: the similarity matrix as a pandas
 DataFrame indexed by painting id, ``.loc`` per rated id, min-max weights, and Python's
@@ -60,7 +61,15 @@ from recsys import artefacts as files  # noqa: E402
 from recsys import scoring  # noqa: E402
 from recsys.fusion import fuse_top_n, reciprocal_rank_fusion  # noqa: E402
 from recsys.recommend import recommend_with_artefacts  # noqa: E402
-from recsys.recommenders import PARTIAL, TOTAL, RecommenderConfig, recommenders  # noqa: E402
+from recsys.recommenders import (  # noqa: E402
+    EARLY,
+    LEARNED,
+    PARTIAL,
+    SINGLE,
+    TOTAL,
+    RecommenderConfig,
+    recommenders,
+)
 
 try:
     import pandas as pd  # only the seed baseline needs it (requirements/bench.txt)
@@ -176,6 +185,17 @@ def fusion_step(config: RecommenderConfig, arts: dict, requests: list[dict[int, 
     return {"full_sort": old_ms, "top_n": new_ms, "agree": f"{agree}/{len(inputs[:20])}"}
 
 
+def print_learned_vs_eq1(rows: list[dict], configs: dict[str, RecommenderConfig]) -> None:
+    """The learned recommender's p50 against eq. 1 on the same engine(s) (single/early rows)."""
+    p50 = {row["recommender"]: row["ours"]["p50_ms"] for row in rows}
+    for name, config in configs.items():
+        if config.kind != LEARNED:
+            continue
+        for other, eq1 in configs.items():
+            if eq1.kind in (SINGLE, EARLY) and set(eq1.engines) == set(config.engines):
+                print(f"{name} p50 / {other} (eq. 1) p50 = {p50[name] / p50[other]:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2368, help="paintings per artefact (default 2368)")
@@ -244,7 +264,7 @@ def main() -> int:
             # rated paintings, single and early recommenders must agree. (Late fusion cannot: the
             # seed ranks the rated paintings too, which shifts every other rank.)
             agree = None
-            if seed_on and not config.is_late:
+            if seed_on and config.kind in (SINGLE, EARLY):
                 agree = 0
                 for ratings in requests[:20]:
                     mine = recommend_with_artefacts(
@@ -297,6 +317,7 @@ def main() -> int:
                 f" | {step['agree']} | {ratio} |",
                 flush=True,
             )
+        print_learned_vs_eq1(rows, configs)
 
     result = {
         "benchmark": "recommend",
