@@ -25,7 +25,10 @@ efConstruction 80) built 3x slower than IVF and reached recall@10 0.69-0.78 for 
 
 The index file (``ann.faiss``) lives in the artefact folder and is opened memory-mapped, so
 every worker process shares one copy in the page cache. faiss threads: a single query is
-fastest on one thread (``faiss.omp_set_num_threads(1)`` in web workers).
+fastest on one thread: ``limit_query_threads`` (``RECSYS_ANN_THREADS``, default 1) runs
+``faiss.omp_set_num_threads`` once per process, when it first opens an index
+(``LoadedArtefact.ann_index``). The precompute builds the index into the artefact above
+``RECSYS_ANN_MIN_ITEMS`` paintings (``build_into``; facts in the manifest's ``ann_index``).
 """
 
 from __future__ import annotations
