@@ -47,7 +47,7 @@ from django.conf import settings
 
 from catalog.selectors import painting_pks_matching
 from config.exceptions import ValidationFailed
-from recsys import ann, scoring
+from recsys import scoring
 from recsys.artefacts import LoadedArtefact
 from recsys.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.recommend_learned import learned_result
@@ -188,6 +188,8 @@ def _single(run: _EngineRun, candidates: np.ndarray, n: int, explain: int) -> tu
 def _single_from_index(
     run: _EngineRun, removed: Collection[int], allowed: np.ndarray | None, n: int, explain: int
 ) -> tuple[Recommendation, ...]:
+    from recsys import ann  # faiss is imported only by processes that query an index
+
     art = run.artefact
     allowed_rows = None
     if allowed is not None:
