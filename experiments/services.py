@@ -289,6 +289,7 @@ def recommend_for_visitor(
     artist: int | str | None = None,
     now: datetime | None = None,
     mmr_lambda: float | None = None,
+    collection: str | None = None,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
@@ -318,6 +319,7 @@ def recommend_for_visitor(
             story_group=story_group,
             artist=artist,
             mmr_lambda=mmr_lambda,
+            collection=collection,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -329,6 +331,7 @@ def recommend_for_visitor(
         weighting=config.weighting or weighting,
         story_group=story_group,
         artist=artist,
+        collection=collection,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,

@@ -121,9 +121,9 @@ def fuse_top_n(
     When the n-th best exact score s_n is above bound(b), no item outside C can reach the top n.
     Otherwise the depth grows to the smallest b with bound(b) < s_n (s_n only rises with b, so
     one more round normally suffices): b ~ sum_e w_e / s_n - k, about k + 2n for two unrelated
-    engines of equal weight. Scores must be finite, weights non-negative. The exact sums add
-    each item's terms smallest first like ``reciprocal_rank_fusion``; the bounds add them in
-    engine order (float addition is monotone, and a relative margin of 1e-9 covers the order).
+    engines of equal weight. Scores must be finite, weights non-negative. Every sum adds its
+    terms smallest first like ``reciprocal_rank_fusion`` (float addition is monotone, so the
+    bounds hold for the rounded sums too).
     """
     if k < 0:
         raise ValueError("k must be non-negative")
@@ -160,17 +160,22 @@ def fuse_top_n(
             lower += term
             upper += np.where(rank > 0, term, cap[engine])
         floor = np.partition(lower, lower.size - n)[lower.size - n] if 0 < n <= lower.size else 0.0
-        alive = np.flatnonzero(upper * (1 + 1e-9) >= floor)  # margin: sums rounded in another order
+        alive = np.flatnonzero(upper >= floor)
         keys_alive = candidates[alive]
-        terms = []
-        for engine, (keys, scores) in lists.items():
+        terms = np.empty((len(lists), alive.size))
+        for row, (engine, (keys, scores)) in enumerate(lists.items()):
             rank = ranks[engine][alive]
             if beyond[engine]:
                 unknown = rank == 0
                 rank[unknown] = _ranks_by_counting(keys, scores, keys_alive[unknown], counted[engine])
             ranks[engine] = rank
-            terms.append(_terms(rank, float(weights[engine]), k))
-        fused = _sum_smallest_first(terms, alive.size)
+            terms[row] = _terms(rank, float(weights[engine]), k)
+        # smallest term first, as ``reciprocal_rank_fusion`` adds them (absent ones are 0 and add
+        # nothing), so both give bit-identical sums and break exact ties the same way
+        terms.sort(axis=0)
+        fused = np.zeros(alive.size)
+        for row in terms:
+            fused += row
         order = rank_all(fused, keys_alive)[:n]
         nth = fused[order[-1]] if n > 0 and order.size == n else 0.0
         bound = sum(cap.values())
@@ -183,15 +188,6 @@ def fuse_top_n(
             )
         needed = weight_sum * (1 + 1e-8) / nth - k if nth > 0 else 2.0 * depth
         depth = min(longest, max(depth + 1, int(min(np.ceil(needed), longest))))
-
-
-def _sum_smallest_first(terms: list[np.ndarray], size: int) -> np.ndarray:
-    """Each item's terms added smallest first, as ``reciprocal_rank_fusion`` adds them (bit-equal
-    sums for equal terms from different engines)."""
-    fused = np.zeros(size)
-    for term in np.sort(np.stack(terms), axis=0) if terms else ():
-        fused += term
-    return fused
 
 
 def _terms(rank: np.ndarray, weight: float, k: float) -> np.ndarray:
