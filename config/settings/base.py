@@ -302,6 +302,8 @@ RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
 RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)  # ANN index (recsys.ann) above this
+# faiss (OpenMP) threads of a process that answers from an ANN index: one query is fastest on one.
+RECSYS_ANN_THREADS = env_int("RECSYS_ANN_THREADS", 1)
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
 RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
 # CPU threads of torch in a process that loads a transformer engine (0: torch's default, one per

@@ -1,5 +1,6 @@
 """Step 3 of a build: assemble rows in painting-id order, L2-normalise, build the neighbour
-structure, run the engine's postprocess hook, write the manifest, delete the scratch, publish
+structure, run the engine's postprocess hook, build the ANN index above
+``RECSYS_ANN_MIN_ITEMS`` paintings (``recsys.ann``), write the manifest, delete the scratch, publish
 the folder with one rename and activate it in one transaction, then prune old versions.
 
 Resumable at every point a process can die: the manifest is written last of the artefact files
@@ -186,6 +187,7 @@ def _build(row: Artefact, staging: Path) -> None:
     pairs = read_pair_scores(staging, m) if m and engine.scores_pairs else None
     extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging, pairs=pairs) if m else {}
     timings["postprocess_s"] = time.perf_counter() - tick
+    ann_index = _ann_index(embeddings, staging)
 
     manifest = {
         "engine": row.engine,
@@ -215,9 +217,20 @@ def _build(row: Artefact, staging: Path) -> None:
         "notes": notes,
         "fit": plan["fit"],
         "postprocess": jsonable(extra),
+        "ann_index": ann_index,
         "timings": timings,
     }
     files.save_json(staging / files.MANIFEST, manifest)  # written last: its presence means "built"
+
+
+def _ann_index(embeddings: np.ndarray, staging: Path) -> dict[str, Any] | None:
+    """Above ``RECSYS_ANN_MIN_ITEMS`` rows, build the approximate index into the artefact (written
+    like its other files, published with them); the manifest's facts about it, else None."""
+    if embeddings.shape[0] <= settings.RECSYS_ANN_MIN_ITEMS:
+        return None
+    from recsys import ann  # faiss only where an index is built
+
+    return ann.build_into(embeddings, staging)
 
 
 def drop_scratch(staging: Path) -> None:
