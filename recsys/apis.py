@@ -31,6 +31,7 @@ from catalog.selectors import (
     paintings_by_pk,
 )
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
+from clients.authentication import app_collection, request_api_key
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -135,12 +136,15 @@ def _recommend(
     data = options.validated_data
     exclude = data.get("exclude", [])
     hydration = hydration or _Hydration()
+    app = request_api_key(request)  # a museum app's key: its visitors and its collection
     with _request_errors(recommender_field=options.recommender_field):
         if excluded is None:
             excluded = list(resolve_paintings(exclude, field="exclude").values()) if exclude else []
         # inside a running A/B experiment the visitor's arm answers and the list is logged
         answer = recommend_for_visitor(
-            visitor_key=visitor_key_or_none(user=request.user, visitor_id=data.get("visitor")),
+            visitor_key=visitor_key_or_none(
+                user=request.user, visitor_id=data.get("visitor"), app_id=app.pk if app else None
+            ),
             source=Exposure.Source.API,
             ratings=ratings,
             recommender=data.get("recommender"),
@@ -150,7 +154,7 @@ def _recommend(
             exclude=excluded,
             weighting=data.get("weighting"),
             mmr_lambda=data.get("mmr_lambda"),
-            collection=data.get("collection"),
+            collection=app_collection(request, data.get("collection")),
             catalogued=hydration.catalogued,
         )
     return Response(_recommendations_body(answer.result, answer.exposure, hydration, request))
@@ -264,7 +268,7 @@ class PaintingSimilarApi(APIView):
             painting_id=painting.pk,
             engine=engine,
             n=query.validated_data["n"],
-            collection=query.validated_data.get("collection"),
+            collection=app_collection(request, query.validated_data.get("collection")),
         )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {
