@@ -175,4 +175,5 @@ def test_recommendations_query_count_does_not_grow_with_n(client, scored):
         assert len(response.context["page"].cards) == n
         return len(queries)
 
+    count(1)  # the first request fills the per-process memo of the admin-defined recommenders
     assert count(1) == count(4) <= 15
