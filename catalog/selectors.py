@@ -73,13 +73,18 @@ def painting_get(*, external_id: str, field: str = "id") -> Painting:
     return painting
 
 
-def painting_pks_matching(*, story_group: str | None, artist: int | str | None) -> list[int] | None:
-    """Pks of the paintings in ``story_group`` (slug) by ``artist`` (pk or name); None without
-    filters. One query, a second only when nothing matches: an unknown story group or artist is
-    a ``ValidationFailed`` naming the field, a known one with no such painting an empty list."""
-    if story_group is None and artist is None:
+def painting_pks_matching(
+    *, story_group: str | None, artist: int | str | None, has_image: bool | None = None
+) -> list[int] | None:
+    """Pks of the paintings in ``story_group`` (slug) by ``artist`` (pk or name), with a viewable
+    image when ``has_image``; None without filters. One query, a second only when nothing
+    matches: an unknown story group or artist is a ``ValidationFailed`` naming the field, a
+    known one with no such painting an empty list."""
+    if story_group is None and artist is None and has_image is None:
         return None
     paintings = Painting.objects.order_by()
+    if has_image is not None:
+        paintings = paintings.filter(_HAS_IMAGE if has_image else ~_HAS_IMAGE)
     if story_group is not None:
         paintings = paintings.filter(story_group__slug=story_group)
     if artist is not None:

@@ -56,9 +56,13 @@ class ElicitationForm(forms.Form):
 
     seed = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=SEED_LIMIT - 1)
 
-    def __init__(self, *args: Any, paintings: Sequence[Painting], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, paintings: Sequence[Painting], allow_empty: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.paintings = list(paintings)
+        # a visitor whose ratings were saved as they gave them (site.js) may submit none here
+        self.allow_empty = allow_empty
         for painting in self.paintings:
             self.fields[rating_field_name(painting)] = RatingField(
                 required=False,
@@ -72,7 +76,7 @@ class ElicitationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if not self.errors and not self.ratings():
+        if not self.errors and not self.allow_empty and not self.ratings():
             raise forms.ValidationError("Rate at least one painting (1 to 5 stars) to get recommendations.")
         return cleaned
 
@@ -94,6 +98,14 @@ class RatingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["value"].label = f"Your rating of “{painting.title}”"
         self.fields["value"].error_messages["required"] = "Choose from 1 to 5 stars."
+
+
+class QuickRatingForm(forms.Form):
+    """One rating saved as it is given (web/static/web/site.js): the painting's external id and
+    1-5, or empty to remove the rating."""
+
+    painting = forms.CharField(max_length=100)
+    value = RatingField(required=False)
 
 
 class RecommendationQueryForm(forms.Form):

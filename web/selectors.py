@@ -20,8 +20,10 @@ from django.contrib.sessions.backends.base import SessionBase
 from catalog.models import Painting
 from catalog.selectors import paintings_by_pk
 from catalog.thumbnails import thumbnail_url
+from recsys.models import Artefact
 from recsys.recommend import RecommendationResult
 from recsys.recommend import recommend as _recommend
+from recsys.recommenders import get_recommender as _get_recommender
 from recsys.selectors import RecommenderStatus
 from recsys.selectors import recommender_statuses as _recommender_statuses
 from recsys.similar import similar_paintings as _similar_paintings
@@ -106,9 +108,14 @@ def recommender_statuses() -> list[RecommenderStatus]:
     return _recommender_statuses()
 
 
-def recommendation_result(*, ratings: dict[int, int], recommender: str, n: int) -> RecommendationResult:
-    """``recsys.recommend.recommend`` for the web UI; raises ``ApplicationError`` as it does."""
-    return _recommend(ratings=ratings, recommender=recommender, n=n)
+def recommendation_result(
+    *, ratings: dict[int, int], recommender: str, n: int, viewable_only: bool = True
+) -> RecommendationResult:
+    """``recsys.recommend.recommend`` for the web UI; raises ``ApplicationError`` as it does.
+
+    Visitors are recommended only paintings they can see (``viewable_only``: a stored image);
+    the API leaves that choice to its callers."""
+    return _recommend(ratings=ratings, recommender=recommender, n=n, viewable_only=viewable_only)
 
 
 def similar_rows(*, painting: Painting, engine: str, n: int) -> list[tuple[Painting, Any, str | None]]:
@@ -213,12 +220,12 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
 
 
 def default_recommender(statuses: Sequence[RecommenderStatus]) -> str | None:
-    """The recommender a visitor gets without choosing: ``RECSYS_DEFAULT_RECOMMENDER`` when it is
-    ready, else the first ready one, else None (nothing computed yet)."""
-    ready = [s.name for s in statuses if s.status == "ready"]
-    if settings.RECSYS_DEFAULT_RECOMMENDER in ready:
-        return settings.RECSYS_DEFAULT_RECOMMENDER
-    return ready[0] if ready else None
+    """The recommender a visitor gets without choosing: the configured default
+    (``RecommenderStatus.is_default``) when it is ready, else the first ready one the visitors
+    are offered, else None (nothing computed yet)."""
+    ready = [s for s in statuses if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS]
+    preferred = next((s.name for s in ready if s.is_default), None)
+    return preferred or (ready[0].name if ready else None)
 
 
 @dataclass(frozen=True)
@@ -256,8 +263,62 @@ def engine_choices(statuses: Sequence[RecommenderStatus]) -> list[EngineChoice]:
 def default_engine(statuses: Sequence[RecommenderStatus], choices: Sequence[EngineChoice]) -> str | None:
     """The first ready engine of the default recommender, else the first ready engine."""
     ready = [c.name for c in choices if c.status == "ready"]
-    preferred = next((s for s in statuses if s.name == settings.RECSYS_DEFAULT_RECOMMENDER), None)
+    preferred = next((s for s in statuses if s.is_default), None)
     for name in list(preferred.engines) if preferred is not None else []:
         if name in ready:
             return name
     return ready[0] if ready else None
+
+
+# -- what visitors see ----------------------------------------------------------------------------
+#: Plain names of the engines and settings recommenders, the only names visitors see (the admin
+#: and the API keep the configuration names and the technical reasons).
+PLAIN_LABELS = {
+    "lda": "Text topics (LDA)",
+    "minilm": "Text meaning (MiniLM)",
+    "resnet": "Visual look (ResNet)",
+    "clip": "Text + image together (CLIP)",
+    "blip": "Text + image matched (BLIP)",
+    "late-total": "Text + image, fused",
+    "late-partial": "Text + image, fused (top picks)",
+}
+
+
+def plain_label(name: str) -> str:
+    """The visitor-facing name of an engine or recommender (a tidied name when none is set)."""
+    return PLAIN_LABELS.get(name) or name.replace("-", " ").replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class VisitorChoice:
+    """A recommender (or engine) a visitor may pick: its name for the URL, its plain label."""
+
+    name: str
+    label: str
+
+
+def visitor_recommenders(statuses: Sequence[RecommenderStatus]) -> list[VisitorChoice]:
+    """The recommenders a visitor may choose: ready ones of the settings, in settings order
+    (experiment arms defined in the admin are served by the A/B assignment, not offered here)."""
+    return [
+        VisitorChoice(name=s.name, label=plain_label(s.name))
+        for s in statuses
+        if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS
+    ]
+
+
+def visitor_engines(choices: Sequence[EngineChoice]) -> list[VisitorChoice]:
+    """The engines whose "similar paintings" a visitor may ask for: ready ones only."""
+    return [VisitorChoice(name=c.name, label=plain_label(c.name)) for c in choices if c.status == "ready"]
+
+
+def ready_recommender_names() -> list[str]:
+    """Names of the settings recommenders whose every engine has an active artefact, in settings
+    order: what the "getting ready" page polls, so one query, no artefact opened (the same rule
+    as ``recsys.selectors.recommender_statuses``' "ready")."""
+    active = set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
+    return [
+        name
+        for name in settings.RECSYS_RECOMMENDERS
+        if all(engine in active for engine in _get_recommender(name).engines)
+    ]

@@ -10,10 +10,11 @@ redirect (POST-redirect-GET); a form with errors is shown again with status 400.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.models import Painting
 from catalog.selectors import elicitation_set, painting_get
 from catalog.thumbnails import thumbnail_url
-from config.exceptions import ApplicationError, UnknownPainting
+from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
 from web.forms import (
     ElicitationForm,
+    QuickRatingForm,
     RatingForm,
     RecommendationQueryForm,
     SimilarQueryForm,
@@ -35,14 +37,18 @@ from web.selectors import (
     default_engine,
     default_recommender,
     engine_choices,
+    plain_label,
     rated_rows,
+    ready_recommender_names,
     recommendation_page,
     recommendation_result,
     recommender_statuses,
     similar_rows,
+    visitor_engines,
     visitor_rating_map,
     visitor_rating_of,
     visitor_ratings,
+    visitor_recommenders,
 )
 from web.services import elicitation_seed, elicitation_seed_renew, visitor_rating_delete, visitor_ratings_save
 
@@ -72,25 +78,29 @@ def _saved_message(request: HttpRequest, count: int) -> None:
 
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    """The elicitation step: one painting per story group, each rated 1-5 (all optional)."""
+    """The elicitation step: the elicitation set, each painting rated 1-5 (all optional).
+
+    With JavaScript every star saves at once (``rating_save``) and the submit button only moves
+    on; without it the form posts every rating of the set at once.
+    """
     seed = _posted_seed(request) if request.method == "POST" else elicitation_seed(session=request.session)
     paintings = list(elicitation_set(seed=seed))
+    current = visitor_ratings(user=request.user, session=request.session)
     if request.method == "POST":
-        form = ElicitationForm(request.POST, paintings=paintings)
+        form = ElicitationForm(request.POST, paintings=paintings, allow_empty=bool(current))
         if form.is_valid():
             ratings = form.ratings()
             try:
-                visitor_ratings_save(user=request.user, session=request.session, ratings=ratings)
+                if ratings:
+                    visitor_ratings_save(user=request.user, session=request.session, ratings=ratings)
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
-                _saved_message(request, len(ratings))
+                if ratings:
+                    _saved_message(request, len(ratings))
                 return redirect("web:recommendations")
         status = 400
     else:
-        current = visitor_ratings(
-            user=request.user, session=request.session, only=[p.external_id for p in paintings]
-        )
         initial: dict[str, Any] = {"seed": seed}
         initial |= {
             rating_field_name(p): str(current[p.external_id]) for p in paintings if p.external_id in current
@@ -98,7 +108,40 @@ def home(request: HttpRequest) -> HttpResponse:
         form = ElicitationForm(initial=initial, paintings=paintings)
         status = 200
     rows = [(painting, field, thumbnail_url(painting)) for painting, field in form.rows()]
-    return render(request, "web/home.html", {"form": form, "rows": rows}, status=status)
+    context = {
+        "form": form,
+        "rows": rows,
+        "rated_count": sum(1 for p in paintings if p.external_id in current),
+    }
+    return render(request, "web/home.html", context, status=status)
+
+
+@require_POST
+def rating_save(request: HttpRequest) -> JsonResponse:
+    """Save (or, with an empty value, remove) one rating as it is given: the JSON twin of the
+    rating forms that web/static/web/site.js posts to (form-encoded, CSRF token as in any form).
+
+    Answers ``{"painting": id, "value": 1-5 or null, "rated": how many the visitor has}``, or
+    ``{"error": {"code", "message", "field"}}`` with the error's status (400 bad value, 404
+    unknown painting).
+    """
+    form = QuickRatingForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        error = ValidationFailed(" ".join(errors), field=field)
+        return JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    external_id, value = form.cleaned_data["painting"], form.cleaned_data["value"]
+    try:
+        if value is None:
+            painting_get(external_id=external_id, field="painting")
+            with contextlib.suppress(UnknownPainting):  # not rated: removing nothing is fine
+                visitor_rating_delete(user=request.user, session=request.session, external_id=external_id)
+        else:
+            visitor_ratings_save(user=request.user, session=request.session, ratings={external_id: value})
+    except ApplicationError as exc:
+        return JsonResponse({"error": exc.as_dict()}, status=exc.status_code)
+    rated = len(visitor_ratings(user=request.user, session=request.session))
+    return JsonResponse({"painting": external_id, "value": value, "rated": rated})
 
 
 @require_POST
@@ -108,26 +151,52 @@ def another_set(request: HttpRequest) -> HttpResponse:
     return redirect("web:home")
 
 
+def _visitor_message(exc: ApplicationError, *, label: str) -> str:
+    """What a visitor reads when a recommendation cannot be made (the technical reason stays in
+    the API's answer and the admin)."""
+    if exc.field == "ratings":
+        return (
+            f"None of the paintings you rated can be used by {label} yet. "
+            "Rate a few other paintings, or choose another recommender."
+        )
+    return "Recommendations could not be made just now. Please try again in a moment."
+
+
 @require_GET
 def recommendations(request: HttpRequest) -> HttpResponse:
-    """The visitor's ratings -> ``recommend()`` with the chosen recommender (``?engine=&n=``)."""
+    """The visitor's ratings -> ``recommend()`` with the chosen recommender (``?engine=&n=``).
+
+    Only ready recommenders are offered, by their plain names; while none is ready the page
+    shows a "getting ready" state that reloads itself (web/static/web/site.js polls
+    ``ready_status``) and uses the first recommender that becomes ready.
+    """
     query = RecommendationQueryForm(request.GET)
     statuses = recommender_statuses()
+    choices = visitor_recommenders(statuses)
     context: dict[str, Any] = {
         "query": query,
-        "statuses": statuses,
+        "choices": choices,
         "engine": None,
+        "label": "",
         "n": DEFAULT_N,
         "page": None,
         "result": None,
         "error": None,
+        "notice": None,
+        "waiting": not choices,
         "rating_count": 0,
     }
     if not query.is_valid():
         return render(request, "web/recommendations.html", context, status=400)
 
-    engine = query.cleaned_data["engine"] or default_recommender(statuses)
+    asked = query.cleaned_data["engine"]
+    engine = asked if any(c.name == asked for c in choices) else default_recommender(statuses)
+    if asked and engine != asked:
+        context["notice"] = "The recommender you asked for is not available right now" + (
+            f"; showing {plain_label(engine)} instead." if engine else "."
+        )
     context["engine"] = engine
+    context["label"] = plain_label(engine) if engine else ""
     context["n"] = n = query.cleaned_data["n"] or DEFAULT_N
     ratings = visitor_rating_map(user=request.user, session=request.session)
     context["rating_count"] = len(ratings)
@@ -135,12 +204,27 @@ def recommendations(request: HttpRequest) -> HttpResponse:
         return render(request, "web/recommendations.html", context)
     try:
         result = recommendation_result(ratings=ratings, recommender=engine, n=n)
+    except EngineUnavailable:  # its artefact went away between the status read and now
+        context["waiting"] = True
+        return render(request, "web/recommendations.html", context)
     except ApplicationError as exc:
-        context["error"] = exc.message
+        context["error"] = _visitor_message(exc, label=context["label"])
         return render(request, "web/recommendations.html", context)
     context["result"] = result
     context["page"] = recommendation_page(result)
     return render(request, "web/recommendations.html", context)
+
+
+@require_GET
+def ready_status(request: HttpRequest) -> JsonResponse:
+    """``{"ready": bool, "recommenders": [{"name", "label"}]}``: what the "getting ready" state
+    polls (one query), never cached."""
+    names = ready_recommender_names()
+    response = JsonResponse(
+        {"ready": bool(names), "recommenders": [{"name": n, "label": plain_label(n)} for n in names]}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _painting_or_404(external_id: str) -> Painting:
@@ -158,22 +242,25 @@ def _render_painting(
         form = RatingForm(painting=painting, initial={"value": str(rating)} if rating else None)
     query = SimilarQueryForm(request.GET)
     statuses = recommender_statuses()
-    engines = engine_choices(statuses)
-    engine = (query.cleaned_data["engine"] if query.is_valid() else "") or default_engine(statuses, engines)
+    choices = engine_choices(statuses)
+    engines = visitor_engines(choices)
+    asked = query.cleaned_data["engine"] if query.is_valid() else ""
+    engine = asked if any(c.name == asked for c in engines) else default_engine(statuses, choices)
     similar, similar_error = [], None
-    if engine is None:
-        similar_error = "No engine has been computed yet; run `manage.py precompute`."
-    else:
+    if engine is not None:
         try:
             similar = similar_rows(painting=painting, engine=engine, n=SIMILAR_N)
-        except ApplicationError as exc:
-            similar_error = exc.message
+        except EngineUnavailable:
+            engine = None
+        except ApplicationError:
+            similar_error = "Similar paintings could not be found just now."
     context = {
         "painting": painting,
         "rating": rating,
         "form": form,
         "engines": engines,
         "engine": engine,
+        "label": plain_label(engine) if engine else "",
         "similar": similar,
         "similar_error": similar_error,
     }
@@ -200,7 +287,7 @@ def painting_rate(request: HttpRequest, external_id: str) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             _saved_message(request, 1)
-            return redirect("web:painting", external_id=painting.external_id)
+            return redirect(_next_url(request, reverse("web:painting", args=[painting.external_id])))
     return _render_painting(request, painting, form=form, status=400)
 
 
