@@ -19,16 +19,11 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from catalog.models import Painting
 from tests.artefact_helpers import write_artefact
 from tests.factories import PaintingFactory, StoryGroupFactory
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests (fixtures,
-# assertions) are plain blocking calls made between browser steps, never inside a coroutine.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(settings.BASE_DIR) / "var" / "test-artefacts" / "browser"
@@ -51,14 +46,25 @@ def jpeg_upload(
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium, for one test module. Playwright's sync API keeps an event loop running in this
+    thread, which Django takes for an async context; the ORM calls of these tests are plain
+    blocking calls between browser steps, so its guard is lifted while the browser is open only."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture

@@ -106,7 +106,13 @@ def test_phone_progress_bar_stays_reachable_and_cards_are_compact(live_site, pho
     assert page.evaluate("document.documentElement.scrollHeight") < 3 * 844
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    bar.get_by_role("button", name="Show my recommendations").click()
+    page.get_by_role("button", name="Show another set").click()  # a new draw, still all viewable
+    expect(page.locator(".grid--rate > li")).to_have_count(9)
+    assert all(w > 0 for w in images_loaded(page, ".grid--rate"))
+    expect(page.locator(".rate-bar__count")).to_contain_text("of 9 rated")
+    shoot(page, "another-set", full_page=False)
+
+    page.locator(".rate-bar").get_by_role("button", name="Show my recommendations").click()
     expect(page).to_have_url(re.compile(r"/recommendations/$"))
     check_recommendations(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
