@@ -8,8 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("experiments.urls")),  # before api/v1/: its catch-all answers unknown paths
     path("api/v1/", include("config.api.urls")),
+    path("", include("experiments.urls")),  # the staff analysis pages (experiments/<id>/analysis/)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("users.urls")),

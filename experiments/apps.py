@@ -6,6 +6,7 @@ class ExperimentsConfig(AppConfig):
     verbose_name = "Experiments (A/B comparison of recommenders)"
 
     def ready(self) -> None:
+        from experiments import signals  # noqa: F401  (connects the receivers)
         from experiments.definitions import admin_recommenders
         from recsys.recommenders import register_provider
 

@@ -1,8 +1,17 @@
-"""Reads of the experiments app: the running experiment, participants, exposures for analysis."""
+"""Reads of the experiments app: the running experiment, participants, exposures for analysis.
+
+Every recommendation asks for the running experiment, so ``active_experiment()`` (for "now")
+answers from a per-process memo: which experiment is active and until when that answer holds
+(the next window start or end of a running experiment, at most ``ACTIVE_TTL`` seconds). Saving or
+deleting an experiment drops the memo at once in the process that saved it
+(``experiments.signals``); other processes follow within ``ACTIVE_TTL``. While nothing runs the
+memo costs no query, and one query per ``ACTIVE_TTL`` per process refreshes it.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -20,9 +29,63 @@ def running_experiments(*, now: datetime | None = None) -> QuerySet[Experiment]:
     )
 
 
-def active_experiment(*, now: datetime | None = None) -> Experiment | None:
-    """The experiment visitors take part in now (the most recently created running one)."""
+#: the longest a process trusts its memo of the active experiment (seconds)
+ACTIVE_TTL = 10.0
+#: (active experiment pk or None, valid until as a UNIX time) or None (unknown)
+_active_memo: tuple[int | None, float] | None = None
+
+
+def forget_active_experiment(*, nothing_runs: bool = False) -> None:
+    """Drop this process's memo of the active experiment (an experiment was saved or deleted).
+
+    ``nothing_runs``: remember instead that no experiment runs (for ``ACTIVE_TTL``), for a caller
+    that knows the table is empty, such as the test suite at the start of each test.
+    """
+    global _active_memo
+    _active_memo = (None, time.time() + ACTIVE_TTL) if nothing_runs else None
+
+
+def _active_now(now: datetime | None) -> Experiment | None:
     return running_experiments(now=now).order_by("-created_at", "-id").first()
+
+
+def _refresh(now: datetime) -> Experiment | None:
+    """Ask the database (one query) and remember the answer until it may change."""
+    global _active_memo
+    running = list(
+        Experiment.objects.filter(
+            Q(status=Experiment.Status.RUNNING), Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+        )
+    )
+    active = max(
+        (e for e in running if e.starts_at is None or e.starts_at <= now),
+        key=lambda e: (e.created_at, e.pk),
+        default=None,
+    )
+    changes = [e.starts_at for e in running if e.starts_at is not None and e.starts_at > now]
+    changes += [active.ends_at] if active is not None and active.ends_at is not None else []
+    until = min([now + timedelta(seconds=ACTIVE_TTL), *changes])
+    _active_memo = (active.pk if active else None, until.timestamp())
+    return active
+
+
+def active_experiment(*, now: datetime | None = None) -> Experiment | None:
+    """The experiment visitors take part in now (the most recently created running one).
+
+    Without ``now``: from the memo while it holds (no query while nothing runs, one while an
+    experiment does); with ``now``: from the database.
+    """
+    if now is not None:
+        return _active_now(now)
+    now = timezone.now()
+    memo = _active_memo
+    if memo is not None and now.timestamp() < memo[1]:
+        if memo[0] is None:
+            return None
+        experiment = running_experiments(now=now).filter(pk=memo[0]).first()
+        if experiment is not None:
+            return experiment
+    return _refresh(now)
 
 
 def is_running(experiment: Experiment, *, now: datetime | None = None) -> bool:
@@ -51,3 +114,8 @@ def exposures_for_analysis(*, experiment: Experiment) -> QuerySet[Exposure]:
         .prefetch_related("clicks", "ratings")
         .order_by("created_at", "id")
     )
+
+
+def exposure_get(*, exposure_id: int) -> Exposure | None:
+    """One exposure with its experiment and participant (one query), or None."""
+    return Exposure.objects.select_related("experiment", "participant").filter(pk=exposure_id).first()

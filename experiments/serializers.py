@@ -5,17 +5,33 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalog.serializers import PaintingIdField
+from config.api.fields import StrictCharField
 from experiments.models import QUESTION_TEXT
-from experiments.visitors import VISITOR_ID_RE
+from experiments.visitors import VISITOR_ID_RE, VISITOR_ID_RULE
 
-_VISITOR_HELP = "The app's visitor id (6-64 of A-Z a-z 0-9 _ . -); ignored when signed in."
+_VISITOR_HELP = (
+    f"The museum app's opaque visitor id ({VISITOR_ID_RULE}); it wins over the signed-in "
+    "account. Without it a signed-in user takes part as themselves."
+)
 
 
-class VisitorField(serializers.RegexField):
+class VisitorField(StrictCharField):
+    """A visitor id (``experiments.visitors.VISITOR_ID_RE``), a JSON string in a body."""
+
+    default_error_messages = {"bad_visitor": f"A visitor id is {VISITOR_ID_RULE}."}
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("help_text", _VISITOR_HELP)
-        super().__init__(VISITOR_ID_RE.pattern, **kwargs)
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        if not VISITOR_ID_RE.fullmatch(value):
+            self.fail("bad_visitor")
+        return value
 
 
 def _likert(question: str) -> serializers.IntegerField:

@@ -7,7 +7,7 @@ answers with the arm's recommender while an experiment runs, and logs the exposu
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,19 +162,32 @@ def record_click(*, exposure: Exposure, visitor_key: str, painting_id: int) -> C
 RECENT_EXPOSURES = 50
 
 
+def link_ratings(*, visitor_key: str, ratings: Mapping[int, int]) -> dict[int, ExposureRating]:
+    """Link the visitor's ratings (painting pk -> value) to the latest list that recommended
+    each painting; paintings no recent list showed are skipped. Rating again updates the link's
+    value. One query to find the lists, one write per linked rating."""
+    if not ratings:
+        return {}
+    recent = list(
+        Exposure.objects.filter(visitor_key=visitor_key).only("id", "painting_ids")[:RECENT_EXPOSURES]
+    )
+    links: dict[int, ExposureRating] = {}
+    for painting_id, value in ratings.items():
+        exposure = next((e for e in recent if painting_id in e.painting_ids), None)
+        if exposure is None:
+            continue
+        links[painting_id], _ = ExposureRating.objects.update_or_create(
+            exposure=exposure,
+            painting_id=painting_id,
+            defaults={"value": int(value), "rank": exposure.painting_ids.index(painting_id) + 1},
+        )
+    return links
+
+
 def link_rating(*, visitor_key: str, painting_id: int, value: int) -> ExposureRating | None:
     """Link the visitor's rating of ``painting_id`` to the latest list that recommended it
     (None: no such list). Rating again updates the link's value."""
-    recent = Exposure.objects.filter(visitor_key=visitor_key).only("id", "painting_ids")[:RECENT_EXPOSURES]
-    exposure = next((e for e in recent if painting_id in e.painting_ids), None)
-    if exposure is None:
-        return None
-    link, _ = ExposureRating.objects.update_or_create(
-        exposure=exposure,
-        painting_id=painting_id,
-        defaults={"value": int(value), "rank": exposure.painting_ids.index(painting_id) + 1},
-    )
-    return link
+    return link_ratings(visitor_key=visitor_key, ratings={painting_id: value}).get(painting_id)
 
 
 # -- feedback ------------------------------------------------------------------------------------
@@ -265,7 +278,7 @@ def experiment_stop(*, experiment: Experiment) -> Experiment:
 # -- the integration point -------------------------------------------------------------------------
 def recommend_for_visitor(
     *,
-    visitor_key: str,
+    visitor_key: str | Callable[[], str | None] | None,
     ratings: Mapping[int, int],
     source: str = Exposure.Source.WEB,
     recommender: str | None = None,
@@ -275,16 +288,26 @@ def recommend_for_visitor(
     story_group: str | None = None,
     artist: int | str | None = None,
     now: datetime | None = None,
+    viewable_only: bool = False,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
     While an experiment runs and the visitor has a list still to see, the arm's recommender
     answers (its own weighting if it defines one, the experiment's list length) and the list is
     logged as an exposure; otherwise ``recommender`` answers and nothing is logged. Errors are
-    those of ``recommend``.
+    those of ``recommend``; ``viewable_only`` is passed on to it (the web UI recommends only
+    paintings with an image).
+
+    ``visitor_key`` is the participant's key, None for a caller who names no one (they take no
+    part), or a function giving the key, called only while an experiment runs (so a web guest's
+    session id is created only then). With nothing running this costs no query beyond
+    ``recommend``'s (``selectors.active_experiment`` answers from the cache).
     """
     experiment = selectors.active_experiment(now=now)
-    assignment = next_arm_for(experiment=experiment, visitor_key=visitor_key, now=now) if experiment else None
+    key = visitor_key() if callable(visitor_key) and experiment else visitor_key
+    assignment = None
+    if experiment is not None and isinstance(key, str):
+        assignment = next_arm_for(experiment=experiment, visitor_key=key, now=now)
     if assignment is None:
         result = recommend(
             ratings=ratings,
@@ -294,6 +317,7 @@ def recommend_for_visitor(
             weighting=weighting,
             story_group=story_group,
             artist=artist,
+            viewable_only=viewable_only,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -305,11 +329,12 @@ def recommend_for_visitor(
         weighting=config.weighting or weighting,
         story_group=story_group,
         artist=artist,
+        viewable_only=viewable_only,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,
         arm=assignment.arm,
-        visitor_key=visitor_key,
+        visitor_key=key,
         recommender=config.name,
         versions=result.versions,
         painting_ids=[item.painting_id for item in result.items],

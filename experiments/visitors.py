@@ -3,35 +3,50 @@
 * a signed-in user: ``user:<pk>``;
 * a guest of the web UI: ``visitor:<id>``, with a random id kept in the session
   (``session_visitor_id``) and carried over to the account at sign-up (``services.adopt_visitor``);
-* a museum app: ``visitor:<id>`` with the id the app sends (``visitor`` in the API).
+* a museum app: ``visitor:<id>`` with the id the app sends (``visitor`` in the API). A
+  ``visitor`` sent with the request wins over the signed-in account, so an app authenticated with
+  one key (or account) can speak for each of its visitors.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from config.exceptions import ValidationFailed
 
 SESSION_KEY = "experiments_visitor_id"
-VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{6,64}$")
+VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+VISITOR_ID_RULE = "1 to 64 letters, digits, '_', '.', ':' or '-'"
 
 
 def validate_visitor_id(visitor_id: object, *, field: str = "visitor") -> str:
     if not isinstance(visitor_id, str) or not VISITOR_ID_RE.fullmatch(visitor_id):
-        raise ValidationFailed("A visitor id is 6 to 64 letters, digits, '_', '.' or '-'.", field=field)
+        raise ValidationFailed(f"A visitor id is {VISITOR_ID_RULE}.", field=field)
     return visitor_id
 
 
-def visitor_key(*, user: Any = None, visitor_id: str | None = None) -> str:
-    """The participant key: the user's when signed in, else the visitor id's."""
+def _user_key(user: Any) -> str | None:
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
-    if visitor_id is None:
+    return None
+
+
+def visitor_key_or_none(*, user: Any = None, visitor_id: str | None = None) -> str | None:
+    """The participant key: the given visitor id's, else the signed-in user's, else None."""
+    if visitor_id is not None:
+        return f"visitor:{validate_visitor_id(visitor_id)}"
+    return _user_key(user)
+
+
+def visitor_key(*, user: Any = None, visitor_id: str | None = None) -> str:
+    """``visitor_key_or_none``, refusing a request that names no one."""
+    key = visitor_key_or_none(user=user, visitor_id=visitor_id)
+    if key is None:
         raise ValidationFailed("Sign in or give a visitor id.", field="visitor")
-    return f"visitor:{validate_visitor_id(visitor_id)}"
+    return key
 
 
 def session_visitor_id(session: MutableMapping[str, Any]) -> str:
@@ -41,3 +56,19 @@ def session_visitor_id(session: MutableMapping[str, Any]) -> str:
         visitor_id = uuid.uuid4().hex
         session[SESSION_KEY] = visitor_id
     return visitor_id
+
+
+def stored_session_visitor_id(session: Mapping[str, Any]) -> str | None:
+    """The guest's visitor id if the session already holds one (never creates it)."""
+    visitor_id = session.get(SESSION_KEY)
+    return visitor_id if isinstance(visitor_id, str) and VISITOR_ID_RE.fullmatch(visitor_id) else None
+
+
+def web_visitor_key(*, user: Any, session: MutableMapping[str, Any], create: bool = True) -> str | None:
+    """The web visitor's key: ``user:<pk>`` when signed in, else the session's guest id
+    (created when ``create``; None when the session has none and ``create`` is false)."""
+    key = _user_key(user)
+    if key is not None:
+        return key
+    visitor_id = session_visitor_id(session) if create else stored_session_visitor_id(session)
+    return f"visitor:{visitor_id}" if visitor_id else None

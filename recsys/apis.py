@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,7 +35,10 @@ from config.api.openapi import (
 )
 from config.api.throttles import RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
-from recsys.recommend import Contribution, RecommendationResult, recommend
+from experiments.models import Exposure
+from experiments.services import recommend_for_visitor
+from experiments.visitors import visitor_key_or_none
+from recsys.recommend import Contribution, RecommendationResult
 from recsys.selectors import recommender_status, recommender_statuses
 from recsys.serializers import (
     AnonymousRecommendationSerializer,
@@ -132,7 +136,10 @@ def _recommend(
     exclude = data.get("exclude", [])
     with _request_errors(recommender_field=options.recommender_field):
         excluded = resolve_paintings(exclude, field="exclude") if exclude else {}
-        result = recommend(
+        # inside a running A/B experiment the visitor's arm answers and the list is logged
+        answer = recommend_for_visitor(
+            visitor_key=visitor_key_or_none(user=request.user, visitor_id=data.get("visitor")),
+            source=Exposure.Source.API,
             ratings=ratings,
             recommender=data.get("recommender"),
             n=data["n"],
@@ -141,7 +148,8 @@ def _recommend(
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
         )
-    body = RecommendationsSerializer(_recommendations_body(result, request), context={"request": request})
+    body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
+    body = RecommendationsSerializer(body, context={"request": request})
     return Response(body.data)
 
 
@@ -149,10 +157,14 @@ class RecommendationsApi(APIView):
     """GET: for the signed-in user, from their stored ratings. POST: for anyone, from the ratings
     in the body, which are not stored.
 
-    POST runs without authentication: its answer depends on the body alone, it writes nothing and
-    reads nothing of an account, so there is nothing for a session (and its CSRF check) or a token
-    to protect; museum apps without accounts call it directly. It is throttled per client address
+    POST needs no authentication: its answer depends on the body alone and it reads nothing of an
+    account, so there is nothing for a session (and its CSRF check) to protect; museum apps
+    without accounts call it directly. A token (or app key) is still read, but only to name the
+    A/B experiment participant when no ``visitor`` is sent. It is throttled per client address
     under its own scope, ``recommend_anon``.
+
+    Both answer through ``experiments.services.recommend_for_visitor``: while an experiment runs,
+    the visitor's arm answers and the list is logged (``exposure``).
     """
 
     def _anonymous(self) -> bool:
@@ -160,7 +172,11 @@ class RecommendationsApi(APIView):
         return getattr(self.request, "method", None) == "POST"
 
     def get_authenticators(self) -> list:
-        return [] if self._anonymous() else super().get_authenticators()
+        # POST: no session (so no CSRF check); a token or app key only names the experiment visitor
+        authenticators = super().get_authenticators()
+        if self._anonymous():
+            return [a for a in authenticators if not isinstance(a, SessionAuthentication)]
+        return authenticators
 
     def get_permissions(self) -> list:
         return [AllowAny()] if self._anonymous() else [IsAuthenticated()]
@@ -190,7 +206,9 @@ class RecommendationsApi(APIView):
             "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
             "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
             "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
-            "twice is refused."
+            "twice is refused. While an A/B experiment runs, the `visitor` (else the caller "
+            "signed in with a token) takes part: its arm's recommender answers and `exposure` "
+            "names the logged list, for feedback at /api/v1/experiments/exposures/{id}/feedback/."
         ),
         request=AnonymousRecommendationSerializer,
         examples=[
@@ -204,8 +222,8 @@ class RecommendationsApi(APIView):
                 request_only=True,
             )
         ],
-        responses={200: RecommendationsSerializer, **error_responses(400, 413, 415, 503)},
-        auth=[],
+        responses={200: RecommendationsSerializer, **error_responses(400, 401, 413, 415, 503)},
+        auth=[{"tokenAuth": []}, {}],  # optional: a token only names the experiment participant
     )
     def post(self, request: Request) -> Response:
         body = AnonymousRecommendationSerializer(data=request.data)

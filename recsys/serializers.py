@@ -14,6 +14,7 @@ from rest_framework import serializers
 from catalog.selectors import EXTERNAL_ID_PATTERN
 from catalog.serializers import ArtistField, PaintingIdField, PaintingSummarySerializer, ResultCountField
 from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField
+from experiments.serializers import VisitorField
 from recsys.scoring import WEIGHTINGS
 from users.serializers import RatingsMapField
 
@@ -89,6 +90,13 @@ class AnonymousRecommendationSerializer(RecommendationOptionsSerializer):
     """POST: ratings come in the body and are not stored."""
 
     ratings = RatingsMapField()
+    visitor = VisitorField(
+        help_text=(
+            "The museum app's opaque visitor id (1-64 of A-Z a-z 0-9 _ . : -): while an A/B "
+            "experiment runs, this visitor takes part and the list is logged (see `exposure`). "
+            "Without it a caller signed in with a token takes part as themselves; others take no part."
+        )
+    )
     exclude = serializers.ListField(
         child=PaintingIdField(), required=False, help_text="Painting ids never to recommend."
     )
@@ -128,6 +136,14 @@ class RecommendedPaintingSerializer(serializers.Serializer):
     explanation = ExplanationSerializer()
 
 
+class ExposureSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        help_text="POST answers about this list to /api/v1/experiments/exposures/{id}/feedback/."
+    )
+    experiment = serializers.IntegerField(source="experiment_id", help_text="The experiment's id.")
+    arm = serializers.CharField(source="arm.name", help_text="The arm (its name) that answered.")
+
+
 class RecommendationsSerializer(serializers.Serializer):
     recommender = serializers.CharField(help_text="The recommender that answered.")
     engine = serializers.CharField(help_text="Deprecated: the same as `recommender`.")
@@ -142,6 +158,10 @@ class RecommendationsSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Rated painting id -> why an engine could not use it."
     )
     results = RecommendedPaintingSerializer(many=True)
+    exposure = ExposureSerializer(
+        allow_null=True,
+        help_text="The logged list while an A/B experiment runs and the visitor takes part; else null.",
+    )
 
 
 class RecommenderSerializer(serializers.Serializer):

@@ -30,6 +30,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _no_experiment_runs_yet():
+    """Each test starts with no experiment in the database (saving one drops the memo), so the
+    process's memo of the running experiment (``experiments.selectors``) starts there too."""
+    from experiments.selectors import forget_active_experiment
+
+    forget_active_experiment(nothing_runs=True)
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from config.ratelimit import rate_limited
+from experiments.hooks import adopt_session_visitor
 from users.forms import PasswordResetForm, PasswordResetMailFailed, SignupForm
 
 
@@ -39,6 +40,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        adopt_session_visitor(user=user, session=request.session)  # a guest keeps their arm
         messages.success(request, f"Welcome, {user.get_username()}. Your account is ready.")
         return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
     status = 400 if request.method == "POST" else 200

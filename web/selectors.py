@@ -2,9 +2,10 @@
 anonymous visitor), recommendation results turned into cards with every painting they mention
 (recommended, explaining, ignored) loaded in one query, and similar paintings.
 
-This module is the web UI's one door to the recommender (``recsys.recommend``): views call the
-functions here, never the recommender directly, so the recommender's import paths change in one
-place only.
+This module is the web UI's door to the recommender's reads (statuses, similar paintings, plain
+names of recommenders); the recommendations themselves come through
+``experiments.hooks.recommend_for_web_visitor`` (the A/B integration point, which calls
+``recsys.recommend.recommend``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from catalog.selectors import paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from recsys.models import Artefact
 from recsys.recommend import RecommendationResult
-from recsys.recommend import recommend as _recommend
 from recsys.recommenders import get_recommender as _get_recommender
 from recsys.selectors import RecommenderStatus
 from recsys.selectors import recommender_statuses as _recommender_statuses
@@ -106,16 +106,6 @@ def rated_rows(*, user: Visitor, session: SessionBase) -> list[tuple[Painting, i
 def recommender_statuses() -> list[RecommenderStatus]:
     """Every recommender with its readiness, in settings order."""
     return _recommender_statuses()
-
-
-def recommendation_result(
-    *, ratings: dict[int, int], recommender: str, n: int, viewable_only: bool = True
-) -> RecommendationResult:
-    """``recsys.recommend.recommend`` for the web UI; raises ``ApplicationError`` as it does.
-
-    Visitors are recommended only paintings they can see (``viewable_only``: a stored image);
-    the API leaves that choice to its callers."""
-    return _recommend(ratings=ratings, recommender=recommender, n=n, viewable_only=viewable_only)
 
 
 def similar_rows(*, painting: Painting, engine: str, n: int) -> list[tuple[Painting, Any, str | None]]:

@@ -22,6 +22,7 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from catalog.models import Painting
 from config.exceptions import UnknownPainting, ValidationFailed
+from experiments.hooks import ratings_from_web
 from users.models import User
 from users.services import rating_delete, ratings_upsert, resolve_paintings, validate_rating_value
 from web.selectors import SEED_LIMIT, SESSION_RATINGS_KEY, SESSION_SEED_KEY, Visitor, session_ratings
@@ -47,13 +48,14 @@ def visitor_ratings_save(*, user: Visitor, session: SessionBase, ratings: Mappin
     they neither count towards that limit nor linger.
     """
     if user.is_authenticated:
-        ratings_upsert(user=user, ratings=ratings)
+        written = ratings_upsert(user=user, ratings=ratings)
+        ratings_from_web(user=user, session=session, ratings={r.painting_id: r.value for r in written})
         return
     values = {
         external_id: validate_rating_value(value, field=f"ratings.{external_id}")
         for external_id, value in ratings.items()
     }
-    resolve_paintings(list(values), field="ratings")
+    pks = resolve_paintings(list(values), field="ratings")
     merged = session_ratings(session=session)
     known = _catalogued(list(merged)) if merged else set()
     merged = {external_id: value for external_id, value in merged.items() if external_id in known}
@@ -67,6 +69,8 @@ def visitor_ratings_save(*, user: Visitor, session: SessionBase, ratings: Mappin
             field="ratings",
         )
     _session_ratings_store(session=session, ratings=merged)
+    # ratings of paintings recommended in an experiment are linked to the list that showed them
+    ratings_from_web(user=user, session=session, ratings={pks[e]: v for e, v in values.items()})
 
 
 def visitor_rating_delete(*, user: Visitor, session: SessionBase, external_id: str) -> None:

@@ -12,6 +12,11 @@ urlpatterns = [
     path("recommendations/", views.recommendations, name="recommendations"),
     path("recommendations/ready/", views.ready_status, name="ready_status"),
     path("my/ratings/save/", views.rating_save, name="rating_save"),
+    path(
+        "recommendations/feedback/<int:exposure_id>/",
+        views.experiment_feedback,
+        name="experiment_feedback",
+    ),
     path("paintings/<str:external_id>/", views.painting_detail, name="painting"),
     path("paintings/<str:external_id>/rate/", views.painting_rate, name="painting_rate"),
     path("paintings/<str:external_id>/rating/remove/", views.rating_remove, name="rating_remove"),

@@ -21,9 +21,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Painting
-from catalog.selectors import elicitation_set, painting_get
+from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
+from experiments.forms import FeedbackForm
+from experiments.hooks import (
+    click_from_web,
+    feedback_from_web,
+    questionnaire_of,
+    recommend_for_web_visitor,
+)
+from experiments.selectors import exposure_get
 from web.forms import (
     ElicitationForm,
     QuickRatingForm,
@@ -41,7 +49,6 @@ from web.selectors import (
     rated_rows,
     ready_recommender_names,
     recommendation_page,
-    recommendation_result,
     recommender_statuses,
     similar_rows,
     visitor_engines,
@@ -203,15 +210,28 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     if not ratings or engine is None:
         return render(request, "web/recommendations.html", context)
     try:
-        result = recommendation_result(ratings=ratings, recommender=engine, n=n)
+        # inside a running experiment the arm's recommender answers and the list is logged;
+        # visitors are recommended only paintings they can see
+        answer = recommend_for_web_visitor(
+            user=request.user,
+            session=request.session,
+            ratings=ratings,
+            recommender=engine,
+            n=n,
+            viewable_only=True,
+        )
     except EngineUnavailable:  # its artefact went away between the status read and now
         context["waiting"] = True
         return render(request, "web/recommendations.html", context)
     except ApplicationError as exc:
         context["error"] = _visitor_message(exc, label=context["label"])
         return render(request, "web/recommendations.html", context)
+    result = answer.result
     context["result"] = result
     context["page"] = recommendation_page(result)
+    context["exposure"] = answer.exposure
+    context["questionnaire"] = answer.questionnaire
+    context["feedback_form"] = FeedbackForm() if answer.questionnaire else None
     return render(request, "web/recommendations.html", context)
 
 
@@ -269,7 +289,15 @@ def _render_painting(
 
 @require_GET
 def painting_detail(request: HttpRequest, external_id: str) -> HttpResponse:
-    return _render_painting(request, _painting_or_404(external_id))
+    painting = _painting_or_404(external_id)
+    if "from" in request.GET:  # opened from a recommended list shown in an experiment
+        click_from_web(
+            user=request.user,
+            session=request.session,
+            exposure_id=request.GET["from"],
+            painting_id=painting.pk,
+        )
+    return _render_painting(request, painting)
 
 
 @require_POST
@@ -317,3 +345,35 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
     """Everything the visitor has rated, newest first, each with a remove button."""
     rows = rated_rows(user=request.user, session=request.session)
     return render(request, "web/my_ratings.html", {"rows": rows})
+
+
+@require_POST
+def experiment_feedback(request: HttpRequest, exposure_id: int) -> HttpResponse:
+    """The questionnaire about one list shown in an experiment; then back to the recommendations
+    (within subjects: the next arm's list). Missing answers show the form again (400)."""
+    exposure = exposure_get(exposure_id=exposure_id)
+    if exposure is None:
+        raise Http404("Unknown list.")
+    back = _next_url(request, reverse("web:recommendations"))
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        paintings = paintings_by_pk(pks=exposure.painting_ids)
+        context = {
+            "feedback_form": form,
+            "questionnaire": questionnaire_of(exposure),
+            "paintings": [paintings[pk] for pk in exposure.painting_ids if pk in paintings],
+            "next": back,
+        }
+        return render(request, "web/feedback.html", context, status=400)
+    try:
+        outcome = feedback_from_web(
+            user=request.user, session=request.session, exposure=exposure, answers=form.answers()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if outcome.remaining:
+            messages.success(request, "Thank you for your answers. Here is the next list.")
+        else:
+            messages.success(request, "Thank you for your answers.")
+    return redirect(back)

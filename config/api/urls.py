@@ -9,6 +9,7 @@ from django.urls import path, re_path, register_converter
 from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
 from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
+from experiments.apis import AssignmentApi, ClickApi, FeedbackApi
 from recsys.apis import (
     EngineDetailApi,
     EngineListApi,
@@ -40,5 +41,16 @@ urlpatterns = [
     # deprecated aliases of recommenders/ (the same answers), kept for apps written against them
     path("engines/", EngineListApi.as_view(), name="api-engine-list"),
     path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),
+    path("experiments/assignment/", AssignmentApi.as_view(), name="api-experiment-assignment"),
+    path(
+        "experiments/exposures/<int:exposure_id>/feedback/",
+        FeedbackApi.as_view(),
+        name="api-experiment-feedback",
+    ),
+    path(
+        "experiments/exposures/<int:exposure_id>/clicks/",
+        ClickApi.as_view(),
+        name="api-experiment-click",
+    ),
     re_path(r"^(.*/)?$", UnknownEndpointApi.as_view(), name="api-unknown-endpoint"),
 ]

@@ -51,7 +51,7 @@ def test_schema_documents_bodies_and_error_responses(tmp_path, db):
     assert anonymous["responses"]["503"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
-    assert "security" not in anonymous  # no authentication
+    assert anonymous["security"] == [{"tokenAuth": []}, {}]  # optional: names an experiment participant
     assert schema["paths"]["/api/v1/recommendations/"]["get"]["security"] == [
         {"tokenAuth": []},
         {"cookieAuth": []},

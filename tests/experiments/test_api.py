@@ -20,7 +20,7 @@ def _exposure(experiment, key, painting_ids=(1, 2, 3)):
 
 
 def test_assignment_for_a_museum_visitor(api_client, between):
-    url = reverse("experiments:api-assignment")
+    url = reverse("api-experiment-assignment")
     body = api_client.get(url, {"visitor": "museum-visitor-1"}).json()
     again = api_client.get(url, {"visitor": "museum-visitor-1"}).json()
     assert body == again
@@ -29,19 +29,19 @@ def test_assignment_for_a_museum_visitor(api_client, between):
 
 
 def test_assignment_without_experiment_or_visitor(api_client, db):
-    url = reverse("experiments:api-assignment")
+    url = reverse("api-experiment-assignment")
     assert api_client.get(url, {"visitor": "museum-visitor-1"}).json()["experiment"] is None
-    assert api_client.get(url, {"visitor": "x"}).json()["error"]["field"] == "visitor"
+    assert api_client.get(url, {"visitor": "not a visitor!"}).json()["error"]["field"] == "visitor"
 
 
 def test_assignment_needs_a_visitor_when_an_experiment_runs(api_client, between):
-    response = api_client.get(reverse("experiments:api-assignment"))
+    response = api_client.get(reverse("api-experiment-assignment"))
     assert response.status_code == 400 and response.json()["error"]["field"] == "visitor"
 
 
 def test_feedback_from_the_owner(api_client, between):
     exposure = _exposure(between, "visitor:museum-visitor-1")
-    url = reverse("experiments:api-feedback", args=[exposure.pk])
+    url = reverse("api-experiment-feedback", args=[exposure.pk])
     response = api_client.post(url, {"visitor": "museum-visitor-1", **ANSWERS}, format="json")
     assert response.status_code == 201 and response.json()["novelty"] == 5
     assert Feedback.objects.get().answers() == ANSWERS
@@ -50,7 +50,7 @@ def test_feedback_from_the_owner(api_client, between):
 
 def test_feedback_from_someone_else_is_forbidden(api_client, between):
     exposure = _exposure(between, "visitor:museum-visitor-1")
-    url = reverse("experiments:api-feedback", args=[exposure.pk])
+    url = reverse("api-experiment-feedback", args=[exposure.pk])
     response = api_client.post(url, {"visitor": "museum-visitor-2", **ANSWERS}, format="json")
     assert response.status_code == 403 and response.json()["error"]["code"] == "not_your_exposure"
     assert not Feedback.objects.exists()
@@ -59,19 +59,19 @@ def test_feedback_from_someone_else_is_forbidden(api_client, between):
 def test_signed_in_users_own_their_lists(auth_client, user, between):
     exposure = _exposure(between, f"user:{user.pk}")
     response = auth_client.post(
-        reverse("experiments:api-feedback", args=[exposure.pk]), ANSWERS, format="json"
+        reverse("api-experiment-feedback", args=[exposure.pk]), ANSWERS, format="json"
     )
     assert response.status_code == 201
 
 
 def test_bad_answers_name_the_field(api_client, between):
     exposure = _exposure(between, "visitor:museum-visitor-1")
-    url = reverse("experiments:api-feedback", args=[exposure.pk])
+    url = reverse("api-experiment-feedback", args=[exposure.pk])
     response = api_client.post(url, {"visitor": "museum-visitor-1", **ANSWERS, "diversity": 0}, format="json")
     assert response.status_code == 400 and response.json()["error"]["field"] == "diversity"
     assert (
         api_client.post(
-            reverse("experiments:api-feedback", args=[999999]),
+            reverse("api-experiment-feedback", args=[999999]),
             {"visitor": "museum-visitor-1", **ANSWERS},
             format="json",
         ).status_code
@@ -81,7 +81,7 @@ def test_bad_answers_name_the_field(api_client, between):
 
 def test_click_on_a_listed_painting(api_client, between, paintings):
     exposure = _exposure(between, "visitor:museum-visitor-1", [p.pk for p in paintings[:3]])
-    url = reverse("experiments:api-click", args=[exposure.pk])
+    url = reverse("api-experiment-click", args=[exposure.pk])
     response = api_client.post(
         url, {"visitor": "museum-visitor-1", "painting": paintings[1].external_id}, format="json"
     )

@@ -71,7 +71,7 @@ def test_the_swagger_ui_page_may_run_its_inline_start_up_script(client, settings
 def test_signup_is_rate_limited_per_client_address(settings):
     settings.RATE_LIMITS = {"signup": "2/hour"}
     client = Client()
-    url = reverse("web:signup")
+    url = reverse("signup")
     statuses = [
         client.post(url, {"username": f"new{n}", "password1": "x", "password2": "y"}).status_code
         for n in range(3)

@@ -1,0 +1,21 @@
+"""Saving or deleting an experiment (start, stop, a new window) drops the cached answer of
+``selectors.active_experiment``, at once and again when the transaction commits (a request
+reading in between may have cached the old state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from experiments.models import Experiment
+from experiments.selectors import forget_active_experiment
+
+
+@receiver(post_save, sender=Experiment, dispatch_uid="experiments.forget_active_on_save")
+@receiver(post_delete, sender=Experiment, dispatch_uid="experiments.forget_active_on_delete")
+def forget_active(sender: type, **kwargs: Any) -> None:
+    forget_active_experiment()
+    transaction.on_commit(forget_active_experiment)

@@ -1,0 +1,1 @@
+"""Offline evaluation of the recommenders: simulated and held-out visitors, metrics, report."""

@@ -1,0 +1,99 @@
+"""``manage.py evaluate`` end to end on 16 paintings in two story groups whose LDA and MiniLM vectors
+separate the groups cleanly, with five stored users for the leave-k-out protocol."""
+
+import json
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.artefact_helpers import write_artefact
+from tests.factories import PaintingFactory, RatingFactory, StoryGroupFactory, UserFactory
+
+
+@pytest.fixture
+def catalogue(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    sea, flowers = StoryGroupFactory(slug="sea"), StoryGroupFactory(slug="flowers")
+    paintings = [PaintingFactory(story_group=sea, source="Museum A") for _ in range(8)]
+    paintings += [PaintingFactory(story_group=flowers, source="Museum B") for _ in range(8)]
+    offsets = np.linspace(0.0, 0.2, 8)
+    lda = [[1.0, x] for x in offsets] + [[x, 1.0] for x in offsets]
+    minilm = [[1.0, x, 0.1] for x in offsets] + [[x, 1.0, 0.1] for x in offsets]
+    write_artefact(engine="lda", paintings=paintings, vectors=lda, dense=False)
+    write_artefact(engine="minilm", paintings=paintings, vectors=minilm, dense=False)
+    for _ in range(5):
+        user = UserFactory()
+        for i, painting in enumerate(paintings[:10]):
+            RatingFactory(user=user, painting=painting, value=5 if i < 8 else 1)
+    return paintings
+
+
+def run(tmp_path, *extra):
+    path = tmp_path / "report.json"
+    call_command("evaluate", "--visitors", "20", "--seed", "4", "--json", str(path), *extra)
+    return json.loads(path.read_text())
+
+
+def test_report_rows_and_values(catalogue, tmp_path):
+    report = run(tmp_path)
+    rows = report["protocols"]["simulated"]["recommenders"]
+    assert list(rows) == [
+        "lda",
+        "minilm",
+        "late-total:lda+minilm",
+        "late-partial:lda+minilm",
+        "learned:lda+minilm",
+        "learned:lda",
+        "learned:minilm",
+        "paper:lda",
+        "paper:minilm",
+        "random",
+    ]
+    assert report["candidates"] == 16
+    assert report["groups"] == {"story:Museum A": 1, "story:Museum B": 1}
+    assert set(report["engines"]) == {"lda", "minilm"}
+    # the engines separate the groups: every held-out painting of the taste group comes first
+    for name in ("lda", "minilm", "learned:lda+minilm", "late-total:lda+minilm"):
+        assert rows[name]["ndcg@9"]["mean"] == pytest.approx(1.0), name
+    assert rows["random"]["ndcg@9"]["mean"] < 0.9
+    assert rows["lda"]["ndcg@9"]["n"] == 20
+    assert report["popularity"] == {"ratings": 50, "users": 5}
+    assert rows["lda"]["novelty"]["mean"] > 0
+    stored = report["protocols"]["leave_k_out"]
+    assert stored["status"] == "ok" and stored["visitors"] == 5
+    assert [p["lambda"] for p in report["mmr"]["curves"]["lda"]] == [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3]
+    assert report["mmr"]["curves"]["lda"][0]["ndcg@9"] == rows["lda"]["ndcg@9"]
+    assert len(report["learned"]["sweep"]) == 8
+    paired = {(e["a"], e["b"]): e for e in report["protocols"]["simulated"]["paired"]}
+    assert set(paired) >= {("learned:lda", "lda"), ("learned:lda+minilm", "late-total:lda+minilm")}
+    assert ("learned:lda", "minilm") not in paired  # only rows on a subset of its engines
+    assert paired[("learned:lda", "lda")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
+
+
+def test_the_same_seed_gives_the_same_numbers(catalogue, tmp_path):
+    def numbers(report):
+        for key in ("created", "seconds"):
+            report.pop(key)
+        for protocol in report["protocols"].values():
+            for row in protocol.get("recommenders", {}).values():
+                row.pop("median_ms")
+        return report
+
+    assert numbers(run(tmp_path)) == numbers(run(tmp_path))
+
+
+def test_collection_restricts_the_candidates(catalogue, tmp_path):
+    report = run(tmp_path, "--collection", "museum a")
+    assert report["candidates"] == 8
+    assert report["collection"] == "museum a"
+
+
+def test_an_unknown_collection_names_the_choices(catalogue, tmp_path):
+    with pytest.raises(CommandError, match="Museum A, Museum B"):
+        run(tmp_path, "--collection", "Louvre")
+
+
+def test_default_path_is_under_var(catalogue, tmp_path):
+    call_command("evaluate", "--visitors", "4")
+    assert json.loads((tmp_path / "evaluation" / "latest.json").read_text())["schema"] == 1
