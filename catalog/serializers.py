@@ -205,4 +205,24 @@ class ElicitationQuerySerializer(serializers.Serializer):
     seed = WholeNumberField(
         required=False, min_value=0, max_value=MAX_BIGINT, help_text="Omit for a fresh random set."
     )
-    per_group = WholeNumberField(required=False, default=1, min_value=1, max_value=10)
+    per_group = WholeNumberField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=10,
+        help_text="At most this many paintings per group.",
+    )
+    size = WholeNumberField(
+        required=False,
+        default=9,
+        min_value=1,
+        max_value=50,
+        help_text="Paintings in the set (9 as in the paper).",
+    )
+    set = WholeNumberField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=1000,
+        help_text="'Show another set': 1, 2, ... with the same seed repeat no painting already shown.",
+    )

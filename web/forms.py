@@ -14,7 +14,7 @@ from catalog.serializers import validate_result_count
 from config.exceptions import InvalidRating
 from users.models import RATING_MAX, RATING_MIN
 from users.services import validate_rating_value
-from web.selectors import SEED_LIMIT
+from web.selectors import SEED_LIMIT, SET_LIMIT
 
 STAR_CHOICES = [(str(v), f"{v} star{'s' if v > 1 else ''}") for v in range(RATING_MIN, RATING_MAX + 1)]
 
@@ -55,6 +55,7 @@ class ElicitationForm(forms.Form):
     """
 
     seed = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=SEED_LIMIT - 1)
+    set = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=SET_LIMIT - 1, required=False)
 
     def __init__(
         self, *args: Any, paintings: Sequence[Painting], allow_empty: bool = False, **kwargs: Any

@@ -34,6 +34,10 @@ from users.selectors import user_rating_map
 SESSION_RATINGS_KEY = "web_ratings"
 #: the seed of the elicitation set on screen
 SESSION_SEED_KEY = "web_elicitation_seed"
+#: which set of that seed is on screen (0, then 1, 2, ... for "show another set")
+SESSION_SET_KEY = "web_elicitation_set"
+#: set numbers are 0 .. SET_LIMIT - 1
+SET_LIMIT = 10_000
 #: elicitation seeds are drawn from 0 .. SEED_LIMIT - 1
 SEED_LIMIT = 2**31
 

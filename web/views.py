@@ -42,6 +42,7 @@ from web.forms import (
 )
 from web.selectors import (
     SEED_LIMIT,
+    SET_LIMIT,
     default_engine,
     default_recommender,
     engine_choices,
@@ -57,19 +58,39 @@ from web.selectors import (
     visitor_ratings,
     visitor_recommenders,
 )
-from web.services import elicitation_seed, elicitation_seed_renew, visitor_rating_delete, visitor_ratings_save
+from web.services import (
+    elicitation_seed,
+    elicitation_set_next,
+    elicitation_set_number,
+    visitor_rating_delete,
+    visitor_ratings_save,
+)
 
 DEFAULT_N = 9
 SIMILAR_N = 6
 
 
-def _posted_seed(request: HttpRequest) -> int:
-    """The seed the submitted form was rendered with (the form validates it again)."""
+def _posted_int(request: HttpRequest, name: str, limit: int) -> int | None:
     try:
-        seed = int(request.POST.get("seed", ""))
+        value = int(request.POST.get(name, ""))
     except ValueError:
-        return elicitation_seed(session=request.session)
-    return seed if 0 <= seed < SEED_LIMIT else elicitation_seed(session=request.session)
+        return None
+    return value if 0 <= value < limit else None
+
+
+def _shown_set(request: HttpRequest) -> tuple[int, int]:
+    """(seed, set number) of the elicitation set: the session's, or on a POST the ones the
+    submitted form was rendered with (the form validates them again)."""
+    seed = elicitation_seed(session=request.session)
+    number = elicitation_set_number(session=request.session)
+    if request.method == "POST":
+        posted_seed, posted_number = (
+            _posted_int(request, "seed", SEED_LIMIT),
+            _posted_int(request, "set", SET_LIMIT),
+        )
+        seed = seed if posted_seed is None else posted_seed
+        number = 0 if posted_number is None else posted_number
+    return seed, number
 
 
 def _saved_message(request: HttpRequest, count: int) -> None:
@@ -90,8 +111,8 @@ def home(request: HttpRequest) -> HttpResponse:
     With JavaScript every star saves at once (``rating_save``) and the submit button only moves
     on; without it the form posts every rating of the set at once.
     """
-    seed = _posted_seed(request) if request.method == "POST" else elicitation_seed(session=request.session)
-    paintings = list(elicitation_set(seed=seed))
+    seed, number = _shown_set(request)
+    paintings = list(elicitation_set(seed=seed, set_number=number))
     current = visitor_ratings(user=request.user, session=request.session)
     if request.method == "POST":
         form = ElicitationForm(request.POST, paintings=paintings, allow_empty=bool(current))
@@ -108,7 +129,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("web:recommendations")
         status = 400
     else:
-        initial: dict[str, Any] = {"seed": seed}
+        initial: dict[str, Any] = {"seed": seed, "set": number}
         initial |= {
             rating_field_name(p): str(current[p.external_id]) for p in paintings if p.external_id in current
         }
@@ -153,8 +174,8 @@ def rating_save(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def another_set(request: HttpRequest) -> HttpResponse:
-    """Draw a different elicitation set (a new seed in the session)."""
-    elicitation_seed_renew(session=request.session)
+    """Show the next elicitation set of the session's seed (new groups, new paintings)."""
+    elicitation_set_next(session=request.session)
     return redirect("web:home")
 
 

@@ -48,7 +48,8 @@ def groups(db) -> list:
 
 @pytest.fixture
 def catalogue(groups) -> dict[str, Painting]:
-    """Two paintings per story group (each with an image), keyed by external id."""
+    """Two paintings per story group, keyed by external id: ``<group>-1`` with an image (so the
+    elicitation shows it), ``<group>-2`` without."""
     paintings = {}
     for group in groups:
         for i in (1, 2):
@@ -56,7 +57,7 @@ def catalogue(groups) -> dict[str, Painting]:
                 external_id=f"{group.slug}-{i}",
                 title=f"{group.name} painting {i}",
                 story_group=group,
-                **viewable(),
+                **(viewable() if i == 1 else {}),
             )
             paintings[painting.external_id] = painting
     return paintings
