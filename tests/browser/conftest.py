@@ -126,7 +126,8 @@ def shoot(request):
 
 @pytest.fixture
 def collection(transactional_db) -> list[Painting]:
-    """Nine story groups of two paintings each, every one with a real JPEG image."""
+    """Nine story groups of two paintings each with a real JPEG image, and in three of them a
+    third painting without an image (in the artefacts too: it must never be shown)."""
     rng = np.random.default_rng(7)
     paintings = []
     for g in range(GROUPS):
@@ -141,6 +142,10 @@ def collection(transactional_db) -> list[Painting]:
                     image=jpeg_upload(f"art-{g}-{i}.jpg", colour),
                     image_status=Painting.ImageStatus.OK,
                 )
+            )
+        if g < 3:
+            paintings.append(
+                PaintingFactory(external_id=f"blind-{g}", title=f"Unseen {g + 1}", story_group=group)
             )
     return paintings
 

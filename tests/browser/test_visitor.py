@@ -26,6 +26,7 @@ def rate_set(page: Page, shoot) -> list[str]:
     widths = images_loaded(page, ".grid--rate")
     assert len(widths) == 9 and all(w > 0 for w in widths), widths
     expect(page.locator(".art__missing")).to_have_count(0)
+    expect(page.locator(".grid--rate > li[data-painting^='blind-']")).to_have_count(0)
     shoot(page, "elicitation-set")
     rated = []
     for index, stars in enumerate(GIVEN):
@@ -41,6 +42,7 @@ def rate_set(page: Page, shoot) -> list[str]:
 def check_recommendations(page: Page) -> list[str]:
     cards = page.locator(".grid--recs > li")
     expect(cards).to_have_count(9)
+    expect(page.locator(".grid--recs > li[data-painting^='blind-']")).to_have_count(0)
     widths = images_loaded(page, ".grid--recs")
     assert len(widths) == 9 and all(w > 0 for w in widths), widths
     for i in range(9):
