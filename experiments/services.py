@@ -288,15 +288,17 @@ def recommend_for_visitor(
     story_group: str | None = None,
     artist: int | str | None = None,
     now: datetime | None = None,
+    mmr_lambda: float | None = None,
     viewable_only: bool = False,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
     While an experiment runs and the visitor has a list still to see, the arm's recommender
     answers (its own weighting if it defines one, the experiment's list length) and the list is
-    logged as an exposure; otherwise ``recommender`` answers and nothing is logged. Errors are
-    those of ``recommend``; ``viewable_only`` is passed on to it (the web UI recommends only
-    paintings with an image).
+    logged as an exposure; otherwise ``recommender`` answers and nothing is logged. The request's
+    ``mmr_lambda`` applies only outside an experiment (an arm is scored as its recommender is
+    defined, MMR lambda included); ``viewable_only`` is passed on in both cases (the web UI
+    recommends only paintings with an image). Errors are those of ``recommend``.
 
     ``visitor_key`` is the participant's key, None for a caller who names no one (they take no
     part), or a function giving the key, called only while an experiment runs (so a web guest's
@@ -317,6 +319,7 @@ def recommend_for_visitor(
             weighting=weighting,
             story_group=story_group,
             artist=artist,
+            mmr_lambda=mmr_lambda,
             viewable_only=viewable_only,
         )
         return VisitorRecommendation(result=result, exposure=None)

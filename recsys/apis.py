@@ -102,6 +102,7 @@ def _recommendations_body(result: RecommendationResult, request: Request) -> dic
         "engine": result.recommender,
         "kind": result.kind,
         "mode": result.mode,
+        "mmr_lambda": result.mmr_lambda,
         "weighting": result.weighting,
         "applied_weighting": result.applied_weighting,
         "versions": result.versions,
@@ -147,6 +148,7 @@ def _recommend(
             artist=data.get("artist"),
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
+            mmr_lambda=data.get("mmr_lambda"),
         )
     body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
     body = RecommendationsSerializer(body, context={"request": request})

@@ -276,6 +276,7 @@ RECSYS_ARTEFACT_ROOT = env_path("RECSYS_ARTEFACT_ROOT", VAR_DIR / "artefacts")
 RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
+RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)  # ANN index (recsys.ann) above this
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
 RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
 # CPU threads of torch in a process that loads a transformer engine (0: torch's default, one per
@@ -386,6 +387,9 @@ RECSYS_RECOMMENDERS = {
         "ENGINES": {"lda": 1.0, "resnet": 1.0},
         "RRF_K": env_int("RECSYS_RRF_K", 60),
     },
+    # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
+    # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
+    "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
 }
 RECSYS_DEFAULT_RECOMMENDER = env_str("RECSYS_DEFAULT_RECOMMENDER", "late-total")
 RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
