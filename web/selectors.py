@@ -275,6 +275,7 @@ PLAIN_LABELS = {
     "blip": "Text + image matched (BLIP)",
     "late-total": "Text + image, fused",
     "late-partial": "Text + image, fused (top picks)",
+    "learned": "Learned from ratings (MiniLM)",
 }
 
 
