@@ -1,13 +1,22 @@
-"""Reads of the catalogue: painting lists with filters and search, lookups by external id, and the
-elicitation set of the paper's study (paintings a visitor can see, one per story group)."""
+"""Reads of the catalogue: painting lists with filters and search, lookups by external id, the
+collections (sources) and centuries a browse page offers, and the elicitation set of the paper's
+study (paintings a visitor can see, one per story group).
+
+A **collection** is where a painting comes from: its ``source`` as the import sets it from the
+mapping (``catalog/mappings/*.toml``: "Art Institute of Chicago", "Tate", ...). Requests name
+it by its slug, ``slugify(source)`` ("art-institute-of-chicago"), which stays the same as long as
+the source name does; the full name (case-insensitive) is accepted too.
+"""
 
 from __future__ import annotations
 
 import random
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet
+from django.utils.text import slugify
 
 from catalog.models import EXTERNAL_ID_RE, Artist, Painting, StoryGroup
 from config.exceptions import UnknownPainting, ValidationFailed
@@ -27,10 +36,63 @@ def _artist_filter(artist: int | str, *, prefix: str = "artist__") -> Q:
     return Q(**{f"{prefix}pk": artist}) if isinstance(artist, int) else Q(**{f"{prefix}name__iexact": artist})
 
 
+@dataclass(frozen=True, slots=True)
+class CollectionRef:
+    slug: str  # what requests send: ``slugify(name)``
+    name: str  # ``Painting.source``
+    count: int  # paintings
+
+
+def collection_list() -> list[CollectionRef]:
+    """Every collection with its number of paintings, by name (one query, on the indexed column)."""
+    rows = (
+        Painting.objects.exclude(source="")
+        .order_by("source")
+        .values_list("source")
+        .annotate(count=Count("pk"))
+    )
+    return [CollectionRef(slug=slugify(name), name=name, count=count) for name, count in rows]
+
+
+def collection_source(collection: str) -> str:
+    """The ``source`` a collection slug (or name, any case) stands for; ``ValidationFailed`` on
+    field ``collection`` naming the known slugs when none matches. One query."""
+    wanted = collection.strip().lower()
+    sources = Painting.objects.exclude(source="").order_by("source").values_list("source", flat=True)
+    known = list(sources.distinct())
+    for source in known:
+        if wanted in (slugify(source), source.lower()):
+            return source
+    listed = ", ".join(slugify(source) for source in known) or "none"
+    raise ValidationFailed(
+        f"Unknown collection {collection!r}; known collections: {listed}.", field="collection"
+    )
+
+
+def story_group_list() -> list[StoryGroup]:
+    """Every story group, by name (one query)."""
+    return list(StoryGroup.objects.order_by("name", "slug"))
+
+
+def century_list() -> list[tuple[int, int]]:
+    """(century start year, paintings) of every century with a dated painting, oldest first: a
+    painting counts in the century of its ``year_start`` (1890 -> 1800). One query."""
+    century = ExpressionWrapper(F("year_start") / 100 * 100, output_field=IntegerField())
+    rows = (
+        Painting.objects.filter(year_start__gte=0)
+        .annotate(century=century)
+        .order_by("century")
+        .values_list("century")
+        .annotate(count=Count("pk"))
+    )
+    return [(int(start), count) for start, count in rows]
+
+
 def painting_list(
     *,
     artist: int | str | None = None,
     story_group: str | None = None,
+    collection: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
     q: str = "",
@@ -38,7 +100,8 @@ def painting_list(
 ) -> QuerySet[Painting]:
     """Paintings matching every given filter, ordered by external id (stable across pages).
 
-    ``artist`` is an artist pk or name (case-insensitive, exact). ``year_from``/``year_to`` keep
+    ``artist`` is an artist pk or name (case-insensitive, exact); ``collection`` a collection slug
+    or name (``collection_source``: one more query). ``year_from``/``year_to`` keep
     paintings whose date range ``year_start..year_end`` overlaps the asked range (a painting with
     one known year counts as that year; one with none is left out once a year filter is given).
     ``q`` is split into words; each word must occur (case-insensitive) in the title, the artist's
@@ -49,6 +112,8 @@ def painting_list(
         qs = qs.filter(_artist_filter(artist))
     if story_group:
         qs = qs.filter(story_group__slug=story_group)
+    if collection:
+        qs = qs.filter(source=collection_source(collection))
     if year_from is not None:
         qs = qs.filter(Q(year_end__gte=year_from) | Q(year_end__isnull=True, year_start__gte=year_from))
     if year_to is not None:
@@ -73,15 +138,22 @@ def painting_get(*, external_id: str, field: str = "id") -> Painting:
 
 
 def painting_pks_matching(
-    *, story_group: str | None, artist: int | str | None, has_image: bool | None = None
+    *,
+    story_group: str | None,
+    artist: int | str | None,
+    collection: str | None = None,
+    has_image: bool | None = None,
 ) -> list[int] | None:
-    """Pks of the paintings in ``story_group`` (slug) by ``artist`` (pk or name), with a viewable
-    image when ``has_image``; None without filters. One query, a second only when nothing
-    matches: an unknown story group or artist is a ``ValidationFailed`` naming the field, a
+    """Pks of the paintings in ``story_group`` (slug) by ``artist`` (pk or name) from
+    ``collection`` (slug or name), with a viewable image when ``has_image``; None without
+    filters. One query (plus one to resolve a collection), a second only when nothing matches:
+    an unknown story group, artist or collection is a ``ValidationFailed`` naming the field, a
     known one with no such painting an empty list."""
-    if story_group is None and artist is None and has_image is None:
+    if story_group is None and artist is None and collection is None and has_image is None:
         return None
     paintings = Painting.objects.order_by()
+    if collection is not None:
+        paintings = paintings.filter(source=collection_source(collection))
     if has_image is not None:
         paintings = paintings.filter(_HAS_IMAGE if has_image else ~_HAS_IMAGE)
     if story_group is not None:

@@ -48,6 +48,20 @@ class ResultCountField(WholeNumberField):
         super().__init__(**kwargs)
 
 
+class CollectionField(StrictCharField):
+    """A collection (painting source): its slug, e.g. 'art-institute-of-chicago', or its name
+    (any case). Existence is the selectors' job (``catalog.selectors.collection_source``)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault(
+            "help_text",
+            "Only paintings of this collection (source): its slug, e.g. 'art-institute-of-chicago', "
+            "or its name, e.g. 'Art Institute of Chicago' (case-insensitive).",
+        )
+        super().__init__(**kwargs)
+
+
 @extend_schema_field(
     {
         "oneOf": [
@@ -165,6 +179,7 @@ class ElicitationSetSerializer(serializers.Serializer):
 class PaintingFilterSerializer(serializers.Serializer):
     artist = ArtistField(required=False, help_text="Artist id (as in `artist.id`) or name.")
     story_group = StrictSlugField(required=False, max_length=120, help_text="Story group slug.")
+    collection = CollectionField(required=False)
     year_from = WholeNumberField(
         required=False,
         min_value=-YEAR_LIMIT,
@@ -199,6 +214,7 @@ class SimilarQuerySerializer(serializers.Serializer):
         ),
     )
     n = ResultCountField(required=False, default=10)
+    collection = CollectionField(required=False)
 
 
 class ElicitationQuerySerializer(serializers.Serializer):

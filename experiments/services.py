@@ -289,6 +289,7 @@ def recommend_for_visitor(
     artist: int | str | None = None,
     now: datetime | None = None,
     mmr_lambda: float | None = None,
+    collection: str | None = None,
     viewable_only: bool = False,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
@@ -320,6 +321,7 @@ def recommend_for_visitor(
             story_group=story_group,
             artist=artist,
             mmr_lambda=mmr_lambda,
+            collection=collection,
             viewable_only=viewable_only,
         )
         return VisitorRecommendation(result=result, exposure=None)
@@ -332,6 +334,7 @@ def recommend_for_visitor(
         weighting=config.weighting or weighting,
         story_group=story_group,
         artist=artist,
+        collection=collection,
         viewable_only=viewable_only,
     )
     exposure = log_exposure(

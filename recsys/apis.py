@@ -26,6 +26,7 @@ from catalog.models import Painting
 from catalog.selectors import external_ids_by_pk, painting_get, paintings_by_pk
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
 from catalog.thumbnails import thumbnail_url
+from clients.authentication import app_collection, request_api_key
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -33,7 +34,7 @@ from config.api.openapi import (
     PAINTING_ID_PATH,
     error_responses,
 )
-from config.api.throttles import RecommendAnonRateThrottle
+from config.api.throttles import ApiKeyRateThrottle, RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
 from experiments.models import Exposure
 from experiments.services import recommend_for_visitor
@@ -135,11 +136,14 @@ def _recommend(
     """Run the recommendation service for ``ratings`` (pk -> value) and the validated options."""
     data = options.validated_data
     exclude = data.get("exclude", [])
+    app = request_api_key(request)  # a museum app's key: its visitors and its collection
     with _request_errors(recommender_field=options.recommender_field):
         excluded = resolve_paintings(exclude, field="exclude") if exclude else {}
         # inside a running A/B experiment the visitor's arm answers and the list is logged
         answer = recommend_for_visitor(
-            visitor_key=visitor_key_or_none(user=request.user, visitor_id=data.get("visitor")),
+            visitor_key=visitor_key_or_none(
+                user=request.user, visitor_id=data.get("visitor"), app_id=app.pk if app else None
+            ),
             source=Exposure.Source.API,
             ratings=ratings,
             recommender=data.get("recommender"),
@@ -149,6 +153,7 @@ def _recommend(
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
             mmr_lambda=data.get("mmr_lambda"),
+            collection=app_collection(request, data.get("collection")),
         )
     body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
     body = RecommendationsSerializer(body, context={"request": request})
@@ -184,7 +189,9 @@ class RecommendationsApi(APIView):
         return [AllowAny()] if self._anonymous() else [IsAuthenticated()]
 
     def get_throttles(self) -> list:
-        return [RecommendAnonRateThrottle()] if self._anonymous() else super().get_throttles()
+        if self._anonymous():  # per key at its own rate, else per client address
+            return [ApiKeyRateThrottle(), RecommendAnonRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(
         operation_id="recommendations_for_me",
@@ -195,6 +202,7 @@ class RecommendationsApi(APIView):
         ),
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 503)},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],  # an account's ratings: not with an app key
     )
     def get(self, request: Request) -> Response:
         query = query_serializer(RecommendationQuerySerializer, request)
@@ -205,8 +213,9 @@ class RecommendationsApi(APIView):
         operation_id="recommendations_anonymous",
         summary="Recommendations from ratings in the body (no account; nothing stored)",
         description=(
-            "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
-            "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
+            "For museum apps without accounts: no account, no CSRF token, nothing stored. "
+            "Throttled per client address (scope `recommend_anon`), or, with a museum app's key "
+            "(`Authorization: Api-Key <key>`), per key at the key's own rate. Rated and excluded paintings "
             "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
             "twice is refused. While an A/B experiment runs, the `visitor` (else the caller "
             "signed in with a token) takes part: its arm's recommender answers and `exposure` "
@@ -225,7 +234,7 @@ class RecommendationsApi(APIView):
             )
         ],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 413, 415, 503)},
-        auth=[{"tokenAuth": []}, {}],  # optional: a token only names the experiment participant
+        auth=[{"tokenAuth": []}, {"apiKeyAuth": []}, {}],  # optional: participant / museum app's key
     )
     def post(self, request: Request) -> Response:
         body = AnonymousRecommendationSerializer(data=request.data)
@@ -250,7 +259,12 @@ class PaintingSimilarApi(APIView):
         painting = painting_get(external_id=external_id)
         query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
-        similar = similar_paintings(painting_id=painting.pk, engine=engine, n=query.validated_data["n"])
+        similar = similar_paintings(
+            painting_id=painting.pk,
+            engine=engine,
+            n=query.validated_data["n"],
+            collection=app_collection(request, query.validated_data.get("collection")),
+        )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {
             "painting": painting.external_id,

@@ -122,7 +122,7 @@ def fuse_top_n(
     Otherwise the depth grows to the smallest b with bound(b) < s_n (s_n only rises with b, so
     one more round normally suffices): b ~ sum_e w_e / s_n - k, about k + 2n for two unrelated
     engines of equal weight. Scores must be finite, weights non-negative. Every sum adds its
-    terms in engine order like ``reciprocal_rank_fusion`` (float addition is monotone, so the
+    terms smallest first like ``reciprocal_rank_fusion`` (float addition is monotone, so the
     bounds hold for the rounded sums too).
     """
     if k < 0:
@@ -162,14 +162,20 @@ def fuse_top_n(
         floor = np.partition(lower, lower.size - n)[lower.size - n] if 0 < n <= lower.size else 0.0
         alive = np.flatnonzero(upper >= floor)
         keys_alive = candidates[alive]
-        fused = np.zeros(alive.size)
-        for engine, (keys, scores) in lists.items():
+        terms = np.empty((len(lists), alive.size))
+        for row, (engine, (keys, scores)) in enumerate(lists.items()):
             rank = ranks[engine][alive]
             if beyond[engine]:
                 unknown = rank == 0
                 rank[unknown] = _ranks_by_counting(keys, scores, keys_alive[unknown], counted[engine])
             ranks[engine] = rank
-            fused += _terms(rank, float(weights[engine]), k)
+            terms[row] = _terms(rank, float(weights[engine]), k)
+        # smallest term first, as ``reciprocal_rank_fusion`` adds them (absent ones are 0 and add
+        # nothing), so both give bit-identical sums and break exact ties the same way
+        terms.sort(axis=0)
+        fused = np.zeros(alive.size)
+        for row in terms:
+            fused += row
         order = rank_all(fused, keys_alive)[:n]
         nth = fused[order[-1]] if n > 0 and order.size == n else 0.0
         bound = sum(cap.values())

@@ -343,6 +343,7 @@ def recommend(
     weighting: str | None = None,
     explain: int = EXPLAIN_TOP,
     mmr_lambda: float | None = None,
+    collection: str | None = None,
     viewable_only: bool = False,
 ) -> RecommendationResult:
     """Recommend ``n`` paintings for ``ratings`` (painting pk -> 1..5) with ``recommender``.
@@ -350,9 +351,10 @@ def recommend(
     Takes values its callers have validated (the API's serializers, the web forms): ``n`` in
     1..RECSYS_MAX_N, ratings 1..5 of catalogued paintings, ``exclude`` catalogued pks,
     ``weighting`` one of ``recsys.scoring.WEIGHTINGS`` (None: RECSYS_WEIGHTING), ``artist`` an
-    artist pk or name. What only the data can tell is checked here: ``ValidationFailed`` when
-    there are no ratings, for an unknown story group or artist, and when no engine can use any
-    rating (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
+    artist pk or name, ``collection`` a collection slug or name (``catalog.selectors``). What
+    only the data can tell is checked here: ``ValidationFailed`` when there are no ratings, for
+    an unknown story group, artist or collection, and when no engine can use any rating
+    (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
     recommender; ``EngineUnavailable`` (503) while an engine has no ready artefact.
     ``viewable_only`` recommends only paintings with a stored image (rated ones may have none).
     """
@@ -360,7 +362,10 @@ def recommend(
     if not ratings:
         raise ValidationFailed("Rate at least one painting.", field="ratings")
     allowed = painting_pks_matching(
-        story_group=story_group, artist=artist, has_image=True if viewable_only else None
+        story_group=story_group,
+        artist=artist,
+        collection=collection,
+        has_image=True if viewable_only else None,
     )
     artefacts = {engine: active_artefact(engine=engine) for engine in config.engines}
     excluded = frozenset(exclude)

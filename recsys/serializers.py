@@ -15,10 +15,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.selectors import EXTERNAL_ID_PATTERN
-from catalog.serializers import ArtistField, PaintingIdField, PaintingSummarySerializer, ResultCountField
+from catalog.serializers import (
+    ArtistField,
+    CollectionField,
+    PaintingIdField,
+    PaintingSummarySerializer,
+    ResultCountField,
+)
 from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField, in_query_string
 from experiments.serializers import VisitorField
 from recsys.scoring import WEIGHTINGS
+from recsys.search import MAX_QUERY_LENGTH
 from users.serializers import RatingsMapField
 
 
@@ -80,6 +87,7 @@ class RecommendationOptionsSerializer(serializers.Serializer):
     artist = ArtistField(
         required=False, help_text="Only recommend this artist's paintings: artist id or name."
     )
+    collection = CollectionField(required=False)
     weighting = StrictChoiceField(
         choices=list(WEIGHTINGS),
         required=False,
@@ -221,3 +229,46 @@ class RecommenderSerializer(serializers.Serializer):
         allow_null=True, help_text="Share of the catalogue the active artefacts represent."
     )
     is_default = serializers.BooleanField()
+
+
+# -- search ---------------------------------------------------------------------------------------
+class SearchOptionsSerializer(serializers.Serializer):
+    """What both searches accept besides the query itself."""
+
+    n = ResultCountField(required=False, default=20)
+    engine = StrictCharField(
+        required=False,
+        max_length=50,
+        help_text=(
+            "Engine that encodes the query (text: RECSYS_SEARCH_TEXT_ENGINES, e.g. 'minilm' or 'clip'; "
+            "image: RECSYS_SEARCH_IMAGE_ENGINES, e.g. 'clip' or 'resnet'); default: the first ready one."
+        ),
+    )
+    collection = CollectionField(required=False)
+
+
+class SearchQuerySerializer(SearchOptionsSerializer):
+    q = StrictCharField(
+        max_length=MAX_QUERY_LENGTH,
+        help_text="What to look for, in plain words, e.g. 'a stormy sea with a ship'.",
+    )
+
+
+class ImageSearchSerializer(SearchOptionsSerializer):
+    image = serializers.FileField(
+        help_text="The picture to search with: JPEG, PNG, WebP or GIF, at most RECSYS_SEARCH_IMAGE_MAX_BYTES."
+    )
+
+
+class SearchHitSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = serializers.FloatField(help_text="Cosine of the query and the painting under the engine.")
+    painting = PaintingSummarySerializer()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    engine = serializers.CharField(help_text="The engine that encoded the query.")
+    version = serializers.CharField(help_text="The artefact searched.")
+    query = serializers.ChoiceField(choices=["text", "image"], help_text="What the query was.")
+    collection = serializers.CharField(allow_null=True, help_text="The collection searched (null: all).")
+    results = SearchHitSerializer(many=True)
