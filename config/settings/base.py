@@ -7,6 +7,7 @@ Every setting is documented in README.md ("Settings").
 """
 
 import importlib.util
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -145,9 +146,15 @@ MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 # Let Django serve MEDIA_URL itself (dev default; a small deployment without a media proxy).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Artefacts (recsys.artefact_store): by default a FileSystemStorage on RECSYS_ARTEFACT_ROOT, a
+# folder every worker and web machine mounts. RECSYS_ARTEFACT_STORAGE (a JSON object with BACKEND
+# and OPTIONS, e.g. django-storages' S3Storage) replaces it; a storage without local paths makes
+# each machine copy what it needs into RECSYS_ARTEFACT_CACHE (README: "Several machines").
+ARTEFACT_STORAGE_DEFAULT = {"BACKEND": "recsys.artefacts.ArtefactRootStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "artefacts": json.loads(env_str("RECSYS_ARTEFACT_STORAGE", "null")) or ARTEFACT_STORAGE_DEFAULT,
 }
 
 # Request size limits: an oversized body is answered with 413 by the API error handler.
@@ -273,6 +280,8 @@ CATALOG_THUMBNAIL_SIDE = env_int("CATALOG_THUMBNAIL_SIDE", 320)
 
 # --- Recommender ---------------------------------------------------------------------------
 RECSYS_ARTEFACT_ROOT = env_path("RECSYS_ARTEFACT_ROOT", VAR_DIR / "artefacts")
+# This machine's local copies of artefacts when the artefacts storage has no local paths.
+RECSYS_ARTEFACT_CACHE = env_path("RECSYS_ARTEFACT_CACHE", VAR_DIR / "artefact-cache")
 RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
