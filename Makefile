@@ -35,7 +35,7 @@ help:
 	@echo "make test          set up and run the whole test suite (needs PostgreSQL and Redis, see README)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
-	@echo "make worker        a Celery worker for REDIS_URL (PostgreSQL + Redis mode)"
+	@echo "make worker        a Celery worker (REDIS_URL's broker, else the embedded var/celery/ one)"
 	@echo "make bench         recommendation latency benchmark (bench/recommend.py)"
 	@echo "make compose-up    docker compose stack (web, worker, postgres, redis, flower)"
 	@echo "make compose-down  stop the docker compose stack (volumes are kept)"
@@ -50,13 +50,16 @@ venv:
 	fi
 	$(call pip_sync,dev)
 
-# The embedded default (SQLite, tasks in-process) unless DATABASE_URL / REDIS_URL are exported.
+# The embedded default (SQLite, a filesystem broker under var/celery/) unless DATABASE_URL /
+# REDIS_URL are exported. A background Celery worker (with beat) starts beside the web server, so
+# engine refreshes triggered in the admin never run inside a request (log: var/worker.log).
 # Where huggingface.co cannot be reached, engines load models from local files only instead of
 # retrying the hub for every model (RECSYS_HF_OFFLINE/HF_HUB_OFFLINE, unless already set).
 # The import itself queues no engine work (RECSYS_AUTO_REFRESH=0 for that one command): the
-# engines are computed once afterwards, in the background while the server already answers
-# (progress: /api/v1/engines/, the admin's Artefacts page and var/precompute.log). Stopping the
-# server stops that run too; the next `make run` computes what is still missing.
+# engines are then queued to the worker, computed while the server already answers (progress:
+# /api/v1/recommenders/, the admin's Artefacts page, var/worker.log). Stopping the server stops
+# the worker (it finishes its current task for up to 10 s, then is killed; a build it left open
+# is closed by the reaper and computed again by the next `make run`).
 # A missing sample catalogue or an engine without its model is reported, and the server starts.
 run: export DJANGO_SETTINGS_MODULE = config.settings.dev
 run: venv
@@ -70,12 +73,15 @@ run: venv
 	RECSYS_AUTO_REFRESH=0 $(MANAGE) import_catalog --sample \
 		|| echo "make run: the sample catalogue was not imported (see above); the server starts anyway."; \
 	$(MANAGE) ensure_demo_admin --url "http://$(HOST):$(PORT)/admin/"; \
-	log=$$($(PY) -c "from pathlib import Path; import os; print(Path(os.environ.get('VAR_DIR', 'var')) / 'precompute.log')"); \
-	mkdir -p "$$(dirname "$$log")"; \
-	echo "Computing the engines in the background (first run: several minutes; log: $$log)."; \
-	$(MANAGE) precompute --engine all > "$$log" 2>&1 & precompute=$$!; \
-	trap 'kill $$precompute 2>/dev/null || true' EXIT; \
-	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops; the demo admin is printed above)."; \
+	var="$${VAR_DIR:-var}"; \
+	mkdir -p "$$var"; \
+	setsid $(VENV)/bin/celery -A config worker --beat --schedule "$$var/celerybeat-schedule" --loglevel INFO \
+		--concurrency $(WORKER_CONCURRENCY) --without-gossip --without-mingle --without-heartbeat \
+		> "$$var/worker.log" 2>&1 & worker=$$!; \
+	trap 'kill -TERM -- -$$worker 2>/dev/null || true; for _ in $$(seq 20); do kill -0 $$worker 2>/dev/null || break; sleep 0.5; done; kill -KILL -- -$$worker 2>/dev/null || true' EXIT; \
+	echo "Background worker started (log: $$var/worker.log); queueing the engines' computation."; \
+	$(MANAGE) precompute --engine all --async --start-timeout 3600 > "$$var/precompute.log" 2>&1 & \
+	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker; the demo admin is printed above)."; \
 	$(MANAGE) runserver "$(HOST):$(PORT)"
 
 # The whole suite, against PostgreSQL and Redis on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL).
@@ -93,10 +99,6 @@ format: venv
 
 worker: export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 worker: venv
-	@if [ -z "$${REDIS_URL:-}" ]; then \
-		echo "make worker needs REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379/0 make worker)." >&2; \
-		echo "Without it tasks run in-process and no worker is needed." >&2; exit 1; \
-	fi
 	$(VENV)/bin/celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
 
 bench: venv

@@ -2,6 +2,7 @@
 
     .venv/bin/pip install -r requirements/bench.txt      # pandas, for the seed re-implementation
     .venv/bin/python bench/recommend.py [--items 2368] [--calls 200] [--ratings 9] [--n 9] [--no-dense]
+                                        [--no-seed] [--recommenders lda,resnet,late-total]
 
 Writes one synthetic artefact per engine (fixed seed; dimensions of the real engines: lda 20,
 resnet 2048, clip 512, blip 256, minilm 384) into a temporary artefact root, in the production
@@ -9,8 +10,9 @@ layout (unit-norm embeddings, plus the dense similarity while m <= RECSYS_DENSE_
 ``--no-dense``), opens
 them memory-mapped as the service does and times ``recsys.recommend.recommend_with_artefacts``
 (the whole request minus its two small validation queries: weights, eq. 1, exclusion, top-n,
-late fusion and explanations) for every configured recommender. Each call rates ``--ratings``
-random paintings 1-5.
+late fusion and explanations) for every configured recommender, the learned one included (its
+"seed" column is the seed's eq. 1 on the same engine; a line compares it with our eq. 1). Each
+call rates ``--ratings`` random paintings 1-5.
 
 The baseline re-implements the seed research code's algorithm: the similarity matrix as a pandas
 DataFrame indexed by painting id, ``.loc`` per rated id, min-max weights, and Python's
@@ -18,7 +20,16 @@ DataFrame indexed by painting id, ``.loc`` per rated id, min-max weights, and Py
 on the same matrix and the same ratings; with ``weighting=minmax`` both must return the same
 paintings (checked, printed as "agree"), so the ratio compares equal work.
 
-Prints a table (p50/p99 in milliseconds, ratio of medians seed/ours) and writes JSON to
+``--no-seed`` leaves the baseline out (it holds each engine's m x m matrix as a float64
+DataFrame: 3.2 GB per engine at 20,000 paintings).
+
+A second table times the fusion step of every late recommender in total mode on the same
+requests: each engine's eq.-1 scores are computed once, then fused the old way (every engine's
+whole ranking sorted with ``rank_all``, then ``reciprocal_rank_fusion``) and with
+``recsys.fusion.fuse_top_n`` (threshold algorithm, no full sort); both must return the same
+first n paintings, scores and ranks ("agree").
+
+Prints the tables (p50/p99 in milliseconds, ratios of medians) and writes JSON to
 bench/results/ (gitignored).
 """
 
@@ -44,12 +55,26 @@ import django  # noqa: E402
 
 django.setup()
 
-import pandas as pd  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from recsys import artefacts as files  # noqa: E402
+from recsys import scoring  # noqa: E402
+from recsys.fusion import fuse_top_n, reciprocal_rank_fusion  # noqa: E402
 from recsys.recommend import recommend_with_artefacts  # noqa: E402
-from recsys.recommenders import PARTIAL, RecommenderConfig, recommenders  # noqa: E402
+from recsys.recommenders import (  # noqa: E402
+    EARLY,
+    LEARNED,
+    PARTIAL,
+    SINGLE,
+    TOTAL,
+    RecommenderConfig,
+    recommenders,
+)
+
+try:
+    import pandas as pd  # only the seed baseline needs it (requirements/bench.txt)
+except ImportError:  # pragma: no cover - bench extras not installed
+    pd = None
 
 DIMS = {"lda": 20, "resnet": 2048, "clip": 512, "blip": 256, "minilm": 384}
 SEED = 20230626  # UMAP'23
@@ -126,6 +151,51 @@ def timed(call, requests) -> list[int]:
     return samples
 
 
+def fusion_step(config: RecommenderConfig, arts: dict, requests: list[dict[int, int]], n: int) -> dict:
+    """Time the fusion of a late, total-mode recommender alone: full sorts + RRF vs ``fuse_top_n``."""
+    inputs = []
+    for ratings in requests:
+        scored = {}
+        for engine in config.engines:
+            art = arts[engine]
+            rows = np.array([art.row_of[pk] for pk in sorted(ratings)], dtype=np.intp)
+            values = np.array([ratings[pk] for pk in sorted(ratings)])
+            weights = scoring.rating_weights(values, weighting="centered").values
+            scores = scoring.eq1_scores(embeddings=art.embeddings, rated_rows=rows, weights=weights)
+            keep = ~np.isin(art.painting_ids, list(ratings))
+            scored[engine] = (art.painting_ids[keep], scores[keep])
+        inputs.append(scored)
+
+    def full_sort(scored):
+        lists = {e: keys[scoring.rank_all(scores, keys)] for e, (keys, scores) in scored.items()}
+        return reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+
+    def top_n(scored):
+        return fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
+
+    agree = 0
+    for scored in inputs[:20]:
+        old, new = full_sort(scored), top_n(scored)
+        agree += (
+            old.keys[:n].tolist() == new.keys.tolist()
+            and old.scores[:n].tolist() == new.scores.tolist()
+            and all(old.ranks[e][:n].tolist() == new.ranks[e].tolist() for e in config.engines)
+        )
+    old_ms, new_ms = percentiles(timed(full_sort, inputs)), percentiles(timed(top_n, inputs))
+    return {"full_sort": old_ms, "top_n": new_ms, "agree": f"{agree}/{len(inputs[:20])}"}
+
+
+def print_learned_vs_eq1(rows: list[dict], configs: dict[str, RecommenderConfig]) -> None:
+    """The learned recommender's p50 against eq. 1 on the same engine(s) (single/early rows)."""
+    p50 = {row["recommender"]: row["ours"]["p50_ms"] for row in rows}
+    for name, config in configs.items():
+        if config.kind != LEARNED:
+            continue
+        for other, eq1 in configs.items():
+            if eq1.kind in (SINGLE, EARLY) and set(eq1.engines) == set(config.engines):
+                print(f"{name} p50 / {other} (eq. 1) p50 = {p50[name] / p50[other]:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2368, help="paintings per artefact (default 2368)")
@@ -138,12 +208,19 @@ def main() -> int:
         help="leave the dense similarity out of our artefacts (as past RECSYS_DENSE_MAX_ITEMS): eq. 1 "
         "then multiplies the embeddings",
     )
+    parser.add_argument("--no-seed", action="store_true", help="skip the seed baseline (m x m DataFrames)")
+    parser.add_argument("--recommenders", help="comma-separated names (default: every configured one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
+    seed_on = not args.no_seed
+    if seed_on and pd is None:
+        parser.error("the seed baseline needs pandas (requirements/bench.txt); or pass --no-seed")
 
     rng = np.random.default_rng(SEED)
     ids = np.arange(1, args.items + 1, dtype=np.int64) * 3  # pks need not be contiguous
     configs = recommenders()
+    if args.recommenders:
+        configs = {name: configs[name] for name in args.recommenders.split(",")}
     requests = []
     for _ in range(args.calls):
         rated = rng.choice(ids, args.ratings, replace=False)
@@ -153,13 +230,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-artefacts-") as tmp:
         root = Path(tmp)
         dense = not args.no_dense and args.items <= settings.RECSYS_DENSE_MAX_ITEMS
-        folders = {e: write_synthetic(root, e, d, ids, rng, dense=dense) for e, d in DIMS.items()}
+        needed = {e: DIMS[e] for config in configs.values() for e in config.engines}
+        folders = {
+            e: write_synthetic(root, e, d, ids, rng, dense=dense) for e, d in DIMS.items() if e in needed
+        }
         loaded = {e: files.open_artefact(folder) for e, folder in folders.items()}
         # the seed always holds the full similarity matrix in a DataFrame
-        frames = {
-            e: pd.DataFrame(np.asarray(a.embeddings) @ np.asarray(a.embeddings).T, index=ids, columns=ids)
-            for e, a in loaded.items()
-        }
+        frames = {}
+        if seed_on:
+            frames = {
+                e: pd.DataFrame(np.asarray(a.embeddings) @ np.asarray(a.embeddings).T, index=ids, columns=ids)
+                for e, a in loaded.items()
+            }
         rows = []
         print(
             f"{args.items} paintings, {args.calls} calls, {args.ratings} ratings, n={args.n}, "
@@ -182,7 +264,7 @@ def main() -> int:
             # rated paintings, single and early recommenders must agree. (Late fusion cannot: the
             # seed ranks the rated paintings too, which shifts every other rank.)
             agree = None
-            if not config.is_late:
+            if seed_on and config.kind in (SINGLE, EARLY):
                 agree = 0
                 for ratings in requests[:20]:
                     mine = recommend_with_artefacts(
@@ -196,17 +278,46 @@ def main() -> int:
                 "kind": config.kind + (f"-{config.mode}" if config.mode else ""),
                 "engines": {e: DIMS[e] for e in config.engines},
                 "ours": percentiles(timed(ours, requests)),
-                "seed": percentiles(timed(seed, requests)),
+                "seed": percentiles(timed(seed, requests)) if seed_on else None,
                 "agree_top_n": None if agree is None else f"{agree}/20",
             }
-            row["ratio_p50"] = row["seed"]["p50_ms"] / row["ours"]["p50_ms"]
+            row["ratio_p50"] = row["seed"]["p50_ms"] / row["ours"]["p50_ms"] if seed_on else None
             rows.append(row)
+            seed_cells = (
+                f"{row['seed']['p50_ms']:.2f} | {row['seed']['p99_ms']:.2f} | {row['ratio_p50']:.0f}x"
+                if seed_on
+                else "- | - | -"
+            )
             print(
                 f"| {name} | {row['kind']} | {row['ours']['p50_ms']:.3f} | {row['ours']['p99_ms']:.3f}"
-                f" | {row['seed']['p50_ms']:.2f} | {row['seed']['p99_ms']:.2f} | {row['ratio_p50']:.0f}x"
-                f" | {row['agree_top_n'] or 'n/a'} |",
+                f" | {seed_cells} | {row['agree_top_n'] or 'n/a'} |",
                 flush=True,
             )
+
+        fusion = []
+        totals = {name: config for name, config in configs.items() if config.is_late and config.mode == TOTAL}
+        if totals:
+            singles = {r["recommender"]: r["ours"]["p50_ms"] for r in rows if r["kind"] == "single"}
+            print(
+                "\nlate fusion, total mode: the fusion step alone (ms; eq. 1 scores computed beforehand)\n"
+                "| recommender | full sort p50 | full sort p99 | top-n p50 | top-n p99 | full/top-n p50"
+                " | agree | late-total / slowest single p50 |\n|---|---|---|---|---|---|---|---|"
+            )
+        for name, config in totals.items():
+            step = fusion_step(config, {e: loaded[e] for e in config.engines}, requests, args.n)
+            late = next(r["ours"]["p50_ms"] for r in rows if r["recommender"] == name)
+            slowest = max((singles[e] for e in config.engines if e in singles), default=None)
+            step.update(recommender=name, late_over_slowest_single=late / slowest if slowest else None)
+            fusion.append(step)
+            ratio = f"{step['late_over_slowest_single']:.2f}x" if slowest else "n/a (time the singles too)"
+            print(
+                f"| {name} | {step['full_sort']['p50_ms']:.3f} | {step['full_sort']['p99_ms']:.3f}"
+                f" | {step['top_n']['p50_ms']:.3f} | {step['top_n']['p99_ms']:.3f}"
+                f" | {step['full_sort']['p50_ms'] / step['top_n']['p50_ms']:.0f}x"
+                f" | {step['agree']} | {ratio} |",
+                flush=True,
+            )
+        print_learned_vs_eq1(rows, configs)
 
     result = {
         "benchmark": "recommend",
@@ -219,13 +330,14 @@ def main() -> int:
         "machine": {
             "python": platform.python_version(),
             "numpy": np.__version__,
-            "pandas": pd.__version__,
+            "pandas": pd.__version__ if pd is not None else None,
             "cpus": os.cpu_count(),
             "load_average": os.getloadavg(),
             "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
             "platform": platform.platform(),
         },
         "rows": rows,
+        "fusion_total": fusion,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     layout = "dense" if result["dense_similarity"] else "embeddings"

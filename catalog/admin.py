@@ -192,10 +192,40 @@ class ArtistAdmin(_PaintingCountMixin, admin.ModelAdmin):
 
 @admin.register(StoryGroup)
 class StoryGroupAdmin(_PaintingCountMixin, admin.ModelAdmin):
-    list_display = ["name", "slug", "painting_count"]
+    """Curators pick the elicitation's groups and their order right in the list (``list_editable``);
+    "with image" counts the paintings a visitor can see, the only ones the elicitation draws."""
+
+    list_display = [
+        "name",
+        "slug",
+        "painting_count",
+        "viewable_count",
+        "use_in_elicitation",
+        "elicitation_order",
+    ]
+    list_editable = ["use_in_elicitation", "elicitation_order"]
+    list_filter = ["use_in_elicitation"]
+    ordering = ["elicitation_order", "name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at", "updated_at"]
+    fields = [
+        "name",
+        "slug",
+        "description",
+        "use_in_elicitation",
+        "elicitation_order",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StoryGroup]:
+        viewable = Q(paintings__image_status=Painting.ImageStatus.OK) & ~Q(paintings__image="")
+        return super().get_queryset(request).annotate(viewable_count=Count("paintings", filter=viewable))
+
+    @admin.display(description="with image", ordering="viewable_count")
+    def viewable_count(self, obj: StoryGroup) -> int:
+        return obj.viewable_count  # type: ignore[attr-defined]
 
     def save_model(self, request: HttpRequest, obj: StoryGroup, form: forms.ModelForm, change: bool) -> None:
         services.story_group_save(group=obj)

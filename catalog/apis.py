@@ -55,18 +55,19 @@ class PaintingDetailApi(APIView):
 
 
 class ElicitationApi(APIView):
-    """One random painting per story group, to be rated first (the paper's elicitation step)."""
+    """The paintings a visitor rates first, one per story group (the paper's elicitation step)."""
 
     permission_classes = (AllowAny,)
 
     @extend_schema(
         operation_id="elicitation_retrieve",
-        summary="Elicitation set: one painting per story group",
+        summary="Elicitation set: paintings with an image, one per story group",
         description=(
-            "`per_group` random paintings of every story group, ordered by story group name. "
-            "Paintings with an image are preferred: one without is drawn only when no painting of "
-            "its group has an image. The same `seed` returns the same set while the catalogue is "
-            "unchanged; without one a fresh seed is drawn and returned."
+            "`size` paintings (9 by default, as in the paper's study), all with a viewable image, "
+            "from the story groups curators use for elicitation, in their order: one per group when "
+            "there are enough groups, else spread over them (at most `per_group` each). The same "
+            "`seed` returns the same set while the catalogue is unchanged; without one a fresh seed "
+            "is drawn and returned. `set` 1, 2, ... with the same seed is 'show another set'."
         ),
         parameters=[ElicitationQuerySerializer],
         responses={200: ElicitationSetSerializer, **error_responses(400)},
@@ -76,7 +77,12 @@ class ElicitationApi(APIView):
         seed = query.validated_data.get("seed")
         if seed is None:
             seed = secrets.randbelow(2**31)
-        paintings = elicitation_set(seed=seed, per_group=query.validated_data["per_group"])
+        paintings = elicitation_set(
+            seed=seed,
+            per_group=query.validated_data["per_group"],
+            size=query.validated_data["size"],
+            set_number=query.validated_data["set"],
+        )
         return Response(
             ElicitationSetSerializer({"seed": seed, "results": paintings}, context={"request": request}).data
         )

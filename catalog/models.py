@@ -31,11 +31,25 @@ class Artist(TimeStampedModel):
 
 
 class StoryGroup(TimeStampedModel):
-    """A curated theme (a period, a department, a subject) from which one painting is rated."""
+    """A curated theme (a period, a department, a subject) from which one painting is rated.
+
+    Curators choose which groups the elicitation step draws from (``use_in_elicitation``) and in
+    which order (``elicitation_order``, lowest first; ties by name): with more groups than the
+    set has paintings, the first groups in this order make the first set.
+    """
 
     slug = models.SlugField(max_length=120, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    use_in_elicitation = models.BooleanField(
+        "use in elicitation",
+        default=True,
+        help_text="Draw paintings of this group for visitors to rate first (only those with an image).",
+    )
+    elicitation_order = models.IntegerField(
+        default=0,
+        help_text="Position in the elicitation: lower comes first; groups with the same number by name.",
+    )
 
     class Meta:
         ordering = ["name"]

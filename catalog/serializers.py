@@ -48,6 +48,20 @@ class ResultCountField(WholeNumberField):
         super().__init__(**kwargs)
 
 
+class CollectionField(StrictCharField):
+    """A collection (painting source): its slug, e.g. 'art-institute-of-chicago', or its name
+    (any case). Existence is the selectors' job (``catalog.selectors.collection_source``)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault(
+            "help_text",
+            "Only paintings of this collection (source): its slug, e.g. 'art-institute-of-chicago', "
+            "or its name, e.g. 'Art Institute of Chicago' (case-insensitive).",
+        )
+        super().__init__(**kwargs)
+
+
 @extend_schema_field(
     {
         "oneOf": [
@@ -165,6 +179,7 @@ class ElicitationSetSerializer(serializers.Serializer):
 class PaintingFilterSerializer(serializers.Serializer):
     artist = ArtistField(required=False, help_text="Artist id (as in `artist.id`) or name.")
     story_group = StrictSlugField(required=False, max_length=120, help_text="Story group slug.")
+    collection = CollectionField(required=False)
     year_from = WholeNumberField(
         required=False,
         min_value=-YEAR_LIMIT,
@@ -199,10 +214,31 @@ class SimilarQuerySerializer(serializers.Serializer):
         ),
     )
     n = ResultCountField(required=False, default=10)
+    collection = CollectionField(required=False)
 
 
 class ElicitationQuerySerializer(serializers.Serializer):
     seed = WholeNumberField(
         required=False, min_value=0, max_value=MAX_BIGINT, help_text="Omit for a fresh random set."
     )
-    per_group = WholeNumberField(required=False, default=1, min_value=1, max_value=10)
+    per_group = WholeNumberField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=10,
+        help_text="At most this many paintings per group.",
+    )
+    size = WholeNumberField(
+        required=False,
+        default=9,
+        min_value=1,
+        max_value=50,
+        help_text="Paintings in the set (9 as in the paper).",
+    )
+    set = WholeNumberField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=1000,
+        help_text="'Show another set': 1, 2, ... with the same seed repeat no painting already shown.",
+    )

@@ -1,21 +1,34 @@
 """The offline evaluation's numbers (``manage.py evaluate``) for the arms' recommenders.
 
-The evaluation writes JSON to ``settings.EVALUATION_RESULTS_PATH`` (default
-``VAR_DIR/evaluation/latest.json``). Rows are read from ``{"results": [{"recommender": ..., metric:
-value, ...}]}``, a list of such rows, or ``{"recommenders": {name: {metric: value}}}``; only
-numbers and short strings are shown.
+``manage.py evaluate`` writes its report to ``VAR_DIR/evaluation/latest.json`` by default
+(``recsys.evaluation.runner.default_report_path``); ``settings.EVALUATION_RESULTS_PATH`` points
+this page elsewhere. The report's schema (version 1) is in the ``recsys.evaluation.runner``
+docstring: per protocol (``simulated``, ``leave_k_out``; a skipped one has no rows) a row per
+recommender name whose metrics are Estimates ``{"mean", "ci95": [low, high], "n"}``. Each row
+here is one (recommender, protocol): the means of nDCG@9, precision@9, recall@50, intra-list
+diversity and novelty, nDCG@9's 95% interval as text, the catalogue coverage and the number of
+visitors. A report of another schema is not guessed at: the note says so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 MISSING = "no offline evaluation yet — run manage.py evaluate"
+SCHEMA = 1
+#: report metric (an Estimate) -> column; nDCG@9 also gets its interval
+METRICS = {
+    "ndcg@9": "nDCG@9",
+    "precision@9": "precision@9",
+    "recall@50": "recall@50",
+    "ild": "ILD",
+    "novelty": "novelty (bits)",
+}
 
 
 def results_path() -> Path:
@@ -23,18 +36,47 @@ def results_path() -> Path:
     return Path(getattr(settings, "EVALUATION_RESULTS_PATH", default))
 
 
-def _rows(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, dict) and isinstance(data.get("recommenders"), dict):
-        return [
-            {"recommender": name, **values}
-            for name, values in data["recommenders"].items()
-            if isinstance(values, dict)
-        ]
-    if isinstance(data, dict):
-        data = data.get("results", [])
-    if isinstance(data, list):
-        return [row for row in data if isinstance(row, dict)]
-    return []
+def _mean(estimate: object) -> float | None:
+    if isinstance(estimate, Mapping) and isinstance(estimate.get("mean"), int | float):
+        return round(float(estimate["mean"]), 4)
+    return None
+
+
+def _interval(estimate: object) -> str:
+    ci = estimate.get("ci95") if isinstance(estimate, Mapping) else None
+    if isinstance(ci, list) and len(ci) == 2 and all(isinstance(v, int | float) for v in ci):
+        return f"{ci[0]:.3f} to {ci[1]:.3f}"
+    return ""
+
+
+def _row(name: str, protocol: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    ndcg = row.get("ndcg@9")
+    out: dict[str, Any] = {"recommender": name, "protocol": protocol}
+    for key, column in METRICS.items():
+        out[column] = _mean(row.get(key))
+        if key == "ndcg@9":
+            out["nDCG@9 95% CI"] = _interval(ndcg)
+    coverage = row.get("coverage")
+    out["coverage"] = round(float(coverage), 4) if isinstance(coverage, int | float) else None
+    out["visitors"] = ndcg.get("n") if isinstance(ndcg, Mapping) else None
+    return out
+
+
+def report_rows(report: object, recommenders: Iterable[str]) -> tuple[list[dict[str, Any]], str | None]:
+    """The rows of a schema-1 report for ``recommenders`` (arm order, then protocol), and a note."""
+    if not isinstance(report, Mapping) or report.get("schema") != SCHEMA:
+        found = report.get("schema") if isinstance(report, Mapping) else None
+        return [], f"the offline evaluation has schema {found!r}; this page reads schema {SCHEMA}"
+    protocols = report.get("protocols") if isinstance(report.get("protocols"), Mapping) else {}
+    rows = []
+    for name in dict.fromkeys(recommenders):
+        for protocol, body in protocols.items():
+            if not isinstance(body, Mapping) or body.get("status") != "ok":
+                continue
+            row = (body.get("recommenders") or {}).get(name)
+            if isinstance(row, Mapping):
+                rows.append(_row(name, protocol, row))
+    return rows, None
 
 
 def offline_rows(recommenders: Iterable[str]) -> tuple[list[dict[str, Any]], str | None]:
@@ -46,18 +88,7 @@ def offline_rows(recommenders: Iterable[str]) -> tuple[list[dict[str, Any]], str
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         return [], f"offline evaluation at {path} could not be read: {exc}"
-    wanted = set(recommenders)
-    rows = []
-    for row in _rows(data):
-        name = row.get("recommender") or row.get("engine") or row.get("name")
-        if name in wanted:
-            rows.append(
-                {
-                    key: value
-                    for key, value in row.items()
-                    if isinstance(value, int | float | str)
-                    and not (isinstance(value, str) and len(value) > 80)
-                }
-                | {"recommender": name}
-            )
-    return rows, None if rows else f"the offline evaluation ({path.name}) has no rows for these recommenders"
+    rows, note = report_rows(data, recommenders)
+    if note is None and not rows:
+        note = f"the offline evaluation ({path.name}) has no rows for these recommenders"
+    return rows, note

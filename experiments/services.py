@@ -288,13 +288,16 @@ def recommend_for_visitor(
     story_group: str | None = None,
     artist: int | str | None = None,
     now: datetime | None = None,
+    mmr_lambda: float | None = None,
+    collection: str | None = None,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
     While an experiment runs and the visitor has a list still to see, the arm's recommender
     answers (its own weighting if it defines one, the experiment's list length) and the list is
-    logged as an exposure; otherwise ``recommender`` answers and nothing is logged. Errors are
-    those of ``recommend``.
+    logged as an exposure; otherwise ``recommender`` answers and nothing is logged. The request's
+    ``mmr_lambda`` applies only outside an experiment (an arm is scored as its recommender is
+    defined, MMR lambda included). Errors are those of ``recommend``.
 
     ``visitor_key`` is the participant's key, None for a caller who names no one (they take no
     part), or a function giving the key, called only while an experiment runs (so a web guest's
@@ -315,6 +318,8 @@ def recommend_for_visitor(
             weighting=weighting,
             story_group=story_group,
             artist=artist,
+            mmr_lambda=mmr_lambda,
+            collection=collection,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -326,6 +331,7 @@ def recommend_for_visitor(
         weighting=config.weighting or weighting,
         story_group=story_group,
         artist=artist,
+        collection=collection,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,

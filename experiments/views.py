@@ -38,7 +38,7 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
     report = analyse(experiment=experiment, include_flagged=_include_flagged(request))
     if request.GET.get("format") == "json":
         return JsonResponse(report.as_json())
-    columns = sorted({key for row in report.offline for key in row} - {"recommender"})
+    columns = list(dict.fromkeys(key for row in report.offline for key in row if key != "recommender"))
     context = {
         **admin.site.each_context(request),
         "title": f"Analysis of {experiment.name}",

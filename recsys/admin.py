@@ -19,6 +19,8 @@ from recsys import services
 from recsys.models import Artefact
 from recsys.selectors import engine_statuses
 
+AUTO_REFRESH_S = 5
+
 
 def _start(request: HttpRequest, engines: list[str], *, full: bool) -> None:
     for engine in engines:
@@ -31,7 +33,15 @@ def _start(request: HttpRequest, engines: list[str], *, full: bool) -> None:
             messages.error(request, f"{engine}: build failed: {type(exc).__name__}: {exc}")
             continue
         row.refresh_from_db()
-        messages.info(request, f"{engine}: artefact {row.version} is {row.get_status_display().lower()}.")
+        messages.info(
+            request,
+            f"{engine}: artefact {row.version} is {row.get_status_display().lower()}"
+            + (
+                " (queued for the background worker; progress below)."
+                if row.status in Artefact.OPEN_STATUSES
+                else "."
+            ),
+        )
 
 
 @admin.register(Artefact)
@@ -147,5 +157,11 @@ class ArtefactAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:recsys_artefact_changelist"))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        extra_context = {**(extra_context or {}), "engine_statuses": engine_statuses()}
+        building = Artefact.objects.filter(status__in=Artefact.OPEN_STATUSES).exists()
+        extra_context = {
+            **(extra_context or {}),
+            "engine_statuses": engine_statuses(),
+            "building": building,  # the page refreshes itself while a build is open
+            "refresh_s": AUTO_REFRESH_S,
+        }
         return super().changelist_view(request, extra_context=extra_context)

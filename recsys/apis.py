@@ -33,7 +33,7 @@ from config.api.openapi import (
     PAINTING_ID_PATH,
     error_responses,
 )
-from config.api.throttles import RecommendAnonRateThrottle
+from config.api.throttles import ApiKeyRateThrottle, RecommendAnonRateThrottle
 from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answer
 from experiments.models import Exposure
 from experiments.services import recommend_for_visitor
@@ -102,6 +102,7 @@ def _recommendations_body(result: RecommendationResult, request: Request) -> dic
         "engine": result.recommender,
         "kind": result.kind,
         "mode": result.mode,
+        "mmr_lambda": result.mmr_lambda,
         "weighting": result.weighting,
         "applied_weighting": result.applied_weighting,
         "versions": result.versions,
@@ -147,6 +148,8 @@ def _recommend(
             artist=data.get("artist"),
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
+            mmr_lambda=data.get("mmr_lambda"),
+            collection=data.get("collection"),
         )
     body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
     body = RecommendationsSerializer(body, context={"request": request})
@@ -182,7 +185,9 @@ class RecommendationsApi(APIView):
         return [AllowAny()] if self._anonymous() else [IsAuthenticated()]
 
     def get_throttles(self) -> list:
-        return [RecommendAnonRateThrottle()] if self._anonymous() else super().get_throttles()
+        if self._anonymous():  # per key at its own rate, else per client address
+            return [ApiKeyRateThrottle(), RecommendAnonRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(
         operation_id="recommendations_for_me",
@@ -193,6 +198,7 @@ class RecommendationsApi(APIView):
         ),
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 503)},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],  # an account's ratings: not with an app key
     )
     def get(self, request: Request) -> Response:
         query = query_serializer(RecommendationQuerySerializer, request)
@@ -203,8 +209,9 @@ class RecommendationsApi(APIView):
         operation_id="recommendations_anonymous",
         summary="Recommendations from ratings in the body (no account; nothing stored)",
         description=(
-            "For museum apps without accounts: no authentication, no CSRF token, nothing stored. "
-            "Throttled per client address (scope `recommend_anon`). Rated and excluded paintings "
+            "For museum apps without accounts: no account, no CSRF token, nothing stored. "
+            "Throttled per client address (scope `recommend_anon`), or, with a museum app's key "
+            "(`Authorization: Api-Key <key>`), per key at the key's own rate. Rated and excluded paintings "
             "are never recommended. Numbers are JSON numbers and ids JSON strings; a key given "
             "twice is refused. While an A/B experiment runs, the `visitor` (else the caller "
             "signed in with a token) takes part: its arm's recommender answers and `exposure` "
@@ -223,7 +230,7 @@ class RecommendationsApi(APIView):
             )
         ],
         responses={200: RecommendationsSerializer, **error_responses(400, 401, 413, 415, 503)},
-        auth=[{"tokenAuth": []}, {}],  # optional: a token only names the experiment participant
+        auth=[{"tokenAuth": []}, {"apiKeyAuth": []}, {}],  # optional: participant / museum app's key
     )
     def post(self, request: Request) -> Response:
         body = AnonymousRecommendationSerializer(data=request.data)
@@ -248,7 +255,12 @@ class PaintingSimilarApi(APIView):
         painting = painting_get(external_id=external_id)
         query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
-        similar = similar_paintings(painting_id=painting.pk, engine=engine, n=query.validated_data["n"])
+        similar = similar_paintings(
+            painting_id=painting.pk,
+            engine=engine,
+            n=query.validated_data["n"],
+            collection=query.validated_data.get("collection"),
+        )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {
             "painting": painting.external_id,

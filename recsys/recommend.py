@@ -7,8 +7,9 @@ the recommender needs (opened once per process, memory-mapped, reopened when a n
 activated: see ``recsys.selectors.active_artefact``) and hands them to
 ``recommend_with_artefacts``, the database-free core that ``bench/recommend.py`` times, and
 checks the returned ids are still catalogued (one query). Numbers
-come from ``recsys.scoring`` (eq. 1) and ``recsys.fusion`` (RRF); nothing here loops over the
-catalogue in Python.
+come from ``recsys.scoring`` (eq. 1) and ``recsys.fusion`` (RRF); the learned kind's from
+``recsys.recommend_learned``, MMR re-ranking from ``recsys.recommend_mmr``; nothing here loops
+over the catalogue in Python.
 
 Decisions worth knowing:
 
@@ -43,48 +44,16 @@ from config.exceptions import ValidationFailed
 from recsys import scoring
 from recsys.artefacts import LoadedArtefact
 from recsys.fusion import reciprocal_rank_fusion
-from recsys.recommenders import PARTIAL, TOTAL, RecommenderConfig, get_recommender
+from recsys.recommend_learned import learned_result
+from recsys.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
+from recsys.recommenders import LEARNED, PARTIAL, TOTAL, RecommenderConfig, get_recommender
+from recsys.results import Contribution, Recommendation, RecommendationResult
 from recsys.selectors import active_artefact, catalogued_only
+
+__all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
 
 #: how many contributing rated paintings explain each recommendation by default
 EXPLAIN_TOP = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    painting_id: int  # pk of the rated painting
-    external_id: str
-    rating: int
-    weight: float  # w_j
-    similarity: float  # A_ij
-    contribution: float  # w_j * A_ij / n
-    engine: str  # the engine whose A and n these are
-
-
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    painting_id: int  # pk
-    external_id: str
-    rank: int  # 1-based
-    score: float  # eq. 1 score (single/early) or RRF score (late)
-    # top |contribution| first; for late fusion from the engine that ranked the item best
-    contributions: tuple[Contribution, ...]
-    # late fusion: each engine's 1-based rank (None = not in that engine's list); {} otherwise
-    engine_ranks: dict[str, int | None]
-
-
-@dataclass(frozen=True, slots=True)
-class RecommendationResult:
-    recommender: str
-    kind: str  # "single" | "early" | "late"
-    mode: str | None  # "partial" | "total" for late
-    weighting: str  # as requested (or the RECSYS_WEIGHTING default)
-    items: tuple[Recommendation, ...]
-    versions: dict[str, str]  # engine -> artefact version used
-    ignored_ratings: dict[int, str]  # rated painting pk -> reason
-    # engine -> weighting actually applied ("centered", "minmax" or "equal": see recsys.scoring)
-    applied_weighting: dict[str, str]
-    depth: int | None = None  # each engine's list length (late, partial mode)
 
 
 # -- the core -------------------------------------------------------------------------------------
@@ -262,12 +231,54 @@ def recommend_with_artefacts(
     allowed: np.ndarray | None = None,
     exclude: Collection[int] = (),
     explain: int = EXPLAIN_TOP,
+    mmr_lambda: float | None = None,
 ) -> RecommendationResult:
     """The database-free core of ``recommend`` on already validated input and loaded artefacts.
 
     ``ratings`` maps painting pk -> 1..5, ``allowed`` (sorted pks) restricts the candidates,
-    ``exclude`` removes pks; rated paintings are always removed.
+    ``exclude`` removes pks; rated paintings are always removed. The one dispatch on kind: the
+    learned kind is ``recsys.recommend_learned``'s, the others (eq. 1, late fusion) this module's.
+    ``mmr_lambda`` (None: the recommender's own) re-ranks by MMR (``recsys.recommend_mmr``).
     """
+    lam = effective_lambda(config, mmr_lambda)
+    scorer, size = (config, n) if lam is None else (pool_config(config, n), n * POOL_FACTOR)
+    if config.kind == LEARNED:
+        result = learned_result(
+            config=scorer,
+            artefacts=artefacts,
+            ratings=ratings,
+            n=size,
+            weighting=weighting,
+            allowed=allowed,
+            removed=set(ratings) | set(exclude),
+            explain=explain,
+        )
+    else:
+        result = _eq1_or_late(
+            config=scorer,
+            artefacts=artefacts,
+            ratings=ratings,
+            n=size,
+            weighting=weighting,
+            allowed=allowed,
+            exclude=exclude,
+            explain=explain,
+        )
+    return result if lam is None else rerank(result, config=config, artefacts=artefacts, lam=lam, n=n)
+
+
+def _eq1_or_late(
+    *,
+    config: RecommenderConfig,
+    artefacts: Mapping[str, LoadedArtefact],
+    ratings: Mapping[int, int],
+    n: int,
+    weighting: str,
+    allowed: np.ndarray | None,
+    exclude: Collection[int],
+    explain: int,
+) -> RecommendationResult:
+    """Single, early and late fusion recommenders (eq. 1, RRF)."""
     runs: dict[str, _EngineRun] = {}
     ignored: dict[int, list[str]] = {}
     applied: dict[str, str] = {}
@@ -331,21 +342,24 @@ def recommend(
     exclude: Collection[int] = (),
     weighting: str | None = None,
     explain: int = EXPLAIN_TOP,
+    mmr_lambda: float | None = None,
+    collection: str | None = None,
 ) -> RecommendationResult:
     """Recommend ``n`` paintings for ``ratings`` (painting pk -> 1..5) with ``recommender``.
 
     Takes values its callers have validated (the API's serializers, the web forms): ``n`` in
     1..RECSYS_MAX_N, ratings 1..5 of catalogued paintings, ``exclude`` catalogued pks,
     ``weighting`` one of ``recsys.scoring.WEIGHTINGS`` (None: RECSYS_WEIGHTING), ``artist`` an
-    artist pk or name. What only the data can tell is checked here: ``ValidationFailed`` when
-    there are no ratings, for an unknown story group or artist, and when no engine can use any
-    rating (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
+    artist pk or name, ``collection`` a collection slug or name (``catalog.selectors``). What
+    only the data can tell is checked here: ``ValidationFailed`` when there are no ratings, for
+    an unknown story group, artist or collection, and when no engine can use any rating
+    (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
     recommender; ``EngineUnavailable`` (503) while an engine has no ready artefact.
     """
     config = get_recommender(recommender)
     if not ratings:
         raise ValidationFailed("Rate at least one painting.", field="ratings")
-    allowed = painting_pks_matching(story_group=story_group, artist=artist)
+    allowed = painting_pks_matching(story_group=story_group, artist=artist, collection=collection)
     artefacts = {engine: active_artefact(engine=engine) for engine in config.engines}
     excluded = frozenset(exclude)
 
@@ -359,6 +373,7 @@ def recommend(
             allowed=None if allowed is None else np.sort(np.asarray(allowed, dtype=np.int64)),
             exclude=gone | excluded,
             explain=explain,
+            mmr_lambda=mmr_lambda,
         )
 
     return catalogued_only(run, lambda result: [item.painting_id for item in result.items])

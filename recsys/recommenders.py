@@ -8,7 +8,12 @@ what answers a request, in one of three kinds:
 * ``late``: reciprocal rank fusion of several engines' eq.-1 rankings
   (``{"KIND": "late", "MODE": "partial" | "total", "ENGINES": {"lda": 1.0, "resnet": 1.0},
   "RRF_K": 60, "R": 20}``; ``R``, the length of each engine's list in partial mode, defaults
-  to the number of recommendations asked for).
+  to the number of recommendations asked for);
+* ``learned``: kernel ridge regression on the visitor's own ratings over the concatenated unit
+  embeddings of its engines (``{"KIND": "learned", "ENGINES": ["minilm"]}``; ``recsys.learned``).
+
+Any kind may set ``"MMR_LAMBDA"`` (0 < lambda <= 1): MMR re-ranking unless the request gives its
+own (``recsys.recommend_mmr``).
 
 Other apps may add recommenders through ``register_provider`` (the experiments app serves the
 ones defined in the admin, ``experiments.definitions``): ``recommenders()`` lists them after the
@@ -23,7 +28,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -35,22 +40,23 @@ from recsys.fusion import DEFAULT_K
 from recsys.scoring import WEIGHTINGS
 
 SINGLE, EARLY, LATE = "single", "early", "late"
-LEARNED = "learned"  # admin-defined only (experiments); scored by the learned recommender's work
-KINDS = (SINGLE, EARLY, LATE)
+LEARNED = "learned"  # kernel ridge on the visitor's ratings (recsys.learned, recsys.recommend_learned)
+KINDS = (SINGLE, EARLY, LATE, LEARNED)
 PARTIAL, TOTAL = "partial", "total"
 MODES = (PARTIAL, TOTAL)
 
 _KEYS = {
-    SINGLE: {"KIND", "ENGINE"},
-    EARLY: {"KIND", "ENGINE"},
-    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R"},
+    SINGLE: {"KIND", "ENGINE", "MMR_LAMBDA"},
+    EARLY: {"KIND", "ENGINE", "MMR_LAMBDA"},
+    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R", "MMR_LAMBDA"},
+    LEARNED: {"KIND", "ENGINES", "MMR_LAMBDA"},
 }
 
 
 @dataclass(frozen=True, slots=True)
 class RecommenderConfig:
     name: str
-    kind: str  # SINGLE, EARLY or LATE
+    kind: str  # SINGLE, EARLY, LATE or LEARNED
     engines: dict[str, float] = field(hash=False)  # engine -> RRF weight (one engine, 1.0, unless late)
     mode: str | None = None  # PARTIAL or TOTAL for late fusion
     rrf_k: int = DEFAULT_K
@@ -92,7 +98,34 @@ def _positive_int(value: object, where: str) -> int:
     return value
 
 
+def _mmr_lambda(entry: dict, where: str) -> float | None:
+    value = entry.get("MMR_LAMBDA")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value <= 1.0:
+        raise ImproperlyConfigured(f"{where}['MMR_LAMBDA'] must be a number in (0, 1], got {value!r}.")
+    return float(value)
+
+
+def _learned(name: str, entry: dict, where: str) -> RecommenderConfig:
+    engines = entry.get("ENGINES")
+    if isinstance(engines, str) or not isinstance(engines, list | tuple) or not engines:
+        raise ImproperlyConfigured(f"{where}['ENGINES'] must be a non-empty list of engine names.")
+    for engine in engines:
+        if engine not in settings.RECSYS_ENGINES:
+            raise ImproperlyConfigured(
+                f"{where}['ENGINES'] names {engine!r}, which is not in RECSYS_ENGINES."
+            )
+    return RecommenderConfig(name=name, kind=LEARNED, engines=dict.fromkeys(engines, 1.0))
+
+
 def _build(name: str, entry: object) -> RecommenderConfig:
+    config = _build_kind(name, entry)  # a dict when it returns
+    mmr_lambda = _mmr_lambda(entry, f"RECSYS_RECOMMENDERS[{name!r}]")  # type: ignore[arg-type]
+    return config if mmr_lambda is None else replace(config, mmr_lambda=mmr_lambda)
+
+
+def _build_kind(name: str, entry: object) -> RecommenderConfig:
     where = f"RECSYS_RECOMMENDERS[{name!r}]"
     if not isinstance(entry, dict):
         raise ImproperlyConfigured(f"{where} must be a dict.")
@@ -105,6 +138,8 @@ def _build(name: str, entry: object) -> RecommenderConfig:
             f"{where}: unknown key(s) {', '.join(sorted(unknown))} for a {kind!r} recommender "
             f"(allowed: {', '.join(sorted(_KEYS[kind]))})."
         )
+    if kind == LEARNED:
+        return _learned(name, entry, where)
     known_engines = settings.RECSYS_ENGINES
     if kind != LATE:
         engine = entry.get("ENGINE")

@@ -23,6 +23,7 @@ from recsys.recommenders import (
     get_recommender,
     recommenders,
 )
+from recsys.status_cache import cached
 
 T = TypeVar("T")
 
@@ -35,15 +36,22 @@ def active_artefact(*, engine: str) -> LoadedArtefact:
     """
     if engine not in settings.RECSYS_ENGINES:
         raise UnknownEngine(f"Unknown engine {engine!r}.", field="engine")
-    row = Artefact.objects.filter(engine=engine, is_active=True).only("engine", "version", "path").first()
-    if row is None:
+    row = cached(f"active:{engine}", lambda: _active_row(engine))
+    if not row:
         status = engine_status(engine)
         raise EngineUnavailable(
             f"Engine {engine!r} is {status.status}: {status.reason.rstrip('.')}.",
             field="engine",
             detail={"engine": engine, "status": status.status, "progress": status.progress},
         )
-    return artefact_cache.get(engine, row.version, row.path)
+    version, path = row
+    return artefact_cache.get(engine, version, path)
+
+
+def _active_row(engine: str) -> tuple[str, str] | tuple[()]:
+    """(version, path) of the engine's active artefact, () if none (cached: ``recsys.status_cache``)."""
+    row = Artefact.objects.filter(engine=engine, is_active=True).values_list("version", "path").first()
+    return tuple(row) if row is not None else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +125,13 @@ def _status(name: str, rows: list[Artefact], catalogue: np.ndarray) -> EngineSta
 def engine_statuses(names: list[str] | None = None) -> list[EngineStatus]:
     """Status of the given engines (default: every configured one), in a few queries: the
     active and open rows of all of them at once, the catalogue's ids once, and the latest row
-    only of engines that have neither. Availability is cached per process; no model loads."""
+    only of engines that have neither. Availability is cached per process; no model loads. The
+    answer is cached until the next activation or for ``RECSYS_STATUS_CACHE_S`` seconds."""
     names = engine_names() if names is None else names
+    return cached(f"engines:{','.join(names)}", lambda: _engine_statuses(names))
+
+
+def _engine_statuses(names: list[str]) -> list[EngineStatus]:
     rows: dict[str, list[Artefact]] = {name: [] for name in names}
     for row in Artefact.objects.filter(
         Q(is_active=True) | Q(status__in=Artefact.OPEN_STATUSES), engine__in=names

@@ -6,16 +6,26 @@ services take validated values. The web forms share the rules (``validate_result
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.selectors import EXTERNAL_ID_PATTERN
-from catalog.serializers import ArtistField, PaintingIdField, PaintingSummarySerializer, ResultCountField
-from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField
+from catalog.serializers import (
+    ArtistField,
+    CollectionField,
+    PaintingIdField,
+    PaintingSummarySerializer,
+    ResultCountField,
+)
+from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField, in_query_string
 from experiments.serializers import VisitorField
 from recsys.scoring import WEIGHTINGS
+from recsys.search import MAX_QUERY_LENGTH
 from users.serializers import RatingsMapField
 
 
@@ -28,6 +38,31 @@ def _check_exclude_size(ids: list[str]) -> list[str]:
 
 
 # -- input ----------------------------------------------------------------------------------------
+_DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,12})?|\.[0-9]{1,12}")
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1})
+class MmrLambdaField(serializers.Field):
+    """``mmr_lambda``: a JSON number (a decimal such as ``0.7`` in a query string), 0 < lambda <= 1."""
+
+    default_error_messages = {
+        "invalid": "Expected a number, got {value}.",
+        "range": "mmr_lambda must be greater than 0 and at most 1 (1 = no re-ranking), got {value}.",
+    }
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, str) and in_query_string(self) and _DECIMAL.fullmatch(data):
+            data = float(data)
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+            self.fail("invalid", value=repr(data)[:50])
+        if not 0.0 < data <= 1.0:
+            self.fail("range", value=data)
+        return float(data)
+
+    def to_representation(self, value: float) -> float:
+        return value
+
+
 class RecommendationOptionsSerializer(serializers.Serializer):
     """What both recommendation requests accept besides the ratings.
 
@@ -52,10 +87,16 @@ class RecommendationOptionsSerializer(serializers.Serializer):
     artist = ArtistField(
         required=False, help_text="Only recommend this artist's paintings: artist id or name."
     )
+    collection = CollectionField(required=False)
     weighting = StrictChoiceField(
         choices=list(WEIGHTINGS),
         required=False,
         help_text="Rating weighting: 'centered' or 'minmax' (the paper's); default RECSYS_WEIGHTING.",
+    )
+    mmr_lambda = MmrLambdaField(
+        required=False,
+        help_text="More diverse recommendations: MMR re-ranking with this trade-off, 0 < lambda <= 1 "
+        "(1 = relevance only, no re-ranking; lower = more diverse); default the recommender's own.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -113,11 +154,15 @@ class ContributionSerializer(serializers.Serializer):
         allow_null=True, help_text="The rated painting's thumbnail (null without an image)."
     )
     rating = serializers.IntegerField()
-    weight = serializers.FloatField(help_text="w_j, the rating's weight.")
-    similarity = serializers.FloatField(
-        help_text="A_ij, similarity of the rated and the recommended painting."
+    weight = serializers.FloatField(
+        help_text="w_j, the rating's weight (learned: the ridge coefficient alpha_j)."
     )
-    contribution = serializers.FloatField(help_text="w_j * A_ij / n, its share of the score.")
+    similarity = serializers.FloatField(
+        help_text="A_ij, similarity of the rated and the recommended painting (learned: the kernel K_ij)."
+    )
+    contribution = serializers.FloatField(
+        help_text="w_j * A_ij / n, its share of the score (learned: alpha_j * K_ij)."
+    )
     engine = serializers.CharField()
 
 
@@ -147,8 +192,11 @@ class ExposureSerializer(serializers.Serializer):
 class RecommendationsSerializer(serializers.Serializer):
     recommender = serializers.CharField(help_text="The recommender that answered.")
     engine = serializers.CharField(help_text="Deprecated: the same as `recommender`.")
-    kind = serializers.ChoiceField(choices=["single", "early", "late"])
+    kind = serializers.ChoiceField(choices=["single", "early", "late", "learned"])
     mode = serializers.CharField(allow_null=True, help_text="'partial' or 'total' for late fusion.")
+    mmr_lambda = serializers.FloatField(
+        allow_null=True, help_text="The MMR trade-off applied (null: the recommender's own order)."
+    )
     weighting = serializers.CharField()
     applied_weighting = serializers.DictField(
         child=serializers.CharField(), help_text="Engine -> weighting actually applied."
@@ -166,7 +214,7 @@ class RecommendationsSerializer(serializers.Serializer):
 
 class RecommenderSerializer(serializers.Serializer):
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["single", "early", "late"])
+    kind = serializers.ChoiceField(choices=["single", "early", "late", "learned"])
     mode = serializers.CharField(allow_null=True)
     engines = serializers.DictField(
         child=serializers.FloatField(), help_text="Engines it uses -> late-fusion weight."
@@ -181,3 +229,46 @@ class RecommenderSerializer(serializers.Serializer):
         allow_null=True, help_text="Share of the catalogue the active artefacts represent."
     )
     is_default = serializers.BooleanField()
+
+
+# -- search ---------------------------------------------------------------------------------------
+class SearchOptionsSerializer(serializers.Serializer):
+    """What both searches accept besides the query itself."""
+
+    n = ResultCountField(required=False, default=20)
+    engine = StrictCharField(
+        required=False,
+        max_length=50,
+        help_text=(
+            "Engine that encodes the query (text: RECSYS_SEARCH_TEXT_ENGINES, e.g. 'minilm' or 'clip'; "
+            "image: RECSYS_SEARCH_IMAGE_ENGINES, e.g. 'clip' or 'resnet'); default: the first ready one."
+        ),
+    )
+    collection = CollectionField(required=False)
+
+
+class SearchQuerySerializer(SearchOptionsSerializer):
+    q = StrictCharField(
+        max_length=MAX_QUERY_LENGTH,
+        help_text="What to look for, in plain words, e.g. 'a stormy sea with a ship'.",
+    )
+
+
+class ImageSearchSerializer(SearchOptionsSerializer):
+    image = serializers.FileField(
+        help_text="The picture to search with: JPEG, PNG, WebP or GIF, at most RECSYS_SEARCH_IMAGE_MAX_BYTES."
+    )
+
+
+class SearchHitSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = serializers.FloatField(help_text="Cosine of the query and the painting under the engine.")
+    painting = PaintingSummarySerializer()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    engine = serializers.CharField(help_text="The engine that encoded the query.")
+    version = serializers.CharField(help_text="The artefact searched.")
+    query = serializers.ChoiceField(choices=["text", "image"], help_text="What the query was.")
+    collection = serializers.CharField(allow_null=True, help_text="The collection searched (null: all).")
+    results = SearchHitSerializer(many=True)

@@ -20,6 +20,8 @@ from config.api.openapi import PAINTING_ID_PATH, error_responses
 from config.api.parsers import SizeLimitedJSONParser
 from config.api.throttles import AuthRateThrottle
 from config.exceptions import unknown_ids_answer
+from experiments.services import link_ratings
+from experiments.visitors import visitor_key
 from users.authentication import ApiTokenAuthentication
 from users.selectors import user_ratings
 from users.serializers import (
@@ -111,6 +113,11 @@ class MyRatingsApi(GenericAPIView):
             written = rating_write(
                 user=request.user, painting_external_id=painting_id, value=rating_in.validated_data["value"]
             )
+        # a rating of a painting an A/B list recommended is linked to that list (experiments)
+        link_ratings(
+            visitor_key=visitor_key(user=request.user),
+            ratings={written.rating.painting_id: written.rating.value},
+        )
         return Response(
             self.get_serializer(written.rating).data,
             status=status.HTTP_201_CREATED if written.created else status.HTTP_200_OK,
@@ -127,6 +134,9 @@ class MyRatingsBulkApi(APIView):
         ratings_in.is_valid(raise_exception=True)
         with unknown_ids_answer(status.HTTP_400_BAD_REQUEST):
             ratings = ratings_upsert(user=request.user, ratings=ratings_in.validated_data["ratings"])
+        link_ratings(
+            visitor_key=visitor_key(user=request.user), ratings={r.painting_id: r.value for r in ratings}
+        )
         body = {"count": len(ratings), "results": ratings}
         return Response(RatingsBulkSerializer(body, context={"request": request}).data)
 

@@ -1,6 +1,7 @@
 """Reads for the web pages: the visitor's ratings (stored ones for a user, the session's for an
 anonymous visitor), recommendation results turned into cards with every painting they mention
-(recommended, explaining, ignored) loaded in one query, and similar paintings.
+(recommended, explaining, ignored) loaded in one query, similar paintings, and the browse and
+search pages (a page of the filtered catalogue, search results as cards).
 
 This module is the web UI's one door to the recommender (``recsys.recommend``): views call the
 functions here, never the recommender directly, so the recommender's import paths change in one
@@ -11,17 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator
 
-from catalog.models import Painting
-from catalog.selectors import paintings_by_pk
+from catalog.models import Painting, StoryGroup
+from catalog.selectors import (
+    CollectionRef,
+    century_list,
+    collection_list,
+    painting_list,
+    paintings_by_pk,
+    story_group_list,
+)
 from catalog.thumbnails import thumbnail_url
 from recsys.recommend import RecommendationResult
 from recsys.recommend import recommend as _recommend
+from recsys.search import IMAGE, TEXT, SearchResult, ready_search_engine
+from recsys.search import search_image as _search_image
+from recsys.search import search_text as _search_text
 from recsys.selectors import RecommenderStatus
 from recsys.selectors import recommender_statuses as _recommender_statuses
 from recsys.similar import similar_paintings as _similar_paintings
@@ -122,6 +135,80 @@ def similar_rows(*, painting: Painting, engine: str, n: int) -> list[tuple[Paint
         for s in found
         if s.painting_id in by_pk
     ]
+
+
+# -- browse and search ---------------------------------------------------------------------------
+#: paintings per page of the browse page
+BROWSE_PAGE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class PaintingCard:
+    """A painting on the browse or search page; ``score`` is the search's cosine (None: browse)."""
+
+    painting: Painting
+    thumbnail: str | None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class BrowsePage:
+    cards: tuple[PaintingCard, ...]
+    page: DjangoPage  # number, paginator.count / num_pages, has_next/has_previous
+
+
+def browse_page(*, filters: dict[str, Any], page: int | str | None) -> BrowsePage:
+    """One page of ``catalog.selectors.painting_list(**filters)`` (a page out of range gives the
+    last one); ``ApplicationError`` for an unknown collection. Two queries: count and page."""
+    found = Paginator(painting_list(**filters), BROWSE_PAGE_SIZE).get_page(page)
+    return BrowsePage(cards=tuple(PaintingCard(p, thumbnail_url(p)) for p in found), page=found)
+
+
+@dataclass(frozen=True)
+class BrowseChoices:
+    """What the browse filters offer, each read once."""
+
+    collections: list[CollectionRef]
+    story_groups: list[StoryGroup]
+    centuries: list[tuple[int, int]]
+
+
+def browse_choices() -> BrowseChoices:
+    return BrowseChoices(
+        collections=collection_list(), story_groups=story_group_list(), centuries=century_list()
+    )
+
+
+def search_engines_ready() -> dict[str, str | None]:
+    """modality ("text", "image") -> the engine that would answer a search now, or None."""
+    return {modality: ready_search_engine(modality=modality) for modality in (TEXT, IMAGE)}
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    engine: str
+    modality: str
+    cards: tuple[PaintingCard, ...]
+
+
+def _search_page(result: SearchResult) -> SearchPage:
+    by_pk = paintings_by_pk(pks=[hit.painting_id for hit in result.items])
+    cards = tuple(
+        PaintingCard(by_pk[hit.painting_id], thumbnail_url(by_pk[hit.painting_id]), hit.score)
+        for hit in result.items
+        if hit.painting_id in by_pk
+    )
+    return SearchPage(engine=result.engine, modality=result.modality, cards=cards)
+
+
+def text_search_page(*, q: str, n: int, collection: str | None = None) -> SearchPage:
+    """``recsys.search.search_text`` as cards; raises ``ApplicationError`` as it does."""
+    return _search_page(_search_text(q=q, n=n, collection=collection))
+
+
+def image_search_page(*, upload: BinaryIO, n: int, collection: str | None = None) -> SearchPage:
+    """``recsys.search.search_image`` as cards; raises ``ApplicationError`` as it does."""
+    return _search_page(_search_image(upload=upload, n=n, collection=collection))
 
 
 #: how many rated paintings an explanation names ("because you rated X and Y")

@@ -1,9 +1,9 @@
-"""Web UI routes (rate paintings, see recommendations). Mounted at "" by config/urls.py, after
-``accounts/`` (users.urls: sign in, sign up, password)."""
+"""Web UI routes (rate paintings, see recommendations, browse and search). Mounted at "" by
+config/urls.py, after ``accounts/`` (users.urls: sign in, sign up, password)."""
 
 from django.urls import path
 
-from web import views
+from web import browse, views
 
 app_name = "web"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
         views.experiment_feedback,
         name="experiment_feedback",
     ),
+    path("paintings/", browse.browse, name="browse"),
+    path("search/", browse.search, name="search"),
+    path("search/image/", browse.image_search, name="image_search"),
     path("paintings/<str:external_id>/", views.painting_detail, name="painting"),
     path("paintings/<str:external_id>/rate/", views.painting_rate, name="painting_rate"),
     path("paintings/<str:external_id>/rating/remove/", views.rating_remove, name="rating_remove"),

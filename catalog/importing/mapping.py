@@ -30,7 +30,7 @@ FIELD_OPTIONS: dict[str, set[str]] = {
     "dimensions": TEXT_OPTIONS | {"height", "width", "unit"},
     "description": TEXT_OPTIONS,
     "subjects": {"split", "blank"},
-    "story_group": {"split", "pick", "create", "blank"},
+    "story_group": {"split", "pick", "create", "blank", "century", "min_year"},
     "image": {"blank"},
     "image_url": {"blank"},
     "source_url": {"blank"},
@@ -46,7 +46,9 @@ TOP_LEVEL_KEYS = {
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """Where one field comes from. Several columns: the first non-empty one, or all of them
-    joined with ``join``; ``split`` turns a cell into a list (subjects, story group)."""
+    joined with ``join``; ``split`` turns a cell into a list (subjects, story group).
+    ``century`` (story group): the column holds a year and the group is its century; years
+    before ``min_year`` stay ungrouped."""
 
     columns: tuple[str, ...] = ()
     join: str | None = None
@@ -56,6 +58,8 @@ class FieldSpec:
     strip_trailing_parentheses: bool = False
     pick: str = "first"
     create: bool = True
+    century: bool = False
+    min_year: int | None = None
     height: str | None = None
     width: str | None = None
     unit: str = ""
@@ -142,9 +146,11 @@ def _field_spec(name: str, raw: Any, *, origin: str) -> FieldSpec:
     for key in ("join", "split", "unit", "height", "width"):
         if key in raw and not isinstance(raw[key], str):
             raise _fail(origin, f"'fields.{name}.{key}' must be a string.")
-    for key in ("html", "strip_trailing_parentheses", "create"):
+    for key in ("html", "strip_trailing_parentheses", "create", "century"):
         if key in raw and not isinstance(raw[key], bool):
             raise _fail(origin, f"'fields.{name}.{key}' must be true or false.")
+    if "min_year" in raw and (not raw.get("century") or type(raw["min_year"]) is not int):
+        raise _fail(origin, f"'fields.{name}.min_year' must be a whole number, used with 'century = true'.")
     return FieldSpec(
         columns=columns,
         join=raw.get("join"),
@@ -154,6 +160,8 @@ def _field_spec(name: str, raw: Any, *, origin: str) -> FieldSpec:
         strip_trailing_parentheses=raw.get("strip_trailing_parentheses", False),
         pick=raw.get("pick", "first"),
         create=raw.get("create", True),
+        century=raw.get("century", False),
+        min_year=raw.get("min_year"),
         height=raw.get("height"),
         width=raw.get("width"),
         unit=raw.get("unit", ""),

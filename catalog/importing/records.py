@@ -123,6 +123,23 @@ def group_ref(value: str) -> GroupRef:
     return GroupRef(slug=slug, name=shorten(humanise(value), _max_length("name", StoryGroup)))
 
 
+def ordinal(number: int) -> str:
+    """``1`` -> ``1st``, ``12`` -> ``12th``, ``22`` -> ``22nd``."""
+    suffix = "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def century_group(year: int) -> GroupRef:
+    """The story group of a year's century: 1650 -> slug ``17th-century``, name ``17th-century
+    paintings``; 1700 is still the 17th century, 1701 the 18th; years up to 0 count before the
+    common era (-50 -> ``1st-century BCE paintings``)."""
+    if year >= 1:
+        label = f"{ordinal((year - 1) // 100 + 1)}-century"
+    else:
+        label = f"{ordinal((max(-year, 1) - 1) // 100 + 1)}-century BCE"
+    return GroupRef(slug=slugify(label), name=f"{label} paintings")
+
+
 def sanitise_id(raw: str, prefix: str) -> str:
     """``prefix`` + ``raw`` with every run of characters an external id cannot hold -> '-'."""
     cleaned = re.sub(r"[^A-Za-z0-9_.\-]+", "-", raw.strip()).strip("-").lstrip("._")
@@ -234,6 +251,23 @@ def _years(row: _Row, date_text: str) -> tuple[int | None, int | None]:
     return start, end
 
 
+def _group(row: _Row) -> GroupRef | None:
+    """The row's story group: a (first or last) cell's value, or with ``century`` the century
+    of the year in the column (none before ``min_year``; a cell that is not a year is reported)."""
+    spec = row.mapping.spec("story_group")
+    if spec is None:
+        return None
+    if spec.century:
+        year = row.year("story_group")
+        if year is None or (spec.min_year is not None and year < spec.min_year):
+            return None
+        return century_group(year)
+    items = row.items("story_group")
+    if not items:
+        return None
+    return group_ref(items[0] if spec.pick == "first" else items[-1])
+
+
 def _image_path(row: _Row, base_dir: Path) -> tuple[Path | None, str]:
     ref = row.text("image")
     if not ref:
@@ -275,11 +309,7 @@ def build_record(
         artist = re.sub(r"\s*\([^()]*\)$", "", artist) or artist
     date_text = row.text("date", limit=_max_length("date_text"))
     year_start, year_end = _years(row, date_text)
-    group_items = row.items("story_group")
-    group_spec = mapping.spec("story_group")
-    group = None
-    if group_items and group_spec is not None:
-        group = group_ref(group_items[0] if group_spec.pick == "first" else group_items[-1])
+    group = _group(row)
     image_path, image_ref = _image_path(row, base_dir)
 
     record = PaintingRecord(

@@ -17,6 +17,13 @@ from rest_framework.throttling import BaseThrottle
 from config.ratelimit import client_ip, hit, parse_rate
 
 
+def _app_key(request: Any) -> Any:
+    """The museum-app key that authenticated the request (``clients.models.ApiKey``), if any."""
+    from clients.authentication import request_api_key  # not at import: DRF settings import this
+
+    return request_api_key(request)
+
+
 class ScopedRateThrottle(BaseThrottle):
     """Base: ``scope`` names the rate; ``ident`` says whose requests are counted together."""
 
@@ -49,7 +56,9 @@ class AnonRateThrottle(ScopedRateThrottle):
     scope = "anon"
 
     def ident(self, request: Any) -> str | None:
-        return None if request.user and request.user.is_authenticated else client_ip(request)
+        if (request.user and request.user.is_authenticated) or _app_key(request) is not None:
+            return None
+        return client_ip(request)
 
 
 class UserRateThrottle(ScopedRateThrottle):
@@ -62,9 +71,29 @@ class UserRateThrottle(ScopedRateThrottle):
 
 
 class RecommendAnonRateThrottle(ScopedRateThrottle):
-    """Per-client-address limit of the account-less recommendation endpoint (scope ``recommend_anon``)."""
+    """Per-client-address limit of the account-less recommendation endpoint (scope ``recommend_anon``);
+    requests with a museum-app key count against the key's own rate instead."""
 
     scope = "recommend_anon"
+
+    def ident(self, request: Any) -> str | None:
+        return None if _app_key(request) is not None else client_ip(request)
+
+
+class ApiKeyRateThrottle(ScopedRateThrottle):
+    """A museum app's requests, all visitors it proxies together, per key at the key's own
+    ``rate`` (set in the admin); requests without a key are not counted here."""
+
+    scope = "api_key"
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        key = _app_key(request)
+        if key is None:
+            return True
+        limit, window_s = parse_rate(key.rate)
+        outcome = hit(f"throttle:{self.scope}:{key.pk}", limit=limit, window_s=window_s)
+        self.retry_after = outcome.retry_after
+        return outcome.allowed
 
 
 class AuthRateThrottle(ScopedRateThrottle):
@@ -72,3 +101,10 @@ class AuthRateThrottle(ScopedRateThrottle):
     before the password is hashed, so hashing cannot be used as an unbounded CPU sink."""
 
     scope = "auth"
+
+
+class SearchImageRateThrottle(ScopedRateThrottle):
+    """Image searches (``POST /api/v1/search/image/``) per client address (scope ``search_image``):
+    each one decodes an upload and runs an image model, on top of the anon/user limits."""
+
+    scope = "search_image"

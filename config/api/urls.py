@@ -18,6 +18,7 @@ from recsys.apis import (
     RecommenderDetailApi,
     RecommenderListApi,
 )
+from recsys.search_apis import ImageSearchApi, SearchApi
 from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
 
 register_converter(ExternalIdConverter, "painting_id")
@@ -36,6 +37,8 @@ urlpatterns = [
     path("me/ratings/<painting_id:external_id>/", MyRatingDeleteApi.as_view(), name="api-my-rating-detail"),
     path("recommendations/", RecommendationsApi.as_view(), name="api-recommendations"),
     path("elicitation/", ElicitationApi.as_view(), name="api-elicitation"),
+    path("search/", SearchApi.as_view(), name="api-search"),
+    path("search/image/", ImageSearchApi.as_view(), name="api-search-image"),
     path("recommenders/", RecommenderListApi.as_view(), name="api-recommender-list"),
     path("recommenders/<str:name>/", RecommenderDetailApi.as_view(), name="api-recommender-detail"),
     # deprecated aliases of recommenders/ (the same answers), kept for apps written against them

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "catalog",
     "recsys",
     "experiments",
+    "clients",
 ]
 
 MIDDLEWARE = [
@@ -198,13 +199,24 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default: files under var/cache/, shared by the web process and the background
+    # worker (the recommender statuses' version key must reach both; locmem is per process).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(env_path("CACHE_DIR", VAR_DIR / "cache")),
+        }
+    }
 
 # --- Celery --------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
-# Without a broker the tasks run in-process, in the caller, exactly as a worker would run them.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+# Without REDIS_URL (the embedded default) the broker is kombu's filesystem transport and results
+# are files, both under CELERY_DIR (var/celery/): `make run` starts a worker process beside the
+# web server, so engine refreshes never run inside a request. CELERY_TASK_ALWAYS_EAGER=1 runs
+# tasks in the caller instead (no worker; the old embedded behaviour).
+CELERY_DIR = env_path("CELERY_DIR", VAR_DIR / "celery")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or f"file://{CELERY_DIR / 'results'}")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -224,6 +236,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0),
     "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
 }
+# The filesystem transport's folders (other transports ignore these options).
+CELERY_BROKER_TRANSPORT_OPTIONS |= {
+    "data_folder_in": str(CELERY_DIR / "queue"),
+    "data_folder_out": str(CELERY_DIR / "queue"),
+    "control_folder": str(CELERY_DIR / "control"),
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "control", "results"):
+        (CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0)
@@ -235,6 +256,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not signed in" into 401 rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.ApiTokenAuthentication",
+        "clients.authentication.ApiKeyAuthentication",  # museum apps: `Authorization: Api-Key <key>`
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -247,6 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.throttles.AnonRateThrottle",
         "config.api.throttles.UserRateThrottle",
+        "config.api.throttles.ApiKeyRateThrottle",  # per museum-app key, at the key's own rate
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
@@ -255,6 +278,8 @@ REST_FRAMEWORK = {
         "recommend_anon": env_str("API_THROTTLE_RECOMMEND_ANON", "60/min"),
         # POST /api/v1/auth/token/ (each one hashes a password), per client address
         "auth": env_str("API_THROTTLE_AUTH", "20/min"),
+        # POST /api/v1/search/image/ (each one runs an image model), per client address
+        "search_image": env_str("API_THROTTLE_SEARCH_IMAGE", "30/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -285,6 +310,7 @@ RECSYS_ARTEFACT_CACHE = env_path("RECSYS_ARTEFACT_CACHE", VAR_DIR / "artefact-ca
 RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
+RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)  # ANN index (recsys.ann) above this
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
 RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
 # CPU threads of torch in a process that loads a transformer engine (0: torch's default, one per
@@ -395,11 +421,22 @@ RECSYS_RECOMMENDERS = {
         "ENGINES": {"lda": 1.0, "resnet": 1.0},
         "RRF_K": env_int("RECSYS_RRF_K", 60),
     },
+    # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
+    # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
+    "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
 }
 RECSYS_DEFAULT_RECOMMENDER = env_str("RECSYS_DEFAULT_RECOMMENDER", "late-total")
 RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
+# Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);
+# an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.
+RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
+# Search (recsys.search): the engines that may encode a query, first ready one by default.
+RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "clip"])
+RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
+# Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
+RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,11 @@ Lifecycle, driven by the pipeline:
    row per item it could encode and the items it had to skip, with a reason.
 3. ``postprocess(...)`` optionally adds extra arrays to the artefact (BLIP's ITM re-scored
    neighbour lists).
+
+At request time (search, ``recsys.search``) an engine that declares ``query_modalities`` encodes
+a free-text query (``encode_query_text``) or an uploaded picture (``encode_query_image``) into one
+unit vector through exactly the preprocessing its artefact rows went through, so the cosine of
+the query with a row is comparable with the rows' cosines among themselves.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from PIL import Image
 
 from catalog.snapshot import PaintingInput
+from config.exceptions import ValidationFailed
 
 __all__ = ["EncodedBatch", "Engine", "PaintingInput"]
 
@@ -53,6 +60,8 @@ class Engine(abc.ABC):
     modalities: ClassVar[frozenset[str]]
     #: whether ``fit`` must run over the whole catalogue before encoding
     needs_fit: ClassVar[bool] = False
+    #: what a search query may be for this engine: "text" and/or "image" (empty: no search)
+    query_modalities: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *, name: str, model: str | None = None, options: Mapping[str, Any] | None = None):
         self.name = name
@@ -88,3 +97,16 @@ class Engine(abc.ABC):
     ) -> dict[str, Any]:
         """Optionally write extra arrays into ``out_dir`` (staging); return manifest facts."""
         return {}
+
+    # -- queries (search) ----------------------------------------------------------------------
+    def encode_query_text(self, text: str) -> np.ndarray:
+        """A unit float32 vector (d,) for a free-text query, in the space of the artefact rows.
+
+        Engines that support it (``"text" in query_modalities``) override this; the default
+        refuses the query naming the engine."""
+        raise ValidationFailed(f"Engine {self.name!r} cannot encode a text query.", field="engine")
+
+    def encode_query_image(self, image: Image.Image) -> np.ndarray:
+        """A unit float32 vector (d,) for a query picture (RGB, upright, already normalised like a
+        catalogue image: ``catalog.importing.images.check_upload``)."""
+        raise ValidationFailed(f"Engine {self.name!r} cannot encode an image query.", field="engine")

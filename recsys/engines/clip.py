@@ -36,6 +36,8 @@ from recsys.engines.hf import ModalInput, TransformerEngine
 class ClipEngine(TransformerEngine):
     kind = "joint"
     modalities = frozenset({"text", "image"})
+    # text-to-image search: a text query's unit text embedding against the joint rows
+    query_modalities = frozenset({"text", "image"})
     model_class = CLIPModel
     model_types = frozenset({"clip"})
     default_options = {"batch_size": 16}

@@ -375,6 +375,32 @@ class TransformerEngine(Engine):
     def embed(self, inputs: Sequence[ModalInput], state_dir: Path) -> torch.Tensor:
         """(len(inputs), d) vectors for inputs that each have at least one usable modality."""
 
+    # -- queries (search) ----------------------------------------------------------------------
+    def encode_query_text(self, text: str) -> np.ndarray:
+        """The query as a painting whose only input is ``text`` (stripped, as ``_prepare`` does):
+        the same tokenising, windowing and pooling as the artefact's texts. For a joint engine
+        (CLIP) that is its unit text embedding, the vector a text-only painting gets."""
+        if "text" not in self.query_modalities:
+            return super().encode_query_text(text)
+        return self._encode_query(ModalInput(pk=0, text=text.strip() or None, image=None))
+
+    def encode_query_image(self, image: Image.Image) -> np.ndarray:
+        """The query as a painting whose only input is ``image``: the same image processor as the
+        artefact's images (for CLIP its unit image embedding)."""
+        if "image" not in self.query_modalities:
+            return super().encode_query_image(image)
+        return self._encode_query(ModalInput(pk=0, text=None, image=image.convert("RGB")))
+
+    def _encode_query(self, prepared: ModalInput) -> np.ndarray:
+        if prepared.text is None and prepared.image is None:
+            raise ValueError("a query needs text or an image")
+        self.loaded()  # a missing model fails here (ModelNotAvailable naming the setting)
+        with torch.inference_mode():
+            # pretrained engines read nothing of ``state_dir`` (only LDA does, and it has no queries)
+            vector = self.embed([prepared], Path())[0].detach().to("cpu", torch.float32).numpy()
+        norm = float(np.linalg.norm(vector))
+        return (vector / norm if norm > 0 else vector).astype(np.float32)
+
     # -- helpers for ``embed`` -----------------------------------------------------------------
     def pixel_values(self, images: Sequence[Image.Image]) -> torch.Tensor:
         loaded = self.loaded()

@@ -25,6 +25,7 @@ from recsys.engines.hf import ModalInput, TransformerEngine, mean_pool
 class MiniLMEngine(TransformerEngine):
     kind = "text"
     modalities = frozenset({"text"})
+    query_modalities = frozenset({"text"})
     model_class = AutoModel
     # all-MiniLM-L6-v2 was trained on (and sentence-transformers truncates at) 256 tokens.
     default_options = {"batch_size": 64, "max_tokens": 256}

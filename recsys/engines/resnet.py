@@ -21,6 +21,7 @@ from recsys.engines.hf import ModalInput, TransformerEngine
 class ResNetEngine(TransformerEngine):
     kind = "image"
     modalities = frozenset({"image"})
+    query_modalities = frozenset({"image"})
     model_class = ResNetModel
     model_types = frozenset({"resnet"})
     default_options = {"batch_size": 16}

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from recsys import artefact_store as store
 from recsys import artefacts as files
+from recsys import status_cache
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
@@ -208,6 +209,7 @@ def _activate(artefact_id: int, manifest: dict[str, Any]) -> Artefact | None:
         row.finished_at = now
         row.activated_at = now
         row.save()
+        transaction.on_commit(status_cache.invalidate)  # every process reads the new state at once
     return row
 
 

@@ -182,3 +182,17 @@ def test_schema_documents_visitor_and_exposure(tmp_path, db):
     exposure = schemas["Recommendations"]["properties"]["exposure"]
     assert exposure["nullable"] is True
     assert set(schemas["Exposure"]["properties"]) == {"id", "experiment", "arm"}
+
+
+def test_a_rating_saved_through_the_api_is_linked_to_the_list_that_showed_it(api_client, minilm, user):
+    make_experiment()
+    _, key = api_token_create(user=user)
+    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    shown = post(api_client, BODY, **auth).json()
+    first = shown["results"][0]["painting"]["id"]
+
+    api_client.post("/api/v1/me/ratings/", {"painting": first, "value": 4}, format="json", **auth)
+
+    exposure = Exposure.objects.get(pk=shown["exposure"]["id"])
+    (link,) = exposure.ratings.all()
+    assert (link.value, link.rank) == (4, 1)

@@ -22,6 +22,8 @@ PATHS = {
     "/api/v1/me/ratings/{external_id}/": {"delete"},
     "/api/v1/recommendations/": {"get", "post"},
     "/api/v1/elicitation/": {"get"},
+    "/api/v1/search/": {"get"},
+    "/api/v1/search/image/": {"post"},
     "/api/v1/recommenders/": {"get"},
     "/api/v1/recommenders/{name}/": {"get"},
     "/api/v1/engines/": {"get"},
@@ -51,7 +53,7 @@ def test_schema_documents_bodies_and_error_responses(tmp_path, db):
     assert anonymous["responses"]["503"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
-    assert anonymous["security"] == [{"tokenAuth": []}, {}]  # optional: names an experiment participant
+    assert anonymous["security"] == [{"tokenAuth": []}, {"apiKeyAuth": []}, {}]  # optional
     assert schema["paths"]["/api/v1/recommendations/"]["get"]["security"] == [
         {"tokenAuth": []},
         {"cookieAuth": []},

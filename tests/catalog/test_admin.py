@@ -14,7 +14,7 @@ from catalog.importing import images
 from catalog.models import ImportRun, Painting, StoryGroup
 from catalog.signals import catalogue_changed
 from tests.catalog.conftest import painting_row, png_bytes, run_import, stored_files
-from tests.factories import PaintingFactory
+from tests.factories import PaintingFactory, StoryGroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,11 @@ def test_renaming_a_story_group_signals_its_paintings(
     url = reverse("admin:catalog_storygroup_change", args=[group.pk])
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(url, {"slug": "harbours", "name": "Ports", "description": ""})
+        admin_client.post(
+            url,
+            {"slug": "harbours", "name": "Ports", "description": "", "use_in_elicitation": "on",
+             "elicitation_order": "0"},
+        )  # fmt: skip
 
     assert signals == [sorted(Painting.objects.filter(story_group=group).values_list("pk", flat=True))]
 
@@ -195,6 +199,37 @@ def test_other_changelists_render(admin_client, catalogue, model, django_assert_
         response = admin_client.get(changelist(model))
 
     assert response.status_code == 200
+
+
+def test_story_group_list_counts_viewable_paintings_in_curator_order(admin_client, catalogue):
+    StoryGroupFactory(slug="late", name="A late group", elicitation_order=5)
+    factory_group = Painting.objects.filter(image_status="none").values_list("story_group__slug", flat=True)[
+        0
+    ]
+
+    response = admin_client.get(changelist("storygroup"))
+
+    groups = response.context["cl"].result_list
+    counts = {g.slug: (g.painting_count, g.viewable_count) for g in groups}
+    assert counts["harbours"] == (3, 3)  # imported with images
+    assert counts[factory_group] == (1, 0)  # a factory painting without an image
+    assert groups[len(groups) - 1].slug == "late"  # order 5 after the others' 0, whatever the name
+
+
+def test_curators_set_the_flag_and_order_in_the_list(admin_client, catalogue):
+    groups = list(StoryGroup.objects.order_by("elicitation_order", "name", "slug"))
+    data = {"form-TOTAL_FORMS": str(len(groups)), "form-INITIAL_FORMS": str(len(groups)), "_save": "Save"}
+    for i, group in enumerate(groups):
+        data |= {f"form-{i}-id": str(group.pk), f"form-{i}-elicitation_order": str(i)}
+        if group.slug != "harbours":
+            data[f"form-{i}-use_in_elicitation"] = "on"
+
+    response = admin_client.post(changelist("storygroup"), data)
+
+    assert response.status_code == 302
+    harbours = StoryGroup.objects.get(slug="harbours")
+    assert (harbours.use_in_elicitation, harbours.elicitation_order) == (False, groups.index(harbours))
+    assert StoryGroup.objects.filter(use_in_elicitation=True).count() == len(groups) - 1
 
 
 def test_artist_changelist_counts_paintings(admin_client, catalogue):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from catalog.models import Painting, StoryGroup
+from catalog.selectors import elicitation_groups, elicitation_set
 from tests.catalog.conftest import painting_row
 
 pytestmark = pytest.mark.django_db
@@ -76,19 +78,18 @@ def test_path_without_a_manifest_is_explained(tmp_path):
 # --- a real slice of the sample data -------------------------------------------------------
 
 
-@pytest.fixture
-def sample_slice(settings, tmp_path: Path) -> Path:
-    """The first rows of each real set, with their images, laid out like CATALOG_SAMPLE_DIR."""
+def copy_sample(target: Path, take: Callable[[str, list[dict[str, str]]], list[dict[str, str]]]) -> Path:
+    """The rows ``take(set name, all rows)`` of each real set, with their images, laid out like
+    CATALOG_SAMPLE_DIR under ``target``."""
     if not all((SAMPLE_DIR / name / file).is_file() for name, file in SAMPLE_SETS.items()):
         pytest.fail(
             f"Sample data not found in {SAMPLE_DIR}: set CATALOG_SAMPLE_DIR to the folder holding "
             "public_art/, aic/, cma/ and tate/ (default ../shared/data)."
         )
-    target = tmp_path / "sample"
     for name, file in SAMPLE_SETS.items():
         with (SAMPLE_DIR / name / file).open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
-            rows = [row for _, row in zip(range(SLICE), reader, strict=False)]
+            rows = take(name, list(reader))
             columns = reader.fieldnames
         (target / name).mkdir(parents=True)
         with (target / name / file).open("w", newline="", encoding="utf-8") as fh:
@@ -100,8 +101,14 @@ def sample_slice(settings, tmp_path: Path) -> Path:
             if image:
                 (target / name / image).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(SAMPLE_DIR / name / image, target / name / image)
-    settings.CATALOG_SAMPLE_DIR = target
     return target
+
+
+@pytest.fixture
+def sample_slice(settings, tmp_path: Path) -> Path:
+    """The first rows of each real set, with their images, laid out like CATALOG_SAMPLE_DIR."""
+    settings.CATALOG_SAMPLE_DIR = copy_sample(tmp_path / "sample", lambda _name, rows: rows[:SLICE])
+    return settings.CATALOG_SAMPLE_DIR
 
 
 def test_sample_slice_imports_without_problems_twice(sample_slice):
@@ -142,3 +149,63 @@ def test_sample_slice_maps_each_set(sample_slice):
     assert fresco.dimensions == "186.7 \u00d7 186.7 cm"
     assert fresco.story_group_id is None
     assert StoryGroup.objects.filter(slug="eighteenth_century").exists()
+
+
+# --- the elicitation set over the real sample ----------------------------------------------
+
+
+def _per_group(
+    rows: list[dict[str, str]], key: Callable[[dict[str, str]], str], n: int = 2
+) -> list[dict[str, str]]:
+    """The first ``n`` rows of every value of ``key``: each story group the full set makes, small."""
+    taken: dict[str, int] = {}
+    out = []
+    for row in rows:
+        value = key(row)
+        if taken.get(value, 0) < n:
+            taken[value] = taken.get(value, 0) + 1
+            out.append(row)
+    return out
+
+
+def _covering(name: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    if name == "public_art":  # by century of `year` (the mapping's story group), undated included
+        return _per_group(rows, lambda r: str((int(r["year"]) - 1) // 100) if r["year"] else "")
+    if name == "aic":
+        return _per_group(rows, lambda r: r["collection"])
+    return rows[:SLICE]  # cma, tate: story groups, but no local images
+
+
+@pytest.fixture
+def sample_groups(settings, tmp_path: Path) -> Path:
+    """Two paintings of every story group of the image-rich sets (and their undated or early
+    paintings), the first rows of the others."""
+    settings.CATALOG_SAMPLE_DIR = copy_sample(tmp_path / "sample", _covering)
+    return settings.CATALOG_SAMPLE_DIR
+
+
+def test_sample_elicitation_set_is_nine_paintings_with_images_from_nine_groups(sample_groups):
+    first, _ = run("--sample")
+    second, _ = run("--sample")
+
+    chosen = elicitation_set(seed=0)
+
+    assert "problems 0" in first
+    assert "created 0, updated 0, unchanged" in second
+    assert len(chosen) == 9
+    assert all(p.has_image and Path(p.image.path).is_file() for p in chosen)
+    assert len({p.story_group_id for p in chosen}) == 9
+    # 8 centuries (13th-20th) of public_art and AIC's 8 collections; CMA's and Tate's groups have
+    # no painting with a local image, so they are not drawn
+    eligible = list(elicitation_groups().values_list("slug", flat=True))
+    assert eligible[:8] == [f"{c}th-century" for c in range(13, 21)]
+    aic = set(
+        Painting.objects.filter(external_id__startswith="aic-").values_list("story_group__slug", flat=True)
+    )
+    assert len(aic) == 8
+    assert set(eligible[8:]) == aic
+    assert StoryGroup.objects.count() > len(eligible)
+    assert {p.story_group.slug for p in chosen} == set(eligible[:9])
+    assert {p.external_id for p in elicitation_set(seed=0, set_number=1)}.isdisjoint(
+        p.external_id for p in chosen
+    )

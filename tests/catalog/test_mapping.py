@@ -1,7 +1,8 @@
 import pytest
 
 from catalog.importing.mapping import builtin_mappings, mapping_from_dict
-from catalog.models import Painting
+from catalog.importing.records import GroupRef, century_group
+from catalog.models import Painting, StoryGroup
 from config.exceptions import ImportFailed
 from tests.catalog.conftest import run_import, write_csv, write_json
 
@@ -82,3 +83,83 @@ def test_json_mapping_reads_nested_records(tmp_path):
     painting = Painting.objects.get()
     assert (painting.external_id, painting.image_url) == ("api-7", "https://example.org/7.jpg")
     assert (painting.year_start, painting.year_end) == (1890, 1895)
+
+
+# --- story group by century ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("year", "slug", "name"),
+    [
+        (1650, "17th-century", "17th-century paintings"),
+        (1700, "17th-century", "17th-century paintings"),
+        (1701, "18th-century", "18th-century paintings"),
+        (1201, "13th-century", "13th-century paintings"),
+        (1921, "20th-century", "20th-century paintings"),
+        (2001, "21st-century", "21st-century paintings"),
+        (150, "2nd-century", "2nd-century paintings"),
+        (1111, "12th-century", "12th-century paintings"),
+        (-50, "1st-century-bce", "1st-century BCE paintings"),
+        (-250, "3rd-century-bce", "3rd-century BCE paintings"),
+    ],
+)
+def test_century_group_of_a_year(year, slug, name):
+    assert century_group(year) == GroupRef(slug=slug, name=name)
+
+
+def _century_mapping(tmp_path, **options):
+    return write_json(
+        tmp_path / "m.json",
+        {
+            "name": "c",
+            "file": "paintings.csv",
+            "id": {"column": "id"},
+            "fields": {"title": "title", "story_group": {"column": "year", "century": True, **options}},
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_century_story_groups_from_a_year_column(tmp_path):
+    rows = [{"id": "a", "title": "A", "year": "1650"}, {"id": "b", "title": "B", "year": "1699"},
+            {"id": "c", "title": "C", "year": "1921"}, {"id": "d", "title": "D", "year": "1150"},
+            {"id": "e", "title": "E", "year": ""}, {"id": "f", "title": "F", "year": "soon"}]  # fmt: skip
+    manifest = write_csv(tmp_path / "paintings.csv", rows, ["id", "title", "year"])
+    mapping = str(_century_mapping(tmp_path, min_year=1201))
+
+    report = run_import(manifest, mapping=mapping)
+    again = run_import(manifest, mapping=mapping)
+
+    groups = dict(Painting.objects.values_list("external_id", "story_group__slug"))
+    assert groups == {
+        "a": "17th-century",
+        "b": "17th-century",
+        "c": "20th-century",
+        "d": None,
+        "e": None,
+        "f": None,
+    }
+    assert sorted(StoryGroup.objects.values_list("name", flat=True)) == [
+        "17th-century paintings",
+        "20th-century paintings",
+    ]
+    assert [(p.row, p.field, p.reason) for p in report.problems] == [(7, "year", "not a year: 'soon'")]
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 6)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"century": "yes"}, "'fields.story_group.century' must be true or false"),
+        ({"century": True, "min_year": "1200"}, "'fields.story_group.min_year' must be a whole number"),
+        ({"min_year": 1200}, "used with 'century = true'"),
+    ],
+)
+def test_century_options_are_checked(options, message):
+    raw = {"name": "x", "file": "a.csv", "id": {"column": "id"},
+           "fields": {"title": "t", "story_group": {"column": "y", **options}}}  # fmt: skip
+
+    with pytest.raises(ImportFailed) as excinfo:
+        mapping_from_dict(raw, origin="m.toml")
+
+    assert message in excinfo.value.message

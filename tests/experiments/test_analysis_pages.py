@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -11,9 +12,10 @@ from django.urls import reverse
 
 from experiments.exports import COLUMNS
 from experiments.models import Exposure, Feedback, Participant
-from experiments.offline import MISSING
+from experiments.offline import MISSING, report_rows
+from tests.artefact_helpers import write_artefact
 from tests.experiments.conftest import make_experiment
-from tests.factories import UserFactory
+from tests.factories import PaintingFactory, StoryGroupFactory, UserFactory
 
 
 @pytest.fixture
@@ -56,20 +58,51 @@ def test_json_analysis_reports_arms_models_and_overlap(staff_client, simulated):
     assert isinstance(model, dict) and model["contrasts"][0]["a"] == "A"
 
 
-def test_offline_rows_of_the_arms_recommenders(staff_client, simulated, tmp_path):
+@pytest.fixture
+def evaluated(db, settings, tmp_path):
+    """A real ``manage.py evaluate`` report (LDA only, two story groups it separates)."""
+    sea, flowers = StoryGroupFactory(slug="sea"), StoryGroupFactory(slug="flowers")
+    paintings = [PaintingFactory(story_group=group) for group in (sea, flowers) for _ in range(6)]
+    offsets = np.linspace(0.0, 0.2, 6)
+    vectors = [[1.0, x] for x in offsets] + [[x, 1.0] for x in offsets]
+    write_artefact(engine="lda", paintings=paintings, vectors=vectors, dense=False)
     path = tmp_path / "latest.json"
-    path.write_text(
-        json.dumps(
-            {"results": [{"recommender": "lda", "ndcg@10": 0.31}, {"recommender": "clip", "ndcg@10": 0.2}]}
-        )
-    )
-    with override_settings(EVALUATION_RESULTS_PATH=path):
-        report = staff_client.get(
-            reverse("experiments:analysis", args=[simulated.pk]), {"format": "json"}
-        ).json()
-        html = staff_client.get(reverse("experiments:analysis", args=[simulated.pk])).content.decode()
-    assert report["offline"] == [{"recommender": "lda", "ndcg@10": 0.31}]
-    assert "ndcg@10" in html and MISSING not in html
+    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    call_command("evaluate", "--visitors", "4", "--seed", "1", "--json", str(path), **quiet)
+    settings.EVALUATION_RESULTS_PATH = path
+    return json.loads(path.read_text())
+
+
+def test_offline_rows_of_the_arms_recommenders_from_a_real_report(staff_client, evaluated):
+    experiment = make_experiment(arms=(("A", "lda", 1.0), ("B", "resnet", 1.0)))
+    url = reverse("experiments:analysis", args=[experiment.pk])
+    report = staff_client.get(url, {"format": "json"}).json()
+    html = staff_client.get(url).content.decode()
+    lda = evaluated["protocols"]["simulated"]["recommenders"]["lda"]
+    low, high = lda["ndcg@9"]["ci95"]
+    # resnet is not ready, so the evaluation has no row for it; leave-k-out was skipped (no users)
+    assert evaluated["protocols"]["leave_k_out"]["status"] == "skipped"
+    assert report["offline"] == [
+        {
+            "recommender": "lda",
+            "protocol": "simulated",
+            "nDCG@9": round(lda["ndcg@9"]["mean"], 4),
+            "nDCG@9 95% CI": f"{low:.3f} to {high:.3f}",
+            "precision@9": round(lda["precision@9"]["mean"], 4),
+            "recall@50": round(lda["recall@50"]["mean"], 4),
+            "ILD": round(lda["ild"]["mean"], 4),
+            "novelty (bits)": None,  # no stored ratings: no popularity
+            "coverage": round(lda["coverage"], 4),
+            "visitors": 4,
+        }
+    ]
+    assert report["offline_note"] is None
+    assert "nDCG@9 95% CI" in html and MISSING not in html
+
+
+def test_a_report_of_another_schema_is_not_guessed_at():
+    rows, note = report_rows({"results": [{"recommender": "lda", "ndcg@10": 0.31}]}, ["lda"])
+    assert rows == [] and note == "the offline evaluation has schema None; this page reads schema 1"
 
 
 def test_plot_is_a_png(staff_client, simulated):

@@ -33,23 +33,35 @@ print(json.dumps({
 """
 
 
-def test_no_environment_means_sqlite_eager_tasks_and_local_folders(var_dir):
+def test_no_environment_means_sqlite_a_filesystem_broker_and_local_folders(var_dir):
     snapshot = shell_json(SNAPSHOT, env={"VAR_DIR": str(var_dir)})
     assert snapshot["settings_module"] == "config.settings.dev"
     assert snapshot["db_engine"] == "django.db.backends.sqlite3"
     assert snapshot["db_name"] == str(var_dir / "db.sqlite3")
-    assert snapshot["cache_backend"] == "django.core.cache.backends.locmem.LocMemCache"
-    assert (snapshot["broker_url"], snapshot["eager"]) == ("memory://", True)
+    assert snapshot["cache_backend"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert snapshot["cache_location"] == str(var_dir / "cache")
+    assert (snapshot["broker_url"], snapshot["eager"]) == ("filesystem://", False)
+    assert snapshot["result_backend"] == f"file://{var_dir / 'celery' / 'results'}"
     assert snapshot["media_root"] == str(var_dir / "media")
     assert snapshot["artefact_root"] == str(var_dir / "artefacts")
 
 
-def test_embedded_default_runs_a_task_in_process_without_any_broker(var_dir):
+def test_embedded_default_queues_a_task_as_a_file_for_the_background_worker(var_dir):
+    code = (
+        "import json; from config.celery import app; "
+        "print(json.dumps(app.tasks['celery.accumulate'].delay(7, 8).id))"
+    )
+    task_id = shell_json(code, env={"VAR_DIR": str(var_dir)})
+    queued = [path.read_text() for path in (var_dir / "celery" / "queue").iterdir()]
+    assert len(queued) == 1 and task_id in queued[0]
+
+
+def test_eager_mode_runs_a_task_in_process_without_any_worker(var_dir):
     code = (
         "import json; from config.celery import app; "
         "print(json.dumps(app.tasks['celery.accumulate'].delay(7, 8).get(timeout=5)))"
     )
-    assert shell_json(code, env={"VAR_DIR": str(var_dir)}) == [7, 8]
+    assert shell_json(code, env={"VAR_DIR": str(var_dir), "CELERY_TASK_ALWAYS_EAGER": "1"}) == [7, 8]
 
 
 def test_database_and_redis_urls_switch_to_postgres_and_a_real_broker(var_dir):

@@ -41,6 +41,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert list(rows) == [
         "lda",
         "minilm",
+        "learned",
         "late-total:lda+minilm",
         "late-partial:lda+minilm",
         "learned:lda+minilm",
@@ -69,6 +70,9 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert set(paired) >= {("learned:lda", "lda"), ("learned:lda+minilm", "late-total:lda+minilm")}
     assert ("learned:lda", "minilm") not in paired  # only rows on a subset of its engines
     assert paired[("learned:lda", "lda")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
+    # the configured "learned" recommender (MiniLM) goes through the service: the same model
+    for metric in ("ndcg@9", "precision@9", "recall@50", "ild"):
+        assert rows["learned"][metric] == rows["learned:minilm"][metric], metric
 
 
 def test_the_same_seed_gives_the_same_numbers(catalogue, tmp_path):

@@ -96,7 +96,9 @@ def test_admin_action_recomputes_the_selected_engines(
         )
     new = Artefact.objects.get(is_active=True)
     assert new.pk != row.pk and new.manifest["mode"] == "incremental"
-    assert [str(m) for m in response.context["messages"]] == [f"fake: artefact {new.version} is pending."]
+    assert [str(m) for m in response.context["messages"]] == [
+        f"fake: artefact {new.version} is pending (queued for the background worker; progress below)."
+    ]
 
 
 def test_admin_compute_button_reports_an_unavailable_model(admin_client, db):

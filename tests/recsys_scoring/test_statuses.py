@@ -13,7 +13,16 @@ def models_available(monkeypatch):
 
 
 def test_recommender_names_follow_settings(db):
-    assert recommender_names() == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total"]
+    assert recommender_names() == [
+        "lda",
+        "resnet",
+        "minilm",
+        "clip",
+        "blip",
+        "late-partial",
+        "late-total",
+        "learned",
+    ]
 
 
 def test_single_recommender_is_ready_with_its_version_and_coverage(paintings, resnet, models_available):
@@ -50,4 +59,5 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("blip", "unavailable"),
         ("late-partial", "ready"),
         ("late-total", "ready"),
+        ("learned", "unavailable"),
     ]

@@ -43,12 +43,17 @@ def groups(db) -> list:
 
 @pytest.fixture
 def catalogue(groups) -> dict[str, Painting]:
-    """Two paintings per story group (none with an image), keyed by external id."""
+    """Two paintings per story group, keyed by external id: ``<group>-1`` with an image (so the
+    elicitation shows it), ``<group>-2`` without."""
     paintings = {}
     for group in groups:
         for i in (1, 2):
+            image = {"image": png_upload(), "image_status": "ok"} if i == 1 else {}
             painting = PaintingFactory(
-                external_id=f"{group.slug}-{i}", title=f"{group.name} painting {i}", story_group=group
+                external_id=f"{group.slug}-{i}",
+                title=f"{group.name} painting {i}",
+                story_group=group,
+                **image,
             )
             paintings[painting.external_id] = painting
     return paintings

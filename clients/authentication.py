@@ -1,0 +1,54 @@
+"""``Authorization: Api-Key <key>``: a museum app's key (``clients.models.ApiKey``).
+
+The request stays account-less (``request.user`` is anonymous, so nothing of an account can be
+read or written with a key); ``request.auth`` is the app's ``ApiKey`` row: its identity, its
+rate (``config.api.throttles.ApiKeyRateThrottle``) and its optional collection. An unknown or
+revoked key is refused with 401; a request without the header is left to the other
+authenticators (and, without any, is anonymous).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+
+from clients.models import ApiKey
+
+
+class ApiKeyAuthentication(TokenAuthentication):
+    """DRF's header parsing with the keyword ``Api-Key``, checked against hashed, revocable keys."""
+
+    keyword = "Api-Key"
+
+    def authenticate_credentials(self, key: str) -> tuple[AnonymousUser, ApiKey]:
+        found = ApiKey.objects.filter(key_hash=ApiKey.hash_key(key)).first()
+        if found is None or not found.is_active:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        from clients.services import api_key_touch  # not at import: DRF settings import this module
+
+        api_key_touch(key=found)
+        return AnonymousUser(), found
+
+
+def request_api_key(request: object) -> ApiKey | None:
+    """The app key that authenticated ``request``, if any."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiKey) else None
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The key as an OpenAPI security scheme (``apiKeyAuth``) in the schema and Swagger UI."""
+
+    target_class = "clients.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+    priority = 1  # before drf-spectacular's TokenAuthentication scheme, which matches subclasses
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A museum app's key: `Authorization: Api-Key <key>` (created in the admin).",
+        }
