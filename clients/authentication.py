@@ -38,6 +38,14 @@ def request_api_key(request: object) -> ApiKey | None:
     return auth if isinstance(auth, ApiKey) else None
 
 
+def app_collection(request: object, collection: str | None) -> str | None:
+    """The collection a request asks for, else its app key's own collection (None: all)."""
+    if collection is not None:
+        return collection
+    app = request_api_key(request)
+    return app.collection if app is not None and app.collection else None
+
+
 class ApiKeyScheme(OpenApiAuthenticationExtension):
     """The key as an OpenAPI security scheme (``apiKeyAuth``) in the schema and Swagger UI."""
 

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clients.authentication import request_api_key
 from config.api.openapi import error_responses
 from experiments import selectors, services
 from experiments.exceptions import UnknownExposure
@@ -30,7 +31,8 @@ from users.services import resolve_paintings
 
 
 def _visitor_key(request: Request, data: dict) -> str:
-    return visitor_key(user=request.user, visitor_id=data.get("visitor"))
+    app = request_api_key(request)
+    return visitor_key(user=request.user, visitor_id=data.get("visitor"), app_id=app.pk if app else None)
 
 
 def _exposure(exposure_id: int) -> Exposure:

@@ -3,9 +3,11 @@
 * a signed-in user: ``user:<pk>``;
 * a guest of the web UI: ``visitor:<id>``, with a random id kept in the session
   (``session_visitor_id``) and carried over to the account at sign-up (``services.adopt_visitor``);
-* a museum app: ``visitor:<id>`` with the id the app sends (``visitor`` in the API). A
-  ``visitor`` sent with the request wins over the signed-in account, so an app authenticated with
-  one key (or account) can speak for each of its visitors.
+* a museum app: ``visitor:<id>`` with the id the app sends (``visitor`` in the API), or
+  ``app<key pk>:visitor:<id>`` when the app authenticates with its API key (``clients``), so two
+  apps that both number their visitors from 1 never share a participant. A ``visitor`` sent with
+  the request wins over the signed-in account, so an app authenticated with one key (or account)
+  can speak for each of its visitors.
 """
 
 from __future__ import annotations
@@ -34,16 +36,20 @@ def _user_key(user: Any) -> str | None:
     return None
 
 
-def visitor_key_or_none(*, user: Any = None, visitor_id: str | None = None) -> str | None:
-    """The participant key: the given visitor id's, else the signed-in user's, else None."""
+def visitor_key_or_none(
+    *, user: Any = None, visitor_id: str | None = None, app_id: int | None = None
+) -> str | None:
+    """The participant key: the given visitor id's (scoped to the app key ``app_id`` when there
+    is one), else the signed-in user's, else None."""
     if visitor_id is not None:
-        return f"visitor:{validate_visitor_id(visitor_id)}"
+        key = f"visitor:{validate_visitor_id(visitor_id)}"
+        return key if app_id is None else f"app{app_id}:{key}"
     return _user_key(user)
 
 
-def visitor_key(*, user: Any = None, visitor_id: str | None = None) -> str:
+def visitor_key(*, user: Any = None, visitor_id: str | None = None, app_id: int | None = None) -> str:
     """``visitor_key_or_none``, refusing a request that names no one."""
-    key = visitor_key_or_none(user=user, visitor_id=visitor_id)
+    key = visitor_key_or_none(user=user, visitor_id=visitor_id, app_id=app_id)
     if key is None:
         raise ValidationFailed("Sign in or give a visitor id.", field="visitor")
     return key

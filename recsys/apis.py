@@ -26,6 +26,7 @@ from catalog.models import Painting
 from catalog.selectors import external_ids_by_pk, painting_get, paintings_by_pk
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
 from catalog.thumbnails import thumbnail_url
+from clients.authentication import app_collection, request_api_key
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -135,11 +136,14 @@ def _recommend(
     """Run the recommendation service for ``ratings`` (pk -> value) and the validated options."""
     data = options.validated_data
     exclude = data.get("exclude", [])
+    app = request_api_key(request)  # a museum app's key: its visitors and its collection
     with _request_errors(recommender_field=options.recommender_field):
         excluded = resolve_paintings(exclude, field="exclude") if exclude else {}
         # inside a running A/B experiment the visitor's arm answers and the list is logged
         answer = recommend_for_visitor(
-            visitor_key=visitor_key_or_none(user=request.user, visitor_id=data.get("visitor")),
+            visitor_key=visitor_key_or_none(
+                user=request.user, visitor_id=data.get("visitor"), app_id=app.pk if app else None
+            ),
             source=Exposure.Source.API,
             ratings=ratings,
             recommender=data.get("recommender"),
@@ -149,7 +153,7 @@ def _recommend(
             exclude=list(excluded.values()),
             weighting=data.get("weighting"),
             mmr_lambda=data.get("mmr_lambda"),
-            collection=data.get("collection"),
+            collection=app_collection(request, data.get("collection")),
         )
     body = _recommendations_body(answer.result, request) | {"exposure": answer.exposure}
     body = RecommendationsSerializer(body, context={"request": request})
@@ -259,7 +263,7 @@ class PaintingSimilarApi(APIView):
             painting_id=painting.pk,
             engine=engine,
             n=query.validated_data["n"],
-            collection=query.validated_data.get("collection"),
+            collection=app_collection(request, query.validated_data.get("collection")),
         )
         paintings = paintings_by_pk(pks=[item.painting_id for item in similar])
         body = {

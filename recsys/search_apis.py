@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.selectors import paintings_by_pk
+from clients.authentication import app_collection
 from config.api.fields import QUERY, query_serializer
 from config.api.openapi import error_responses
 from config.api.throttles import SearchImageRateThrottle
@@ -62,10 +63,9 @@ class SearchApi(APIView):
     def get(self, request: Request) -> Response:
         query = query_serializer(SearchQuerySerializer, request)
         data = query.validated_data
-        result = search_text(
-            q=data["q"], n=data["n"], engine=data.get("engine"), collection=data.get("collection")
-        )
-        return Response(_body(result, data.get("collection"), request))
+        collection = app_collection(request, data.get("collection"))
+        result = search_text(q=data["q"], n=data["n"], engine=data.get("engine"), collection=collection)
+        return Response(_body(result, collection, request))
 
 
 class ImageSearchApi(APIView):
@@ -106,7 +106,8 @@ class ImageSearchApi(APIView):
         form = ImageSearchSerializer(data=request.data, context={"request": request, QUERY: True})
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        collection = app_collection(request, data.get("collection"))
         result = search_image(
-            upload=data["image"], n=data["n"], engine=data.get("engine"), collection=data.get("collection")
+            upload=data["image"], n=data["n"], engine=data.get("engine"), collection=collection
         )
-        return Response(_body(result, data.get("collection"), request))
+        return Response(_body(result, collection, request))

@@ -300,12 +300,12 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
 
 
 def default_recommender(statuses: Sequence[RecommenderStatus]) -> str | None:
-    """The recommender a visitor gets without choosing: ``RECSYS_DEFAULT_RECOMMENDER`` when it is
-    ready, else the first ready one, else None (nothing computed yet)."""
+    """The recommender a visitor gets without choosing: the default (``is_default``: the first
+    ready of ``RECSYS_DEFAULT_RECOMMENDERS``) when it is ready, else the first ready one, else
+    None (nothing computed yet)."""
     ready = [s.name for s in statuses if s.status == "ready"]
-    if settings.RECSYS_DEFAULT_RECOMMENDER in ready:
-        return settings.RECSYS_DEFAULT_RECOMMENDER
-    return ready[0] if ready else None
+    default = next((s.name for s in statuses if s.is_default and s.status == "ready"), None)
+    return default or (ready[0] if ready else None)
 
 
 @dataclass(frozen=True)
@@ -343,7 +343,7 @@ def engine_choices(statuses: Sequence[RecommenderStatus]) -> list[EngineChoice]:
 def default_engine(statuses: Sequence[RecommenderStatus], choices: Sequence[EngineChoice]) -> str | None:
     """The first ready engine of the default recommender, else the first ready engine."""
     ready = [c.name for c in choices if c.status == "ready"]
-    preferred = next((s for s in statuses if s.name == settings.RECSYS_DEFAULT_RECOMMENDER), None)
+    preferred = next((s for s in statuses if s.is_default), None)
     for name in list(preferred.engines) if preferred is not None else []:
         if name in ready:
             return name

@@ -1,5 +1,6 @@
 """Step 3 of a build: assemble rows in painting-id order, L2-normalise, build the neighbour
-structure, run the engine's postprocess hook, write the manifest, delete the scratch, publish
+structure, run the engine's postprocess hook, build the ANN index above
+``RECSYS_ANN_MIN_ITEMS`` paintings (``recsys.ann``), write the manifest, delete the scratch, publish
 the folder with one rename and activate it in one transaction, then prune old versions.
 
 Resumable at every point a process can die: the manifest is written last of the artefact files
@@ -26,7 +27,14 @@ from recsys import status_cache
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.pipeline.planning import CONTENT_HASHES, REUSED, SCRATCH, batch_paths, read_plan
+from recsys.pipeline.planning import (
+    ASSEMBLED,
+    CONTENT_HASHES,
+    REUSED,
+    SCRATCH,
+    batch_paths,
+    read_plan,
+)
 from recsys.runs import jsonable, keep_alive, log_line
 from recsys.similarity import dense_similarity, l2_normalise, top_k_neighbours
 
@@ -106,8 +114,14 @@ def _finalize(row: Artefact) -> Artefact | None:
     return row
 
 
-def _build(row: Artefact, staging: Path) -> None:
-    engine = get_engine(row.engine)
+def assemble(row: Artefact, staging: Path) -> dict[str, Any]:
+    """Write the rows (ids, external ids, unit embeddings, content hashes) and the neighbour
+    structure into staging; returns what the manifest needs (``ASSEMBLED``, kept as scratch).
+
+    Idempotent: the pair-scoring step (``recsys.pipeline.pairing``) assembles before it plans
+    and finalize finds the work done."""
+    if (staging / ASSEMBLED).exists():
+        return json.loads((staging / ASSEMBLED).read_text())
     plan = read_plan(staging)
     tick = time.perf_counter()
     timings = dict(plan["timings"])
@@ -144,11 +158,36 @@ def _build(row: Artefact, staging: Path) -> None:
     files.save_array(staging / files.NEIGHBOURS_SIM, neighbours_sim)
     del similarity
     timings["neighbours_s"] = time.perf_counter() - tick
+    facts = {
+        "order": order,
+        "skipped": {str(pk): reason for pk, reason in skipped.items()},
+        "notes": notes,
+        "timings": timings,
+        "dim": int(embeddings.shape[1]) if m else 0,
+        "dense": dense,
+        "neighbours_k": int(neighbours_idx.shape[1]),
+    }
+    files.save_json(staging / ASSEMBLED, facts)  # written last: its presence means "assembled"
+    return facts
 
+
+def _build(row: Artefact, staging: Path) -> None:
+    engine = get_engine(row.engine)
+    plan = read_plan(staging)
+    facts = assemble(row, staging)
+    order, timings, notes = facts["order"], dict(facts["timings"]), facts["notes"]
+    skipped = {int(pk): reason for pk, reason in facts["skipped"].items()}
+    external = plan["external_ids"]
+    m = len(order)
     tick = time.perf_counter()
     items = [PaintingInput(**plan["items"][str(pk)]) for pk in order]
-    extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging) if m else {}
+    embeddings = np.load(staging / files.EMBEDDINGS, mmap_mode="r") if m else None
+    from recsys.pipeline.pairing import read_pair_scores  # pairing assembles through this module
+
+    pairs = read_pair_scores(staging, m) if m and engine.scores_pairs else None
+    extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging, pairs=pairs) if m else {}
     timings["postprocess_s"] = time.perf_counter() - tick
+    ann_index = _ann_index(embeddings, staging)
 
     manifest = {
         "engine": row.engine,
@@ -167,10 +206,10 @@ def _build(row: Artefact, staging: Path) -> None:
             "encoded": len(plan["encode"]),
             "reused": len(plan["reused_pks"]),
         },
-        "dim": int(embeddings.shape[1]) if m else 0,
+        "dim": facts["dim"],
         "dtype": "float32",
-        "neighbour_structure": "dense" if dense else "top_k",
-        "neighbours_k": int(neighbours_idx.shape[1]),
+        "neighbour_structure": "dense" if facts["dense"] else "top_k",
+        "neighbours_k": facts["neighbours_k"],
         "skipped": [
             {"pk": pk, "external_id": external[str(pk)], "reason": reason}
             for pk, reason in sorted(skipped.items())
@@ -178,9 +217,20 @@ def _build(row: Artefact, staging: Path) -> None:
         "notes": notes,
         "fit": plan["fit"],
         "postprocess": jsonable(extra),
+        "ann_index": ann_index,
         "timings": timings,
     }
     files.save_json(staging / files.MANIFEST, manifest)  # written last: its presence means "built"
+
+
+def _ann_index(embeddings: np.ndarray, staging: Path) -> dict[str, Any] | None:
+    """Above ``RECSYS_ANN_MIN_ITEMS`` rows, build the approximate index into the artefact (written
+    like its other files, published with them); the manifest's facts about it, else None."""
+    if embeddings.shape[0] <= settings.RECSYS_ANN_MIN_ITEMS:
+        return None
+    from recsys import ann  # faiss only where an index is built
+
+    return ann.build_into(embeddings, staging)
 
 
 def drop_scratch(staging: Path) -> None:

@@ -40,8 +40,11 @@ from recsys.runs import jsonable, keep_alive, log_line, open_row
 PLAN = "plan.json"
 REUSED = "reused.npy"
 BATCHES = "batches"
+#: the assembled rows' facts (written by finalizing.assemble) and the pair-scoring step's files
+ASSEMBLED = "assembled.json"
+PAIRS = "pairs"
 #: run scratch, deleted once the manifest is written (never published)
-SCRATCH = (PLAN, REUSED, BATCHES)
+SCRATCH = (PLAN, REUSED, BATCHES, ASSEMBLED, PAIRS)
 #: pk -> content hash of every painting the artefact considered; the next incremental run reads it.
 CONTENT_HASHES = "content_hashes.json"
 

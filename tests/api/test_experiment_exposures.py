@@ -196,3 +196,15 @@ def test_a_rating_saved_through_the_api_is_linked_to_the_list_that_showed_it(api
     exposure = Exposure.objects.get(pk=shown["exposure"]["id"])
     (link,) = exposure.ratings.all()
     assert (link.value, link.rank) == (4, 1)
+
+
+def test_two_museum_apps_sending_the_same_visitor_id_are_two_participants(api_client, minilm):
+    from clients.services import api_key_create
+
+    make_experiment()
+    for name in ("app-one", "app-two"):
+        _, raw = api_key_create(name=name)
+        post(api_client, BODY | {"visitor": "42"}, HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    keys = sorted(Participant.objects.values_list("visitor_key", flat=True))
+    assert len(keys) == 2 and all(key.endswith(":visitor:42") for key in keys)
+    assert keys[0].split(":")[0] != keys[1].split(":")[0]

@@ -64,7 +64,7 @@ def test_recommendations_never_include_rated_paintings(client, scored):
 
 
 def test_default_recommender_is_the_configured_one_when_ready(client, scored, settings):
-    settings.RECSYS_DEFAULT_RECOMMENDER = "late-total"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["late-total"]
     rate_in_session(client, {"p-a": 5})
 
     response = client.get(RECS)
@@ -78,7 +78,7 @@ def test_default_recommender_is_the_configured_one_when_ready(client, scored, se
 
 
 def test_default_falls_back_to_the_first_ready_recommender(client, db, settings):
-    settings.RECSYS_DEFAULT_RECOMMENDER = "clip"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["clip"]
     from tests.web.conftest import write_artefact  # the catalogue below is not the `scored` one
 
     paintings = [PaintingFactory(), PaintingFactory()]
