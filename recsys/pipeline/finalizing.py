@@ -10,6 +10,7 @@ staging folder (manifest present) to publish, or a published folder to activate.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections import Counter

@@ -37,7 +37,7 @@ def machines(settings, tmp_path):
     }
     settings.RECSYS_ARTEFACT_ROOT = folders["web-root"]
     settings.RECSYS_RECOMMENDERS = {"fake": {"KIND": "single", "ENGINE": "fake"}}
-    settings.RECSYS_DEFAULT_RECOMMENDER = "fake"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["fake"]
     yield folders
     assert not folders["web-root"].exists(), "something read or wrote RECSYS_ARTEFACT_ROOT"
 
