@@ -12,7 +12,9 @@ them memory-mapped as the service does and times ``recsys.recommend.recommend_wi
 (the whole request minus its two small validation queries: weights, eq. 1, exclusion, top-n,
 late fusion and explanations) for every configured recommender, the learned one included (its
 "seed" column is the seed's eq. 1 on the same engine; a line compares it with our eq. 1). Each
-call rates ``--ratings`` random paintings 1-5.
+call rates ``--ratings`` random paintings 1-5. BLIP's artefact also carries synthetic ITM lists
+(top 50 by cosine), so it is timed as served under ``RECSYS_BLIP_SCORE=itm``; the seed gets the
+same ITM A.
 
 The baseline re-implements the seed research code's algorithm: the similarity matrix as a pandas
 DataFrame indexed by painting id, ``.loc`` per rated id, min-max weights, and Python's
@@ -58,7 +60,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from recsys import artefacts as files  # noqa: E402
-from recsys import scoring  # noqa: E402
+from recsys import itm, scoring  # noqa: E402
 from recsys.fusion import fuse_top_n, reciprocal_rank_fusion  # noqa: E402
 from recsys.recommend import recommend_with_artefacts  # noqa: E402
 from recsys.recommenders import (  # noqa: E402
@@ -70,6 +72,7 @@ from recsys.recommenders import (  # noqa: E402
     RecommenderConfig,
     recommenders,
 )
+from recsys.similar import itm_source  # noqa: E402
 
 try:
     import pandas as pd  # only the seed baseline needs it (requirements/bench.txt)
@@ -77,6 +80,7 @@ except ImportError:  # pragma: no cover - bench extras not installed
     pd = None
 
 DIMS = {"lda": 20, "resnet": 2048, "clip": 512, "blip": 256, "minilm": 384}
+ITM_TOP_K = 50  # BLIP's ITM lists (RECSYS_BLIP_ITM_TOP_K)
 SEED = 20230626  # UMAP'23
 
 
@@ -96,8 +100,29 @@ def write_synthetic(
     files.save_array(folder / files.EMBEDDINGS, embeddings)
     if dense:
         files.save_array(folder / files.SIMILARITY, embeddings @ embeddings.T)
+    if engine == "blip":  # ITM lists: each painting's top-K by cosine, probabilities rising with it
+        similarity = embeddings @ embeddings.T
+        np.fill_diagonal(similarity, -np.inf)
+        top = np.argsort(-similarity, axis=1)[:, :ITM_TOP_K]
+        cos = np.take_along_axis(similarity, top, axis=1)
+        prob = np.clip(0.5 + 2 * cos + rng.normal(0, 0.05, cos.shape), 0, 1)
+        order = np.argsort(-prob, axis=1)
+        files.save_array(folder / itm.ITM_IDX, np.take_along_axis(top, order, axis=1).astype(np.int32))
+        files.save_array(folder / itm.ITM_PROB, np.take_along_axis(prob, order, axis=1).astype(np.float32))
     files.save_json(folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-bench"})
     return folder
+
+
+def itm_matrix(art: files.LoadedArtefact) -> np.ndarray | None:
+    """BLIP's dense A under RECSYS_BLIP_SCORE=itm (for the seed baseline's DataFrame)."""
+    source = itm_source(art)
+    if source is None:
+        return None
+    embeddings = np.asarray(art.embeddings, dtype=np.float64)
+    matrix = source.calibration(embeddings @ embeddings.T)
+    rows = source.graph.rows_of()
+    matrix[rows, source.graph.indices] = source.graph.probs
+    return matrix
 
 
 # -- the seed's algorithm -----------------------------------------------------------------------
@@ -242,6 +267,9 @@ def main() -> int:
                 e: pd.DataFrame(np.asarray(a.embeddings) @ np.asarray(a.embeddings).T, index=ids, columns=ids)
                 for e, a in loaded.items()
             }
+            blip_itm = itm_matrix(loaded["blip"])
+            if blip_itm is not None:  # BLIP scored by ITM: the seed gets the same A
+                frames["blip"] = pd.DataFrame(blip_itm, index=ids, columns=ids)
         rows = []
         print(
             f"{args.items} paintings, {args.calls} calls, {args.ratings} ratings, n={args.n}, "

@@ -1,7 +1,8 @@
 """Every recommender at 100,000 and 1,000,000 paintings: the exact path and the ANN index.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--calls 30]
-        [--resnet-max 100000] [--workdir /tmp] [--skip-memory]
+        [--resnet-max 100000] [--workdir /tmp] [--skip-memory] [--skip-exact]
+        [--engines lda,minilm,clip,blip,resnet] [--nprobe-divisors 32,64]
 
 Synthetic artefacts with the real engines' dimensions (lda 40 topics, minilm 384, clip 512,
 blip 256, resnet 2048), **clustered**: a Gaussian mixture on the sphere, about sqrt(m) centres
@@ -151,7 +152,9 @@ def exact_top(art, query: np.ndarray, rated: np.ndarray, k: int, allowed: np.nda
     return set(rows[scoring.top_n(scores[rows], art.painting_ids[rows], k)].tolist())
 
 
-def ann_rows(engine: str, art, requests, rng: np.random.Generator) -> dict:
+def ann_rows(engine: str, art, requests, rng: np.random.Generator, divisors: list[int]) -> list[dict]:
+    """One row per nprobe = nlist / divisor (not clamped to ``ann.MIN_NPROBE``), same index and
+    requests."""
     faiss.omp_set_num_threads(2)
     start = time.perf_counter()
     index = ann.build_index(art.embeddings)
@@ -162,17 +165,30 @@ def ann_rows(engine: str, art, requests, rng: np.random.Generator) -> dict:
     faiss.omp_set_num_threads(1)
     ivf = faiss.extract_index_ivf(index)
     allowed = np.sort(rng.choice(art.size, int(FILTER_SHARE * art.size), replace=False))
-    row = {
-        "engine": engine,
-        "dim": DIMS[engine],
-        "build_s": build_s,
-        "index_mb": path.stat().st_size / 1e6,
-        "embeddings_mb": art.embeddings.nbytes / 1e6,
-        "nlist": ivf.nlist,
-        "nprobe": ivf.nprobe,
+    queries = [profile(art, ratings) for ratings in requests]
+    exact = {
+        label: [exact_top(art, q, rated, 10, filt) for q, rated in queries[:20]]
+        for label, filt in (("all", None), ("filter10", allowed))
     }
+    rows = []
+    for divisor in divisors:
+        ivf.nprobe = min(ivf.nlist, max(1, ivf.nlist // divisor))
+        row = {
+            "engine": engine,
+            "dim": DIMS[engine],
+            "build_s": build_s,
+            "index_mb": path.stat().st_size / 1e6,
+            "embeddings_mb": art.embeddings.nbytes / 1e6,
+            "nlist": ivf.nlist,
+            "nprobe": ivf.nprobe,
+            "nprobe_divisor": divisor,
+        }
+        rows.append(ann_timings(row, index, art, queries, exact, allowed))
+    return rows
+
+
+def ann_timings(row: dict, index, art, queries, exact: dict, allowed: np.ndarray) -> dict:
     for label, filt in (("all", None), ("filter10", allowed)):
-        queries = [profile(art, ratings) for ratings in requests]
 
         def query_once(item, filt=filt):
             q, rated = item
@@ -182,8 +198,8 @@ def ann_rows(engine: str, art, requests, rng: np.random.Generator) -> dict:
 
         samples = timed(query_once, queries)
         hits = sum(
-            len(set(query_once(item)[0].tolist()) & exact_top(art, item[0], item[1], 10, filt))
-            for item in queries[:20]
+            len(set(query_once(item)[0].tolist()) & best)
+            for item, best in zip(queries[:20], exact[label], strict=False)
         )
         row[label] = percentiles(samples) | {"recall_at_10": hits / (10 * min(20, len(queries)))}
     return row
@@ -241,7 +257,7 @@ def memory(folders, configs, requests) -> list[dict]:
 def run_size(size: int, args, root: Path) -> dict:
     rng = np.random.default_rng(SEED + size)
     ids = np.arange(1, size + 1, dtype=np.int64) * 3
-    engines = [e for e in DIMS if e != "resnet" or size <= args.resnet_max]
+    engines = [e for e in args.engines if e != "resnet" or size <= args.resnet_max]
     start = time.perf_counter()
     folders = {e: write_clustered(root, e, DIMS[e], ids, SEED + i) for i, e in enumerate(engines)}
     generate_s = time.perf_counter() - start
@@ -253,8 +269,9 @@ def run_size(size: int, args, root: Path) -> dict:
     )
 
     exact = []
+    configs_timed = {} if args.skip_exact else configs
     print("exact path, recommend_with_artefacts (ms)\n| recommender | kind | p50 | p99 |\n|---|---|---|---|")
-    for name, config in configs.items():
+    for name, config in configs_timed.items():
         arts = {e: loaded[e] for e in config.engines}
 
         def call(ratings, config=config, arts=arts):
@@ -267,7 +284,7 @@ def run_size(size: int, args, root: Path) -> dict:
         exact.append(row)
         print(f"| {name} | {row['kind']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |", flush=True)
     fusion = []
-    for name, config in configs.items():
+    for name, config in configs_timed.items():
         if config.mode == TOTAL:
             step = fusion_step(config, {e: loaded[e] for e in config.engines}, requests, 9)
             step["recommender"] = name
@@ -288,15 +305,15 @@ def run_size(size: int, args, root: Path) -> dict:
     )
     single_early = {e for c in configs.values() if c.kind != LATE for e in c.engines}
     for engine in [e for e in engines if e in single_early]:
-        row = ann_rows(engine, loaded[engine], requests, rng)
-        anns.append(row)
-        print(
-            f"| {engine} | {row['build_s']:.0f} | {row['index_mb']:.0f} | {row['embeddings_mb']:.0f}"
-            f" | {row['nlist']}/{row['nprobe']} | {row['all']['p50_ms']:.2f} | {row['all']['p99_ms']:.2f}"
-            f" | {row['all']['recall_at_10']:.3f} | {row['filter10']['p50_ms']:.2f}"
-            f" | {row['filter10']['recall_at_10']:.3f} |",
-            flush=True,
-        )
+        for row in ann_rows(engine, loaded[engine], requests, rng, args.nprobe_divisors):
+            anns.append(row)
+            print(
+                f"| {engine} | {row['build_s']:.0f} | {row['index_mb']:.0f} | {row['embeddings_mb']:.0f}"
+                f" | {row['nlist']}/{row['nprobe']} | {row['all']['p50_ms']:.2f} | {row['all']['p99_ms']:.2f}"
+                f" | {row['all']['recall_at_10']:.3f} | {row['filter10']['p50_ms']:.2f}"
+                f" | {row['filter10']['recall_at_10']:.3f} |",
+                flush=True,
+            )
 
     workers = []
     if not args.skip_memory:
@@ -333,9 +350,16 @@ def main() -> int:
     parser.add_argument("--resnet-max", type=int, default=100_000, help="largest size with a resnet artefact")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp"), help="where the artefacts are written")
     parser.add_argument("--skip-memory", action="store_true", help="no forked-worker memory check")
+    parser.add_argument("--skip-exact", action="store_true", help="no exact-path timings")
+    parser.add_argument("--engines", default=",".join(DIMS), help="engines to build (default all five)")
+    parser.add_argument(
+        "--nprobe-divisors", default="32", help="ANN rows for nprobe = nlist / each divisor (default 32)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated artefacts")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
+    args.engines = [e for e in DIMS if e in args.engines.split(",")]
+    args.nprobe_divisors = [int(d) for d in args.nprobe_divisors.split(",")]
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
         root = args.workdir / f"bench-scale-{size}"

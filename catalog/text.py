@@ -19,29 +19,30 @@ def compose_text(
     medium: str = "",
     description: str = "",
     subjects: Sequence[str] = (),
-    story_group: str = "",
 ) -> str:
     """Title, artist, medium, then the curatorial description (or, when a painting has none,
-    its subject terms), then the story group name: one non-empty part per line.
+    its subject terms): one non-empty part per line.
 
     Dates and dimensions are left out on purpose: numbers carry no topical meaning for the
-    text models and would make two paintings look alike for being the same size.
+    text models and would make two paintings look alike for being the same size. The story
+    group's name is left out too: it is the curators' grouping, and putting it in every
+    engine's "content" would make paintings of one group similar by construction (and leak the
+    grouping the offline evaluation holds out).
     """
     body = description.strip() or ", ".join(s.strip() for s in subjects if s.strip())
-    parts = (title, artist, medium, body, story_group)
+    parts = (title, artist, medium, body)
     return "\n".join(p.strip() for p in parts if p and p.strip())
 
 
 def painting_text(painting: Painting) -> str:
-    """The engines' text of ``painting`` (load it with ``select_related("artist", "story_group")``
-    when calling this in a loop)."""
+    """The engines' text of ``painting`` (load it with ``select_related("artist")`` when calling
+    this in a loop)."""
     return compose_text(
         title=painting.title,
         artist=painting.artist.name if painting.artist_id else "",
         medium=painting.medium,
         description=painting.description,
         subjects=painting.subjects or (),
-        story_group=painting.story_group.name if painting.story_group_id else "",
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +15,7 @@ from django.utils.html import format_html
 from config.exceptions import ApplicationError
 from experiments import services
 from experiments.models import Arm, Experiment, Exposure, Participant, RecommenderDefinition
-from recsys.recommenders import recommenders
+from recsys.recommenders import default_recommender_name, recommenders
 
 
 @admin.register(RecommenderDefinition)
@@ -30,7 +29,7 @@ class RecommenderDefinitionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         defaults = [config for config in recommenders().values() if config.source == "settings"]
-        extra = {"settings_recommenders": defaults, "default_name": settings.RECSYS_DEFAULT_RECOMMENDER}
+        extra = {"settings_recommenders": defaults, "default_name": default_recommender_name()}
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
 
 

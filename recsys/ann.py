@@ -25,7 +25,10 @@ efConstruction 80) built 3x slower than IVF and reached recall@10 0.69-0.78 for 
 
 The index file (``ann.faiss``) lives in the artefact folder and is opened memory-mapped, so
 every worker process shares one copy in the page cache. faiss threads: a single query is
-fastest on one thread (``faiss.omp_set_num_threads(1)`` in web workers).
+fastest on one thread: ``limit_query_threads`` (``RECSYS_ANN_THREADS``, default 1) runs
+``faiss.omp_set_num_threads`` once per process, when it first opens an index
+(``LoadedArtefact.ann_index``). The precompute builds the index into the artefact above
+``RECSYS_ANN_MIN_ITEMS`` paintings (``build_into``; facts in the manifest's ``ann_index``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -78,6 +82,36 @@ def build_index(
     return index
 
 
+def describe(index: faiss.Index) -> dict[str, int | str]:
+    """What the manifest records about an index: its kind, cells and cells scanned per query."""
+    ivf = faiss.extract_index_ivf(index)
+    kind = f"IVF{ivf.nlist},SQ8"
+    return {"kind": kind, "metric": "inner_product", "nlist": ivf.nlist, "nprobe": ivf.nprobe}
+
+
+def build_into(embeddings: np.ndarray, folder: Path) -> dict[str, int | float | str]:
+    """Build the index of ``embeddings``, save it in ``folder`` (an artefact being built) and
+    return the manifest's facts: ``describe`` plus file name, size in bytes and build seconds."""
+    tick = time.perf_counter()
+    index = build_index(embeddings)
+    path = save_index(index, folder)
+    seconds = time.perf_counter() - tick
+    return {"file": INDEX_FILE, **describe(index), "bytes": path.stat().st_size, "build_s": round(seconds, 3)}
+
+
+_threads_limited = False
+
+
+def limit_query_threads(threads: int) -> None:
+    """``faiss.omp_set_num_threads(threads)`` once per process (0: leave faiss's default, one
+    thread per core). A web worker answers one query at a time, fastest on one thread."""
+    global _threads_limited
+    if not _threads_limited:
+        if threads > 0:
+            faiss.omp_set_num_threads(threads)
+        _threads_limited = True
+
+
 def save_index(index: faiss.Index, folder: Path) -> Path:
     """Write ``index`` to ``folder/ann.faiss`` atomically (temporary file + rename)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,6 +143,25 @@ def _exact(
     return rows[best], scores[best]
 
 
+def profile_top_n(
+    index: faiss.Index,
+    *,
+    embeddings: np.ndarray,
+    rated_rows: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    allowed: np.ndarray | None = None,
+    exclude: Collection[int] = (),
+    keys: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 1's ``n`` best rows found by ``index``: the profile q = sum_j w_j e_j / |rated|
+    (``weights`` of the ``rated_rows``, as ``scoring.eq1_scores`` forms it), then ``search``."""
+    rated_rows = np.asarray(rated_rows, dtype=np.intp)
+    weights = np.asarray(weights, dtype=np.float64)
+    query = weights @ np.asarray(embeddings[rated_rows], dtype=np.float64) / rated_rows.shape[0]
+    return search(index, query, n, embeddings=embeddings, allowed=allowed, exclude=exclude, keys=keys)
+
+
 def search(
     index: faiss.Index,
     query: np.ndarray,
@@ -131,7 +184,8 @@ def search(
         raise ValueError(f"index holds {size} rows, embeddings {embeddings.shape[0]}")
     keys = np.arange(size) if keys is None else np.asarray(keys)
     query = np.asarray(query, dtype=np.float64).reshape(-1)
-    removed = np.unique(np.asarray(list(exclude), dtype=np.int64))
+    removed = np.asarray(exclude if isinstance(exclude, np.ndarray) else list(exclude), dtype=np.int64)
+    removed = np.unique(removed)
     ivf = faiss.extract_index_ivf(index)
     if allowed is not None or removed.size:
         mask = np.ones(size, dtype=bool) if allowed is None else np.zeros(size, dtype=bool)

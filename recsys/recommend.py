@@ -21,10 +21,20 @@ Decisions worth knowing:
 * A painting deleted from the catalogue stays in the artefacts until their refresh; one query on
   the returned ids keeps it out of every answer (``recsys.selectors.catalogued_only``).
 * Late fusion, partial mode: each engine ranks its own artefact's candidates and contributes its
-  top-r list (r = the recommender's ``R``, else n). Total mode: each engine ranks
-  the candidates present in *every* fused engine's artefact, so no painting is pushed down merely
-  because one engine could not represent it. An engine with no usable rating contributes no
-  list (its ranks are None) and the others decide.
+  top-r list (r = the recommender's ``R``, else n). Total mode: each engine ranks every
+  candidate of its own artefact, and the fused list keeps every painting that at least one fused
+  engine represents (one without an image is still recommended by the text engine): an engine
+  that cannot rank a painting gives it no RRF term (its rank is None), exactly as an engine with
+  no usable rating contributes no list and the others decide. Total mode fuses with
+  ``recsys.fusion.fuse_top_n``: the exact first n of the fused full rankings, none sorted.
+* Above ``RECSYS_ANN_MIN_ITEMS`` paintings a single or early recommender answers from the
+  artefact's approximate index (``recsys.ann``: eq. 1 is one inner-product query with the profile
+  q = sum_j w_j e_j / n; the rows it finds are re-scored exactly). Rated, excluded and filtered
+  paintings are masked inside the index and checked again, so they never come back; only which
+  of the best paintings are found is approximate (recall@10 in bench/README.md). BLIP scored by
+  ITM is no inner product and always takes the exact path.
+* BLIP's A_ij is its ITM probability while ``RECSYS_BLIP_SCORE`` is ``"itm"`` (``recsys.itm``,
+  a calibrated cosine outside the ITM lists), in scores and explanations alike.
 * Explanations: the rated paintings with the largest |w_j * A_ij / n| for the item. For late
   fusion they come from the engine that ranked the item best (ties: the recommender's engine
   order); each ``Contribution`` names its engine.
@@ -32,7 +42,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -41,14 +50,15 @@ from django.conf import settings
 
 from catalog.selectors import painting_pks_matching
 from config.exceptions import ValidationFailed
-from recsys import scoring
+from recsys import itm, scoring
 from recsys.artefacts import LoadedArtefact
-from recsys.fusion import reciprocal_rank_fusion
+from recsys.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.recommend_learned import learned_result
 from recsys.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
-from recsys.recommenders import LEARNED, PARTIAL, TOTAL, RecommenderConfig, get_recommender
+from recsys.recommenders import LEARNED, PARTIAL, RecommenderConfig, get_recommender
 from recsys.results import Contribution, Recommendation, RecommendationResult
 from recsys.selectors import active_artefact, catalogued_only
+from recsys.similar import ItmSource, itm_source
 
 __all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
 
@@ -67,34 +77,46 @@ class _EngineRun:
     rated_pks: np.ndarray
     rated_values: np.ndarray
     weights: scoring.Weights
-    scores: np.ndarray  # eq. 1 for every row of the artefact
+    scores: np.ndarray | None  # eq. 1 for every row of the artefact (None: answered by the index)
+    itm: ItmSource | None = None  # BLIP scored by ITM (recsys.itm) instead of the cosine
 
     @property
     def similarity(self) -> np.ndarray | None:
         return self.artefact.similarity
 
-    def candidate_rows(
-        self, removed: Collection[int], allowed: np.ndarray | None, shared: np.ndarray | None
-    ) -> np.ndarray:
-        """Rows that may be recommended: not rated, not excluded, matching the filters and, for
-        late fusion in total mode, present in every fused artefact (``shared``)."""
+    def candidate_rows(self, removed: Collection[int], allowed: np.ndarray | None) -> np.ndarray:
+        """Rows that may be recommended: not rated, not excluded, matching the filters."""
         art = self.artefact
-        keep = np.ones(art.size, dtype=bool) if shared is None else shared.copy()
-        keep[[art.row_of[pk] for pk in removed if pk in art.row_of]] = False
+        keep = np.ones(art.size, dtype=bool)
+        keep[self.known_rows(removed)] = False
         if allowed is not None:
             keep &= np.isin(art.painting_ids, allowed)
         return np.flatnonzero(keep)
+
+    def known_rows(self, pks: Collection[int] | np.ndarray) -> np.ndarray:
+        """Rows of those of ``pks`` this artefact holds."""
+        rows, found = self.artefact.row_of.rows(np.fromiter(pks, dtype=np.int64, count=len(pks)))
+        return rows[found]
 
     def explain(self, item_rows: np.ndarray, top: int) -> list[tuple[Contribution, ...]]:
         if top <= 0 or item_rows.size == 0:
             return [() for _ in range(item_rows.size)]
         art = self.artefact
-        block = scoring.similarity_block(
-            embeddings=art.embeddings,
-            item_rows=item_rows,
-            rated_rows=self.rated_rows,
-            similarity=self.similarity,
-        )
+        if self.itm is not None:
+            block = itm.itm_block(
+                embeddings=art.embeddings,
+                graph=self.itm.graph,
+                calibration=self.itm.calibration,
+                item_rows=item_rows,
+                rated_rows=self.rated_rows,
+            )
+        else:
+            block = scoring.similarity_block(
+                embeddings=art.embeddings,
+                item_rows=item_rows,
+                rated_rows=self.rated_rows,
+                similarity=self.similarity,
+            )
         contrib = scoring.contributions(block, self.weights.values)
         best = scoring.top_contributors(contrib, top)
         return [
@@ -114,37 +136,43 @@ class _EngineRun:
         ]
 
 
-_shared_rows: dict[tuple[tuple[str, str], ...], dict[str, np.ndarray]] = {}
-
-
-def _in_every_artefact(artefacts: Mapping[str, LoadedArtefact]) -> dict[str, np.ndarray]:
-    """engine -> mask of its rows whose painting is in every one of ``artefacts``.
-
-    Computed once per combination of artefact versions (they are immutable), not per request.
-    """
-    key = tuple(sorted((engine, art.version) for engine, art in artefacts.items()))
-    masks = _shared_rows.get(key)
-    if masks is None:
-        common = functools.reduce(np.intersect1d, (art.painting_ids for art in artefacts.values()))
-        masks = {engine: np.isin(art.painting_ids, common) for engine, art in artefacts.items()}
-        if len(_shared_rows) >= 16:  # old versions: drop them all rather than track use
-            _shared_rows.clear()
-        _shared_rows[key] = masks
-    return masks
+def _uses_index(config: RecommenderConfig, art: LoadedArtefact) -> bool:
+    """Whether a single or early recommender answers from ``art``'s ANN index (above the size
+    setting, only when the precompute built one, and never for BLIP scored by ITM)."""
+    return (
+        not config.is_late
+        and art.size > settings.RECSYS_ANN_MIN_ITEMS
+        and itm_source(art) is None
+        and art.ann_index is not None
+    )
 
 
 def _engine_run(
-    engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str
+    engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str, *, exact: bool = True
 ) -> _EngineRun | None:
-    """Score every painting of ``art``; None when the artefact knows none of the rated paintings."""
+    """Score every painting of ``art`` (``exact``; else the ANN index will); None when the
+    artefact knows none of the rated paintings."""
     usable = [(pk, art.row_of[pk], value) for pk, value in sorted(ratings.items()) if pk in art.row_of]
     if not usable:
         return None
     pks, rows, values = (np.array(column) for column in zip(*usable, strict=True))
     weights = scoring.rating_weights(values, weighting=weighting)
-    scores = scoring.eq1_scores(
-        embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
-    )
+    source = itm_source(art)
+    if not exact:
+        scores = None
+    elif source is not None:
+        scores = itm.itm_scores(
+            embeddings=art.embeddings,
+            graph=source.graph,
+            calibration=source.calibration,
+            rated_rows=rows,
+            weights=weights.values,
+            similarity=art.similarity,
+        )
+    else:
+        scores = scoring.eq1_scores(
+            embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
+        )
     return _EngineRun(
         engine=engine,
         artefact=art,
@@ -153,23 +181,56 @@ def _engine_run(
         rated_values=values.astype(np.int64),
         weights=weights,
         scores=scores,
+        itm=source,
     )
 
 
 def _single(run: _EngineRun, candidates: np.ndarray, n: int, explain: int) -> tuple[Recommendation, ...]:
+    assert run.scores is not None
     pids = run.artefact.painting_ids
     rows = candidates[scoring.top_n(run.scores[candidates], pids[candidates], n)]
+    return _ranked(run, rows, run.scores[rows], explain)
+
+
+def _single_from_index(
+    run: _EngineRun, removed: Collection[int], allowed: np.ndarray | None, n: int, explain: int
+) -> tuple[Recommendation, ...]:
+    from recsys import ann  # faiss is imported only by processes that query an index
+
+    art = run.artefact
+    allowed_rows = None
+    if allowed is not None:
+        rows, found = art.row_of.rows(allowed)
+        allowed_rows = rows[found]
+    rows, scores = ann.profile_top_n(
+        art.ann_index,
+        embeddings=art.embeddings,
+        rated_rows=run.rated_rows,
+        weights=run.weights.values,
+        n=n,
+        allowed=allowed_rows,
+        exclude=run.known_rows(removed),
+        keys=art.painting_ids,
+    )
+    return _ranked(run, rows, scores, explain)
+
+
+def _ranked(
+    run: _EngineRun, rows: np.ndarray, scores: np.ndarray, explain: int
+) -> tuple[Recommendation, ...]:
+    """Recommendations for ``rows`` (best first) with their eq.-1 ``scores``."""
+    pids = run.artefact.painting_ids
     explanations = run.explain(rows, explain)
     return tuple(
         Recommendation(
             painting_id=int(pids[row]),
             external_id=run.artefact.external_ids[int(row)],
             rank=rank,
-            score=float(run.scores[row]),
+            score=float(score),
             contributions=explanations[rank - 1],
             engine_ranks={},
         )
-        for rank, row in enumerate(rows.tolist(), start=1)
+        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True), start=1)
     )
 
 
@@ -181,16 +242,15 @@ def _late(
     depth: int,
     explain: int,
 ) -> tuple[Recommendation, ...]:
-    lists: dict[str, np.ndarray] = {}
-    for engine, run in runs.items():
-        cand = candidates[engine]
-        pids = run.artefact.painting_ids[cand]
-        if config.mode == PARTIAL:
-            order = scoring.top_n(run.scores[cand], pids, depth)
-        else:
-            order = scoring.rank_all(run.scores[cand], pids)
-        lists[engine] = pids[order]
-    fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+    scored = {
+        e: (run.artefact.painting_ids[candidates[e]], run.scores[candidates[e]])  # type: ignore[index]
+        for e, run in runs.items()
+    }
+    if config.mode == PARTIAL:
+        lists = {e: pids[scoring.top_n(scores, pids, depth)] for e, (pids, scores) in scored.items()}
+        fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+    else:  # total: exact RRF of the full rankings, first n only, without sorting them
+        fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
 
     chosen = range(min(n, fused.keys.shape[0]))
     ranks = [{engine: None for engine in config.engines} | fused.engine_ranks(i) for i in chosen]
@@ -287,7 +347,7 @@ def _eq1_or_late(
         for pk in ratings:
             if pk not in art.row_of:
                 ignored.setdefault(pk, []).append(art.missing_reason(pk))
-        run = _engine_run(engine, art, ratings, weighting)
+        run = _engine_run(engine, art, ratings, weighting, exact=not _uses_index(config, art))
         if run is not None:
             runs[engine] = run
             applied[engine] = run.weights.scheme
@@ -301,23 +361,18 @@ def _eq1_or_late(
         )
 
     removed = set(ratings) | set(exclude)
-    shared = (
-        _in_every_artefact({e: artefacts[e] for e in config.engines})
-        if config.is_late and config.mode == TOTAL
-        else {}
-    )
-    candidates = {
-        engine: run.candidate_rows(removed, allowed, shared.get(engine)) for engine, run in runs.items()
-    }
-
     used_depth = None
     if config.is_late:
+        candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
         if config.mode == PARTIAL:
             used_depth = config.depth or n
         items = _late(config, runs, candidates, n, used_depth or 0, explain)
     else:
         (run,) = runs.values()
-        items = _single(run, candidates[run.engine], n, explain)
+        if run.scores is None:  # above RECSYS_ANN_MIN_ITEMS
+            items = _single_from_index(run, removed, allowed, n, explain)
+        else:
+            items = _single(run, run.candidate_rows(removed, allowed), n, explain)
     return RecommendationResult(
         recommender=config.name,
         kind=config.kind,

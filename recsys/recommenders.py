@@ -15,6 +15,12 @@ what answers a request, in one of three kinds:
 Any kind may set ``"MMR_LAMBDA"`` (0 < lambda <= 1): MMR re-ranking unless the request gives its
 own (``recsys.recommend_mmr``).
 
+The recommender a request gets when it names none is the first *ready* one (every engine has an
+active artefact) of the preference list ``settings.RECSYS_DEFAULT_RECOMMENDERS`` (e.g.
+``["late-total", "late-text", "minilm", "lda"]``), else the first ready one of all, so a request
+that names no recommender is never refused while any recommender could answer it; with nothing
+ready it is the first preference, whose 503 says what is missing (``default_recommender_name``).
+
 Other apps may add recommenders through ``register_provider`` (the experiments app serves the
 ones defined in the admin, ``experiments.definitions``): ``recommenders()`` lists them after the
 settings ones, ``get_recommender`` finds them by name; a settings name always wins.
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
@@ -37,6 +43,7 @@ from django.dispatch import receiver
 
 from config.exceptions import UnknownEngine
 from recsys.fusion import DEFAULT_K
+from recsys.itm import SCORES as ITM_SCORES
 from recsys.scoring import WEIGHTINGS
 
 SINGLE, EARLY, LATE = "single", "early", "late"
@@ -178,10 +185,20 @@ def _validated() -> dict[str, RecommenderConfig]:
     if not isinstance(configured, dict) or not configured:
         raise ImproperlyConfigured("RECSYS_RECOMMENDERS must be a non-empty dict name -> recommender.")
     registry = {str(name): _build(str(name), entry) for name, entry in configured.items()}
-    if settings.RECSYS_DEFAULT_RECOMMENDER not in registry:
+    preferences = settings.RECSYS_DEFAULT_RECOMMENDERS
+    if isinstance(preferences, str) or not isinstance(preferences, list | tuple) or not preferences:
         raise ImproperlyConfigured(
-            f"RECSYS_DEFAULT_RECOMMENDER {settings.RECSYS_DEFAULT_RECOMMENDER!r} is not in "
+            "RECSYS_DEFAULT_RECOMMENDERS must be a non-empty list of recommender names."
+        )
+    unknown = [name for name in preferences if name not in registry]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"RECSYS_DEFAULT_RECOMMENDERS names {', '.join(map(repr, unknown))}, not in "
             f"RECSYS_RECOMMENDERS ({', '.join(registry)})."
+        )
+    if settings.RECSYS_BLIP_SCORE not in ITM_SCORES:
+        raise ImproperlyConfigured(
+            f"RECSYS_BLIP_SCORE must be one of {', '.join(ITM_SCORES)}, got {settings.RECSYS_BLIP_SCORE!r}."
         )
     if settings.RECSYS_WEIGHTING not in WEIGHTINGS:
         raise ImproperlyConfigured(
@@ -201,6 +218,11 @@ def _settings_recommenders() -> dict[str, RecommenderConfig]:
     return registry
 
 
+def settings_recommenders() -> dict[str, RecommenderConfig]:
+    """The recommenders of ``RECSYS_RECOMMENDERS`` alone (no database read: benchmarks)."""
+    return dict(_settings_recommenders())
+
+
 def recommenders() -> dict[str, RecommenderConfig]:
     """Every recommender by name: settings order (validated once, then cached), then the
     providers' (e.g. defined in the admin)."""
@@ -210,16 +232,32 @@ def recommenders() -> dict[str, RecommenderConfig]:
     return {**registry, **_provided(registry)}
 
 
+def preferred_recommender(ready_engines: Collection[str]) -> str:
+    """The default given which engines have an active artefact: the first recommender of
+    ``RECSYS_DEFAULT_RECOMMENDERS`` whose engines are all ready, else the first configured one
+    whose engines are (settings order), else the first preference (not ready: its 503 says why)."""
+    registry = _settings_recommenders()
+    ready = set(ready_engines)
+    preferences = [registry[name] for name in settings.RECSYS_DEFAULT_RECOMMENDERS]
+    for config in (*preferences, *registry.values()):
+        if ready.issuperset(config.engines):
+            return config.name
+    return preferences[0].name
+
+
 def default_recommender_name() -> str:
-    _settings_recommenders()  # validates that the default is configured
-    return settings.RECSYS_DEFAULT_RECOMMENDER
+    """The recommender a request that names none gets (``preferred_recommender``), from the
+    engines that have an active artefact now: one indexed query, no model or file opened."""
+    from recsys.selectors import ready_engines  # the selectors import this module
+
+    return preferred_recommender(ready_engines())
 
 
 def get_recommender(name: str | None = None) -> RecommenderConfig:
-    """The recommender called ``name`` (None: the default); unknown -> ``UnknownEngine``."""
+    """The recommender called ``name`` (None: the first ready default); unknown -> ``UnknownEngine``."""
     registry = _settings_recommenders()
     if name is None:
-        name = settings.RECSYS_DEFAULT_RECOMMENDER
+        name = default_recommender_name()
     if isinstance(name, str) and name in registry:
         return registry[name]
     registry = recommenders()  # the providers are read only for a name the settings lack
@@ -237,6 +275,12 @@ def get_recommender(name: str | None = None) -> RecommenderConfig:
 def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
     """Tests (and override_settings) may change the configuration: rebuild on next use."""
     global _registry
-    if setting in {"RECSYS_RECOMMENDERS", "RECSYS_DEFAULT_RECOMMENDER", "RECSYS_ENGINES", "RECSYS_WEIGHTING"}:
+    if setting in {
+        "RECSYS_RECOMMENDERS",
+        "RECSYS_DEFAULT_RECOMMENDERS",
+        "RECSYS_ENGINES",
+        "RECSYS_WEIGHTING",
+        "RECSYS_BLIP_SCORE",
+    }:
         with _lock:
             _registry = None

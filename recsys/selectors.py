@@ -21,6 +21,7 @@ from recsys.recommenders import (
     RecommenderConfig,
     default_recommender_name,
     get_recommender,
+    preferred_recommender,
     recommenders,
 )
 from recsys.status_cache import cached
@@ -52,6 +53,11 @@ def _active_row(engine: str) -> tuple[str, str] | tuple[()]:
     """(version, path) of the engine's active artefact, () if none (cached: ``recsys.status_cache``)."""
     row = Artefact.objects.filter(engine=engine, is_active=True).values_list("version", "path").first()
     return tuple(row) if row is not None else ()
+
+
+def ready_engines() -> set[str]:
+    """Engines with an active artefact (one indexed query): what the default recommender needs."""
+    return set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +207,7 @@ def recommender_statuses() -> list[RecommenderStatus]:
     configs = recommenders()
     engines = list(dict.fromkeys(engine for config in configs.values() for engine in config.engines))
     states = {state.name: state for state in engine_statuses(engines)}
-    default = default_recommender_name()
+    default = preferred_recommender(name for name, state in states.items() if state.status == "ready")
     return [_recommender_status(config, states, default) for config in configs.values()]
 
 

@@ -73,7 +73,10 @@ class RecommendationOptionsSerializer(serializers.Serializer):
     recommender = StrictCharField(
         required=False,
         max_length=50,
-        help_text="Recommender name (see /api/v1/recommenders/); default RECSYS_DEFAULT_RECOMMENDER.",
+        help_text=(
+            "Recommender name (see /api/v1/recommenders/); "
+            "default: the first ready of RECSYS_DEFAULT_RECOMMENDERS."
+        ),
     )
     engine = StrictCharField(
         required=False,

@@ -1,21 +1,26 @@
-"""Similar paintings: the paintings closest to one painting under one engine (cosine, A_ij).
+"""Similar paintings: the paintings closest to one painting under one engine (A_ij).
 
-Reads the painting's row of the dense A when the artefact has one, else its precomputed
-neighbour list when n fits in it, else one product with E; ties go by painting pk ascending, as
-everywhere. Paintings deleted since the artefact was built are skipped
+A_ij is the cosine of the engine's embeddings, except for BLIP while ``RECSYS_BLIP_SCORE`` is
+``"itm"``: there it is the ITM match probability, a calibrated cosine outside the ITM lists
+(``recsys.itm``; ``itm_source`` opens the graph once per artefact version, and the recommender
+uses the same one). For a cosine, reads the painting's row of the dense A when the artefact has
+one, else its precomputed neighbour list when n fits in it, else one product with E; ties go by
+painting pk ascending, as everywhere. Paintings deleted since the artefact was built are skipped
 (``recsys.selectors.catalogued_only``). With a ``collection`` only its paintings are candidates,
 read from the whole row (a neighbour list may hold too few of them).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from catalog.selectors import painting_pks_matching
 from config.exceptions import ValidationFailed
-from recsys import scoring
+from recsys import itm, scoring
 from recsys.artefacts import LoadedArtefact
 from recsys.selectors import active_artefact, catalogued_only
 
@@ -26,6 +31,47 @@ class SimilarPainting:
     external_id: str
     similarity: float  # A_ij (cosine) under the engine
     rank: int  # 1-based
+
+
+@dataclass(frozen=True, slots=True)
+class ItmSource:
+    """An artefact's ITM graph and fallback line (``recsys.itm``)."""
+
+    graph: itm.ItmGraph
+    calibration: itm.Calibration
+
+
+_itm_lock = threading.Lock()
+_itm_sources: dict[tuple[str, str], ItmSource | None] = {}
+
+
+def itm_source(art: LoadedArtefact) -> ItmSource | None:
+    """The ITM scores that replace the cosine for ``art``: only for an artefact with ITM lists
+    (BLIP's) while ``RECSYS_BLIP_SCORE`` is ``"itm"``. Built once per (engine, version): the
+    line fitted by the build (manifest ``postprocess.itm_calibration``), else fitted here."""
+    if settings.RECSYS_BLIP_SCORE != itm.ITM:
+        return None
+    key = (art.engine, art.version)
+    if key in _itm_sources:
+        return _itm_sources[key]
+    with _itm_lock:
+        if key not in _itm_sources:
+            idx, prob = art.extra(itm.ITM_IDX), art.extra(itm.ITM_PROB)
+            source = None
+            if idx is not None and prob is not None and idx.shape[0] == art.size:
+                graph = itm.itm_graph(idx, prob)
+                stored = (art.manifest.get("postprocess") or {}).get("itm_calibration")
+                if isinstance(stored, dict):
+                    calibration = itm.Calibration(
+                        a=float(stored["a"]), b=float(stored["b"]), pairs=int(stored["pairs"])
+                    )
+                else:
+                    calibration = itm.calibrate(itm.graph_cosines(art.embeddings, graph), graph.probs)
+                source = ItmSource(graph=graph, calibration=calibration)
+            if len(_itm_sources) >= 8:  # old versions: drop them all rather than track use
+                _itm_sources.clear()
+            _itm_sources[key] = source
+        return _itm_sources[key]
 
 
 def similar_paintings(
@@ -60,8 +106,9 @@ def _similar_rows(
 ) -> list[SimilarPainting]:
     pids = art.painting_ids
     rows = sims = None
+    source = itm_source(art)
     # a collection filter reads the whole row: the neighbour list may hold too few of its paintings
-    if allowed is None and art.similarity is None and art.neighbours_idx is not None:
+    if source is None and allowed is None and art.similarity is None and art.neighbours_idx is not None:
         listed = np.asarray(art.neighbours_idx[row], dtype=np.intp)
         keep = (
             np.flatnonzero([int(pk) not in gone for pk in pids[listed]]) if gone else np.arange(listed.size)
@@ -70,7 +117,11 @@ def _similar_rows(
             rows = listed[keep[:n]]
             sims = np.asarray(art.neighbours_sim[row], dtype=np.float64)[keep[:n]]
     if rows is None:
-        if art.similarity is not None:
+        if source is not None:
+            all_sims = itm.itm_row(
+                embeddings=art.embeddings, graph=source.graph, calibration=source.calibration, row=row
+            )
+        elif art.similarity is not None:
             all_sims = np.asarray(art.similarity[row], dtype=np.float64)
         else:
             all_sims = np.asarray(art.embeddings @ art.embeddings[row], dtype=np.float64)

@@ -1,4 +1,7 @@
-"""Celery tasks that build artefacts: prepare -> chord(encode_batch x n) -> finalize.
+"""Celery tasks that build artefacts:
+prepare -> chord(encode_batch x n) -> plan_pairs -> chord(score_pair_batch x k) -> finalize
+(the pair step is BLIP's ITM re-scoring; for every other engine plan_pairs queues finalize at
+once).
 
 Each task takes ids and calls one pipeline step (``recsys.pipeline``), which reads the Artefact
 row first and returns quietly if the run is gone or closed. Batches land in separate files, so a
@@ -85,7 +88,7 @@ def prepare_artefact(self: ArtefactTask, artefact_id: int, full: bool = False) -
     if n_batches is None:
         return None
     self.report_progress(artefact_id, "planned")
-    finish = finalize_artefact.si(artefact_id)
+    finish = plan_pairs.si(artefact_id)
     if n_batches == 0:
         finish.apply_async()
     else:
@@ -98,6 +101,29 @@ def encode_batch(self: ArtefactTask, artefact_id: int, batch_no: int) -> int | N
     done = pipeline.encode_batch(artefact_id, batch_no)
     if done:
         self.report_progress(artefact_id, f"batch {batch_no}")
+    return done
+
+
+@shared_task(bind=True, base=ArtefactTask, name="recsys.plan_pairs")
+def plan_pairs(self: ArtefactTask, artefact_id: int) -> int | None:
+    """Plan the pair scoring (BLIP's ITM), then fan its batches out over the workers."""
+    n_batches = pipeline.plan_pairs(artefact_id)
+    if n_batches is None:
+        return None
+    finish = finalize_artefact.si(artefact_id)
+    if n_batches == 0:
+        finish.apply_async()
+    else:
+        self.report_progress(artefact_id, "pairs planned")
+        chord(group(score_pair_batch.si(artefact_id, n) for n in range(n_batches)), finish).apply_async()
+    return n_batches
+
+
+@shared_task(bind=True, base=ArtefactTask, name="recsys.score_pair_batch")
+def score_pair_batch(self: ArtefactTask, artefact_id: int, batch_no: int) -> int | None:
+    done = pipeline.score_pair_batch(artefact_id, batch_no)
+    if done:
+        self.report_progress(artefact_id, f"pair batch {batch_no}")
     return done
 
 

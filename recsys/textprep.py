@@ -6,11 +6,16 @@ record and say nothing about *this* painting ("painting", "depict", "canvas" is 
 is signal); lemmatise with simplemma (a pure-Python, dictionary-based lemmatiser from PyPI, so no
 model download); drop stop words again, since lemmatising turns "paintings"/"depicted" into
 stop words; drop tokens shorter than ``MIN_TOKEN_LENGTH``.
+
+``informative_count`` is what LDA's coverage threshold counts: the tokens of a painting that
+survive this preprocessing *and* the fitted dictionary's frequency filter (a word in one
+painting only, or in most of them, says nothing about which paintings are alike).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import simplemma
@@ -59,6 +64,12 @@ DOMAIN_STOP_WORDS = frozenset(
 STOP_WORDS = frozenset(STOPWORDS) | DOMAIN_STOP_WORDS
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def informative_count(bow: Sequence[tuple[int, int]]) -> int:
+    """Informative tokens of a bag of words ``[(token id, count), ...]`` (gensim's ``doc2bow``
+    over a filtered dictionary): the sum of the counts, repeats included."""
+    return sum(count for _, count in bow)
 
 
 @lru_cache(maxsize=200_000)

@@ -301,9 +301,9 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
 
 
 def default_recommender(statuses: Sequence[RecommenderStatus]) -> str | None:
-    """The recommender a visitor gets without choosing: the configured default
-    (``RecommenderStatus.is_default``) when it is ready, else the first ready one the visitors
-    are offered, else None (nothing computed yet)."""
+    """The recommender a visitor gets without choosing: the default (``is_default``: the first
+    ready of ``RECSYS_DEFAULT_RECOMMENDERS``) when it is ready, else the first ready one the
+    visitors are offered, else None (nothing computed yet)."""
     ready = [s for s in statuses if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS]
     preferred = next((s.name for s in ready if s.is_default), None)
     return preferred or (ready[0].name if ready else None)
@@ -362,6 +362,7 @@ PLAIN_LABELS = {
     "blip": "Text + image matched (BLIP)",
     "late-total": "Text + image, fused",
     "late-partial": "Text + image, fused (top picks)",
+    "late-text": "Text topics + meaning, fused",
     "learned": "Learned from ratings (MiniLM)",
 }
 

@@ -143,7 +143,7 @@ def build_values(
     }
     text = compose_text(
         title=record.title, artist=record.artist, medium=record.medium, description=record.description,
-        subjects=record.subjects, story_group=group.name if group else "",
+        subjects=record.subjects,
     )  # fmt: skip
     values["content_hash"] = content_hash(text=text, image_sha256=values["image_sha256"])
     return values

@@ -7,6 +7,7 @@ Every setting is documented in README.md ("Settings").
 """
 
 import importlib.util
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -146,9 +147,15 @@ MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 # Let Django serve MEDIA_URL itself (dev default; a small deployment without a media proxy).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Artefacts (recsys.artefact_store): by default a FileSystemStorage on RECSYS_ARTEFACT_ROOT, a
+# folder every worker and web machine mounts. RECSYS_ARTEFACT_STORAGE (a JSON object with BACKEND
+# and OPTIONS, e.g. django-storages' S3Storage) replaces it; a storage without local paths makes
+# each machine copy what it needs into RECSYS_ARTEFACT_CACHE (README: "Several machines").
+ARTEFACT_STORAGE_DEFAULT = {"BACKEND": "recsys.artefacts.ArtefactRootStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "artefacts": json.loads(env_str("RECSYS_ARTEFACT_STORAGE", "null")) or ARTEFACT_STORAGE_DEFAULT,
 }
 
 # Request size limits: an oversized body is answered with 413 by the API error handler.
@@ -298,10 +305,14 @@ CATALOG_THUMBNAIL_SIDE = env_int("CATALOG_THUMBNAIL_SIDE", 320)
 
 # --- Recommender ---------------------------------------------------------------------------
 RECSYS_ARTEFACT_ROOT = env_path("RECSYS_ARTEFACT_ROOT", VAR_DIR / "artefacts")
+# This machine's local copies of artefacts when the artefacts storage has no local paths.
+RECSYS_ARTEFACT_CACHE = env_path("RECSYS_ARTEFACT_CACHE", VAR_DIR / "artefact-cache")
 RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
 RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)  # ANN index (recsys.ann) above this
+# faiss (OpenMP) threads of a process that answers from an ANN index: one query is fastest on one.
+RECSYS_ANN_THREADS = env_int("RECSYS_ANN_THREADS", 1)
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
 RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
 # CPU threads of torch in a process that loads a transformer engine (0: torch's default, one per
@@ -332,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Paintings per encode task (the unit of work spread over Celery workers, and of retries).
 RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
+# Images per ITM pair-scoring task (BLIP): each image's ViT pass plus its pairs' text passes.
+RECSYS_ITM_BATCH_IMAGES = env_int("RECSYS_ITM_BATCH_IMAGES", 64)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
 # more than this fraction of the catalogue is new, changed or removed since its last fit.
 RECSYS_INCREMENTAL_MAX_CHANGE = env_float("RECSYS_INCREMENTAL_MAX_CHANGE", 0.25)
@@ -355,6 +368,8 @@ RECSYS_ENGINES = {
             "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
             "passes": env_int("RECSYS_LDA_PASSES", 10),
             "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
+            # informative tokens a painting needs for a topic mix (fewer: skipped, not random)
+            "min_tokens": env_int("RECSYS_LDA_MIN_TOKENS", 3),
             "seed": 42,
         },
     },
@@ -412,11 +427,25 @@ RECSYS_RECOMMENDERS = {
         "ENGINES": {"lda": 1.0, "resnet": 1.0},
         "RRF_K": env_int("RECSYS_RRF_K", 60),
     },
+    # the two text engines fused: served by a fresh offline install (no image model needed)
+    "late-text": {
+        "KIND": "late",
+        "MODE": "total",
+        "ENGINES": {"lda": 1.0, "minilm": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
     # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
     # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
     "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
 }
-RECSYS_DEFAULT_RECOMMENDER = env_str("RECSYS_DEFAULT_RECOMMENDER", "late-total")
+# A request naming no recommender gets the first of these whose engines are all ready (else the
+# first ready recommender of all): recsys.recommenders.default_recommender_name.
+RECSYS_DEFAULT_RECOMMENDERS = env_list(
+    "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "late-text", "minilm", "lda"]
+)
+# How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
+# cosine outside each painting's ITM list; recsys.itm) or "cosine" (of the multimodal embeddings).
+RECSYS_BLIP_SCORE = env_str("RECSYS_BLIP_SCORE", "itm")
 RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
 # Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);

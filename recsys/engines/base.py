@@ -14,7 +14,10 @@ Lifecycle, driven by the pipeline:
    engines do nothing here.
 2. ``encode(items, state_dir)`` per batch, possibly in several worker processes; returns one
    row per item it could encode and the items it had to skip, with a reason.
-3. ``postprocess(...)`` optionally adds extra arrays to the artefact (BLIP's ITM re-scored
+3. For an engine that ``scores_pairs`` (BLIP's ITM cross-encoder), the pipeline's pair step
+   (``recsys.pipeline.pairing``) asks it which pairs to score (``plan_pairs``), spreads them
+   over workers in batches (``score_pairs``) and hands the results to ``postprocess``.
+4. ``postprocess(...)`` optionally adds extra arrays to the artefact (BLIP's ITM re-scored
    neighbour lists).
 
 At request time (search, ``recsys.search``) an engine that declares ``query_modalities`` encodes
@@ -60,6 +63,8 @@ class Engine(abc.ABC):
     modalities: ClassVar[frozenset[str]]
     #: whether ``fit`` must run over the whole catalogue before encoding
     needs_fit: ClassVar[bool] = False
+    #: whether the engine re-scores pairs of paintings in the pipeline's pair step (BLIP's ITM)
+    scores_pairs: ClassVar[bool] = False
     #: what a search query may be for this engine: "text" and/or "image" (empty: no search)
     query_modalities: ClassVar[frozenset[str]] = frozenset()
 
@@ -93,9 +98,10 @@ class Engine(abc.ABC):
         """Encode a batch. Vectors need not be normalised; the pipeline L2-normalises them."""
 
     def postprocess(
-        self, *, items: Sequence[PaintingInput], embeddings: np.ndarray, out_dir: Path
+        self, *, items: Sequence[PaintingInput], embeddings: np.ndarray, out_dir: Path, pairs: Any = None
     ) -> dict[str, Any]:
-        """Optionally write extra arrays into ``out_dir`` (staging); return manifest facts."""
+        """Optionally write extra arrays into ``out_dir`` (staging); return manifest facts.
+        ``pairs``: the pair step's results, for an engine that ``scores_pairs``."""
         return {}
 
     # -- queries (search) ----------------------------------------------------------------------

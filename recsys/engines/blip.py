@@ -17,7 +17,14 @@ One checkpoint (default ``Salesforce/blip-itm-base-coco``) gives three things pe
   the text encoder once, at most 2·m·K passes. ITM reads a text's first context window only (a
   cross-encoder per window would multiply the dominant cost); ``itm_max_tokens`` reads fewer
   tokens still, since the pair cost grows with the text's length. The lists depend on the whole
-  catalogue, so they are recomputed on every run, incremental ones included.
+  catalogue, so they are rebuilt on every run; the pair *scores* do not: an incremental run
+  reuses the previous artefact's p_ij of every pair of unchanged paintings and scores only the
+  pairs that involve a new or changed painting. In the pipeline the scoring is its own step
+  (``recsys.pipeline.pairing``: ``plan_pairs`` here says which (image, text) directions to
+  score, ``score_pairs`` scores one batch of images on a worker, ``postprocess`` receives the
+  merged ``PairScores``); called alone, ``postprocess`` does all of it in this process. The
+  manifest records the least-squares line of ``recsys.itm`` (``itm_calibration``) that scores
+  the pairs outside the lists when BLIP is scored by ITM (``RECSYS_BLIP_SCORE``).
 * **Unimodal ITC embeddings**: ``vision_proj`` of the ViT's CLS state and ``text_proj`` of the
   unimodal text encoder's CLS state (chunk-averaged), L2-normalised: BLIP's image-text
   contrastive space (256-d in the base model). They are not the engine's similarity; they are
@@ -45,7 +52,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +63,48 @@ import torch.nn.functional as F
 from transformers import BlipForImageTextRetrieval
 
 from config.iterables import batched
+from recsys import itm
 from recsys.artefacts import save_array
 from recsys.engines.base import PaintingInput
 from recsys.engines.hf import ModalInput, TransformerEngine
 from recsys.engines.images import ImageUnreadable, open_rgb
+from recsys.itm import ITM_IDX, ITM_PROB
 from recsys.similarity import top_k_neighbours
 
 ITC_IMAGE = "itc_image.npy"
 ITC_TEXT = "itc_text.npy"
-ITM_IDX = "itm_idx.npy"
-ITM_PROB = "itm_prob.npy"
+
+
+@dataclass(slots=True)
+class PairWork:
+    """What the pair step has to do: rows are artefact rows."""
+
+    top_k: int
+    candidates: np.ndarray  # int (m, K): each row's top-K by the joint cosine, best first
+    texts_of: dict[int, list[int]]  # image row -> text rows whose ITM(image, text) is scored
+    image_rows: list[int]  # rows whose image goes through the ViT (for ITM pairs and/or ITC)
+
+
+@dataclass(slots=True)
+class PairScores:
+    """The pair step's results, merged (rows are artefact rows)."""
+
+    candidates: np.ndarray
+    scores: dict[tuple[int, int], float]  # (image row, text row) -> ITM probability, scored now
+    reused: dict[tuple[int, int], float] = field(default_factory=dict)  # (i < j) -> previous p_ij
+    itc_image: np.ndarray | None = None  # (m, d): rows of images passed now or reused
+    itc_text: np.ndarray | None = None  # (m, d): reused text rows (``itc_text_rows``)
+    itc_text_rows: Collection[int] = ()
+    unreadable: int = 0
+
+
+def pair_key(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i < j else (j, i)
 
 
 class BlipEngine(TransformerEngine):
     kind = "joint"
+    scores_pairs = True
     modalities = frozenset({"text", "image"})
     model_class = BlipForImageTextRetrieval
     model_types = frozenset({"blip"})
@@ -121,36 +157,87 @@ class BlipEngine(TransformerEngine):
             )
         return joint
 
-    # -- postprocess: ITM lists and ITC embeddings -----------------------------------------------
-    def postprocess(
-        self, *, items: Sequence[PaintingInput], embeddings: np.ndarray, out_dir: Path
-    ) -> dict[str, Any]:
-        if len(items) != embeddings.shape[0]:
-            raise ValueError(f"{len(items)} items but {embeddings.shape[0]} embedding rows")
+    # -- the pair step: ITM lists and ITC embeddings --------------------------------------------
+    def plan_pairs(
+        self,
+        *,
+        items: Sequence[PaintingInput],
+        embeddings: np.ndarray,
+        reused: Collection[tuple[int, int]] = (),
+        fresh_rows: Collection[int] | None = None,
+    ) -> PairWork | None:
+        """The (image, text) directions to score: every direction a pair of each row's top-K
+        candidates can have, except pairs in ``reused`` (unordered, i < j); images go through the
+        ViT when they have a direction to score or are in ``fresh_rows`` (None: all; their ITC
+        embedding cannot be reused). None when ``itm_top_k`` is 0."""
         top_k = min(int(self.option("itm_top_k") or 0), len(items) - 1)
         if top_k <= 0:
-            return {"itm_top_k": 0}
-        started = time.perf_counter()
-        candidates, _ = top_k_neighbours(embeddings, top_k)
+            return None
+        candidates, _ = top_k_neighbours(np.asarray(embeddings), top_k)
         has_image = [bool(item.image_path) for item in items]
         has_text = [bool((item.text or "").strip()) for item in items]
+        skip = set(reused)
         texts_of: dict[int, set[int]] = defaultdict(set)  # image row -> text rows to score with it
         for i, row in enumerate(candidates.tolist()):
             for j in row:
+                if pair_key(i, j) in skip:
+                    continue
                 if has_image[i] and has_text[j]:
                     texts_of[i].add(j)
                 if has_image[j] and has_text[i]:
                     texts_of[j].add(i)
-        image_rows = [row for row, present in enumerate(has_image) if present]
-        scores, itc_image, unreadable = self.image_pass(
-            items, image_rows, {a: sorted(b) for a, b in texts_of.items()}
+        fresh = range(len(items)) if fresh_rows is None else fresh_rows
+        image_rows = sorted(set(texts_of) | {row for row in fresh if has_image[row]})
+        return PairWork(
+            top_k=top_k,
+            candidates=candidates,
+            texts_of={a: sorted(b) for a, b in texts_of.items()},
+            image_rows=image_rows,
         )
-        itm_idx, itm_prob = rescore(candidates, scores)
+
+    def score_pairs(
+        self, *, items: Sequence[PaintingInput], image_rows: Sequence[int], texts_of: dict[int, list[int]]
+    ) -> tuple[dict[tuple[int, int], float], np.ndarray, int]:
+        """One batch of the pair step (``image_pass`` on ``image_rows``)."""
+        return self.image_pass(items, image_rows, texts_of)
+
+    def postprocess(
+        self,
+        *,
+        items: Sequence[PaintingInput],
+        embeddings: np.ndarray,
+        out_dir: Path,
+        pairs: PairScores | None = None,
+    ) -> dict[str, Any]:
+        if len(items) != embeddings.shape[0]:
+            raise ValueError(f"{len(items)} items but {embeddings.shape[0]} embedding rows")
+        started = time.perf_counter()
+        if pairs is None:  # called alone: the whole pair step here
+            work = self.plan_pairs(items=items, embeddings=embeddings)
+            if work is None:
+                return {"itm_top_k": 0}
+            scores, itc_image, unreadable = self.image_pass(items, work.image_rows, work.texts_of)
+            pairs = PairScores(
+                candidates=work.candidates, scores=scores, itc_image=itc_image, unreadable=unreadable
+            )
+        if pairs.candidates.shape[1] == 0:
+            return {"itm_top_k": 0}
+        itm_idx, itm_prob = rescore(pairs.candidates, pairs.scores, pairs.reused)
         save_array(out_dir / ITM_IDX, itm_idx)
         save_array(out_dir / ITM_PROB, itm_prob)
+        graph = itm.itm_graph(itm_idx, itm_prob)
+        line = itm.calibrate(itm.graph_cosines(embeddings, graph), graph.probs)
 
-        text_rows = [row for row, present in enumerate(has_text) if present]
+        dim = self.loaded().model.config.image_text_hidden_size
+        itc_image = (
+            pairs.itc_image if pairs.itc_image is not None else np.zeros((len(items), dim), np.float32)
+        )
         itc_text = np.zeros_like(itc_image)
+        kept = sorted(pairs.itc_text_rows)
+        if kept and pairs.itc_text is not None:
+            itc_text[kept] = pairs.itc_text[kept]
+        done = set(kept)
+        text_rows = [row for row, item in enumerate(items) if (item.text or "").strip() and row not in done]
         if text_rows:
             with torch.inference_mode():
                 model = self.loaded().model
@@ -165,10 +252,12 @@ class BlipEngine(TransformerEngine):
         save_array(out_dir / ITC_IMAGE, itc_image)
         save_array(out_dir / ITC_TEXT, itc_text)
         return {
-            "itm_top_k": top_k,
-            "itm_pairs_scored": len(scores),
-            "itm_images_unreadable": unreadable,
+            "itm_top_k": int(pairs.candidates.shape[1]),
+            "itm_pairs_scored": len(pairs.scores),
+            "itm_pairs_reused": len(pairs.reused),
+            "itm_images_unreadable": pairs.unreadable,
             "itm_rows_without_scores": int((itm_idx[:, 0] < 0).sum()),
+            "itm_calibration": {"a": line.a, "b": line.b, "pairs": line.pairs},
             "itc_dim": int(itc_image.shape[1]),
             "postprocess_seconds": round(time.perf_counter() - started, 3),
         }
@@ -225,9 +314,15 @@ class BlipEngine(TransformerEngine):
         return scores, itc_image, unreadable
 
 
-def rescore(candidates: np.ndarray, scores: dict[tuple[int, int], float]) -> tuple[np.ndarray, np.ndarray]:
+def rescore(
+    candidates: np.ndarray,
+    scores: dict[tuple[int, int], float],
+    reused: dict[tuple[int, int], float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Each row's candidates re-ranked by the mean ITM probability of the directions scored for
-    the pair, best first; candidates with no scored direction are dropped (-1 / 0 padding)."""
+    the pair (or, for a pair of unchanged paintings, the previous artefact's ``reused`` p_ij),
+    best first; candidates with neither are dropped (-1 / 0 padding)."""
+    reused = reused or {}
     m, k = candidates.shape
     itm_idx = np.full((m, k), -1, dtype=np.int32)
     itm_prob = np.zeros((m, k), dtype=np.float32)
@@ -237,6 +332,8 @@ def rescore(candidates: np.ndarray, scores: dict[tuple[int, int], float]) -> tup
             directions = [p for p in (scores.get((i, j)), scores.get((j, i))) if p is not None]
             if directions:
                 rescored.append((sum(directions) / len(directions), j))
+            elif pair_key(i, j) in reused:
+                rescored.append((reused[pair_key(i, j)], j))
         rescored.sort(key=lambda pair: (-pair[0], pair[1]))
         itm_idx[i, : len(rescored)] = [j for _, j in rescored]
         itm_prob[i, : len(rescored)] = [p for p, _ in rescored]

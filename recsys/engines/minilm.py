@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModel
 
-from recsys.engines.hf import ModalInput, TransformerEngine, mean_pool
+from recsys.engines.chunking import mean_pool
+from recsys.engines.hf import ModalInput, TransformerEngine
 
 
 class MiniLMEngine(TransformerEngine):

@@ -135,7 +135,10 @@ def paper(engine: str, art: LoadedArtefact, allowed: np.ndarray) -> EvalRecommen
 
 def random_baseline(allowed: np.ndarray, seed: int) -> EvalRecommender:
     def rank(ratings: Mapping[int, int], n: int) -> Ranked:
-        rng = np.random.default_rng([seed, *sorted(ratings)])
+        # seeded by the rated paintings' positions among the candidates, not their pks, so the
+        # same visitors draw the same floor whatever the database numbered the paintings
+        rated = np.fromiter(sorted(ratings), dtype=np.int64)
+        rng = np.random.default_rng([seed, *np.searchsorted(allowed, rated).tolist()])
         pool = np.setdiff1d(allowed, np.fromiter(ratings, dtype=np.int64))
         picked = rng.choice(pool, size=min(n, pool.shape[0]), replace=False)
         return Ranked(picked.astype(np.int64), np.zeros(picked.shape[0]))

@@ -4,19 +4,23 @@
              if it learns from the catalogue, and write the plan into the staging folder;
 ``encode_batch``  encode one slice of the plan into ``batches/<n>.npy`` (skipped if present, so a
              retried or duplicated delivery does nothing twice);
+``plan_pairs`` / ``score_pair_batch``  for an engine that re-scores pairs (BLIP's ITM): plan the
+             pairs of each row's top-K, reusing unchanged pairs' scores, and score them in
+             batches (``pairing``);
 ``finalize`` assemble rows in painting-id order, L2-normalise, build the neighbour structure,
              run the engine's postprocess hook, write the manifest, delete the scratch, publish
              the folder with one rename and activate it in one transaction, then prune.
 
-One module per step (``planning``, ``encoding``, ``finalizing``); run-row bookkeeping (heartbeat,
-failure, the reaper) is in ``recsys.runs``, vector maths in ``recsys.similarity``, the catalogue
-snapshot in ``catalog.snapshot``.
+One module per step (``planning``, ``encoding``, ``pairing``, ``finalizing``); run-row
+bookkeeping (heartbeat, failure, the reaper) is in ``recsys.runs``, vector maths in
+``recsys.similarity``, the catalogue snapshot in ``catalog.snapshot``.
 
 The Celery tasks (``recsys.tasks``) run these steps as prepare -> chord(encode batches) ->
-finalize across workers; ``run`` runs them in this process. Every step reads the Artefact row
-first and returns quietly if it is gone or no longer open, so cancelled or finished runs absorb
-late deliveries. Any failure goes through ``mark_failed``: the row records the error and
-traceback, the staging folder is removed and the previously active artefact stays active.
+plan_pairs -> chord(pair batches) -> finalize across workers; ``run`` runs them in this
+process. Every step reads the Artefact row first and returns quietly if it is gone or no longer
+open, so cancelled or finished runs absorb late deliveries. Any failure goes through
+``mark_failed``: the row records the error and traceback, the staging folder is removed and the
+previously active artefact stays active.
 
 An open run proves it is alive by its heartbeat (``recsys.runs``): a run whose worker died is
 failed by the reaper, or, if its artefact was already built, published and activated by it.
@@ -31,6 +35,7 @@ from recsys import runs
 from recsys.models import Artefact
 from recsys.pipeline.encoding import encode_batch
 from recsys.pipeline.finalizing import built, finalize, prune
+from recsys.pipeline.pairing import plan_pairs, score_pair_batch
 from recsys.pipeline.planning import missing_modality, prepare
 from recsys.runs import mark_failed
 
@@ -40,10 +45,12 @@ __all__ = [
     "encode_batch",
     "finalize",
     "missing_modality",
+    "plan_pairs",
     "prepare",
     "prune",
     "reap_stale_runs",
     "run",
+    "score_pair_batch",
 ]
 
 Progress = Callable[[int, int], None]
@@ -65,6 +72,9 @@ def run(artefact_id: int, *, full: bool = False, progress: Progress | None = Non
         report()
         for batch_no in range(n_batches or 0):
             encode_batch(artefact_id, batch_no)
+            report()
+        for batch_no in range(plan_pairs(artefact_id) or 0):
+            score_pair_batch(artefact_id, batch_no)
             report()
         finalize(artefact_id)
     except BaseException as exc:

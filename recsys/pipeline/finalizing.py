@@ -1,5 +1,6 @@
 """Step 3 of a build: assemble rows in painting-id order, L2-normalise, build the neighbour
-structure, run the engine's postprocess hook, write the manifest, delete the scratch, publish
+structure, run the engine's postprocess hook, build the ANN index above
+``RECSYS_ANN_MIN_ITEMS`` paintings (``recsys.ann``), write the manifest, delete the scratch, publish
 the folder with one rename and activate it in one transaction, then prune old versions.
 
 Resumable at every point a process can die: the manifest is written last of the artefact files
@@ -21,12 +22,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys import status_cache
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.pipeline.planning import CONTENT_HASHES, REUSED, SCRATCH, batch_paths, read_plan
+from recsys.pipeline.planning import (
+    ASSEMBLED,
+    CONTENT_HASHES,
+    REUSED,
+    SCRATCH,
+    batch_paths,
+    read_plan,
+)
 from recsys.runs import jsonable, keep_alive, log_line
 from recsys.similarity import dense_similarity, l2_normalise, top_k_neighbours
 
@@ -39,16 +48,16 @@ def _assemble(
     """Rows of every painting with a vector, in pk order, plus skipped reasons and note counts."""
     parts: list[tuple[list[int], np.ndarray]] = []
     if plan["reused_pks"]:
-        parts.append((plan["reused_pks"], np.load(staging / REUSED)))
+        parts.append((plan["reused_pks"], store.load_array(staging / REUSED)))
     skipped = {int(pk): r for pk, r in plan["skipped"].items()}
     notes: Counter[str] = Counter()
     encode_seconds = 0.0
     for batch_no in range(plan["n_batches"]):
         vectors_path, meta_path = batch_paths(staging, batch_no)
-        if not meta_path.exists():
+        if not store.exists(meta_path):
             raise RuntimeError(f"Batch {batch_no} of {plan['n_batches']} is missing; cannot finalize.")
-        meta = json.loads(meta_path.read_text())
-        parts.append((meta["pks"], np.load(vectors_path)))
+        meta = store.load_json(meta_path)
+        parts.append((meta["pks"], store.load_array(vectors_path)))
         skipped.update({int(pk): r for pk, r in meta["skipped"].items()})
         notes.update(meta["notes"].values())
         encode_seconds += meta["seconds"]
@@ -82,23 +91,23 @@ def finalize(artefact_id: int) -> Artefact | None:
 
 
 def built(row: Artefact) -> bool:
-    """Whether the run's artefact is complete on disk (in staging or published)."""
-    return any(
-        (folder / files.MANIFEST).exists()
-        for folder in (files.staging_dir(row.engine, row.version), files.final_dir(row.engine, row.version))
-    )
+    """Whether the run's artefact is complete (built in local staging, or published)."""
+    staging = files.staging_dir(row.engine, row.version)
+    final = files.final_dir(row.engine, row.version)
+    return (staging / files.MANIFEST).exists() or store.published(final)
 
 
 def _finalize(row: Artefact) -> Artefact | None:
     artefact_id = row.pk
     staging = files.staging_dir(row.engine, row.version)
     final = files.final_dir(row.engine, row.version)
-    if not final.exists():  # else: published by an attempt that died before activating it
+    if not store.published(final):  # else: published by an attempt that died before activating it
         if not (staging / files.MANIFEST).exists():  # else: built by an attempt that died after
+            store.pull_tree(staging / files.STATE_DIR)  # the fitted state, if this machine lacks it
             _build(row, staging)
         drop_scratch(staging)
-        files.publish(staging, final)
-    manifest = json.loads((final / files.MANIFEST).read_text())
+        store.publish(staging, final)
+    manifest = store.load_json(final / files.MANIFEST)
     row = _activate(artefact_id, manifest)
     if row is not None and row.is_active:
         log_line(artefact_id, f"active: {manifest['counts']['items']} paintings")
@@ -106,8 +115,14 @@ def _finalize(row: Artefact) -> Artefact | None:
     return row
 
 
-def _build(row: Artefact, staging: Path) -> None:
-    engine = get_engine(row.engine)
+def assemble(row: Artefact, staging: Path) -> dict[str, Any]:
+    """Write the rows (ids, external ids, unit embeddings, content hashes) and the neighbour
+    structure into staging; returns what the manifest needs (``ASSEMBLED``, kept as scratch).
+
+    Idempotent: the pair-scoring step (``recsys.pipeline.pairing``) assembles before it plans
+    and finalize finds the work done."""
+    if (staging / ASSEMBLED).exists():
+        return json.loads((staging / ASSEMBLED).read_text())
     plan = read_plan(staging)
     tick = time.perf_counter()
     timings = dict(plan["timings"])
@@ -144,11 +159,36 @@ def _build(row: Artefact, staging: Path) -> None:
     files.save_array(staging / files.NEIGHBOURS_SIM, neighbours_sim)
     del similarity
     timings["neighbours_s"] = time.perf_counter() - tick
+    facts = {
+        "order": order,
+        "skipped": {str(pk): reason for pk, reason in skipped.items()},
+        "notes": notes,
+        "timings": timings,
+        "dim": int(embeddings.shape[1]) if m else 0,
+        "dense": dense,
+        "neighbours_k": int(neighbours_idx.shape[1]),
+    }
+    files.save_json(staging / ASSEMBLED, facts)  # written last: its presence means "assembled"
+    return facts
 
+
+def _build(row: Artefact, staging: Path) -> None:
+    engine = get_engine(row.engine)
+    plan = read_plan(staging)
+    facts = assemble(row, staging)
+    order, timings, notes = facts["order"], dict(facts["timings"]), facts["notes"]
+    skipped = {int(pk): reason for pk, reason in facts["skipped"].items()}
+    external = plan["external_ids"]
+    m = len(order)
     tick = time.perf_counter()
     items = [PaintingInput(**plan["items"][str(pk)]) for pk in order]
-    extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging) if m else {}
+    embeddings = np.load(staging / files.EMBEDDINGS, mmap_mode="r") if m else None
+    from recsys.pipeline.pairing import read_pair_scores  # pairing assembles through this module
+
+    pairs = read_pair_scores(staging, m) if m and engine.scores_pairs else None
+    extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging, pairs=pairs) if m else {}
     timings["postprocess_s"] = time.perf_counter() - tick
+    ann_index = _ann_index(embeddings, staging)
 
     manifest = {
         "engine": row.engine,
@@ -167,10 +207,10 @@ def _build(row: Artefact, staging: Path) -> None:
             "encoded": len(plan["encode"]),
             "reused": len(plan["reused_pks"]),
         },
-        "dim": int(embeddings.shape[1]) if m else 0,
+        "dim": facts["dim"],
         "dtype": "float32",
-        "neighbour_structure": "dense" if dense else "top_k",
-        "neighbours_k": int(neighbours_idx.shape[1]),
+        "neighbour_structure": "dense" if facts["dense"] else "top_k",
+        "neighbours_k": facts["neighbours_k"],
         "skipped": [
             {"pk": pk, "external_id": external[str(pk)], "reason": reason}
             for pk, reason in sorted(skipped.items())
@@ -178,9 +218,20 @@ def _build(row: Artefact, staging: Path) -> None:
         "notes": notes,
         "fit": plan["fit"],
         "postprocess": jsonable(extra),
+        "ann_index": ann_index,
         "timings": timings,
     }
     files.save_json(staging / files.MANIFEST, manifest)  # written last: its presence means "built"
+
+
+def _ann_index(embeddings: np.ndarray, staging: Path) -> dict[str, Any] | None:
+    """Above ``RECSYS_ANN_MIN_ITEMS`` rows, build the approximate index into the artefact (written
+    like its other files, published with them); the manifest's facts about it, else None."""
+    if embeddings.shape[0] <= settings.RECSYS_ANN_MIN_ITEMS:
+        return None
+    from recsys import ann  # faiss only where an index is built
+
+    return ann.build_into(embeddings, staging)
 
 
 def drop_scratch(staging: Path) -> None:
@@ -223,7 +274,7 @@ def prune(*, engine: str) -> list[str]:
     )
     pruned = []
     for row in ready[keep:]:
-        files.remove_tree(files.final_dir(engine, row.version))
+        store.remove_tree(files.final_dir(engine, row.version))
         Artefact.objects.filter(pk=row.pk, is_active=False).update(status=Artefact.Status.PRUNED)
         log_line(row.pk, "pruned: files deleted")
         pruned.append(row.version)
@@ -234,7 +285,7 @@ def prune(*, engine: str) -> list[str]:
     )
     prefix = files.staging_dir(engine, "").name
     folder = files.engine_dir(engine)
-    for child in folder.iterdir() if folder.is_dir() else ():
-        if child.name.removeprefix(prefix) not in owned:
-            files.remove_tree(child)
+    for name in store.children(folder):
+        if name.removeprefix(prefix) not in owned:
+            store.remove_tree(folder / name)
     return pruned

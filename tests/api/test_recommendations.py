@@ -270,6 +270,14 @@ def test_unknown_artist_is_400(api_client, minilm, artist):
     assert response.json()["error"]["field"] == "artist"
 
 
+def test_no_recommender_named_gets_the_first_ready_one_not_503(api_client, minilm):
+    # late-total (lda + resnet) and late-text (lda + minilm) are not ready: minilm is
+    body = {"ratings": BODY["ratings"]}
+    response = post(api_client, body)
+    assert response.status_code == 200
+    assert response.json()["recommender"] == "minilm"
+
+
 def test_engine_without_artefact_is_503_with_the_reason(api_client, minilm):
     response = post(api_client, BODY | {"recommender": "clip"})
     assert response.status_code == 503

@@ -77,7 +77,17 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         engine="clip", version="clip-run", status=Artefact.Status.RUNNING, processed=1, total=4
     )
     body = {e["name"]: e for e in api_client.get("/api/v1/recommenders/").json()}
-    assert list(body) == ["lda", "resnet", "minilm", "clip", "blip", "late-partial", "late-total", "learned"]
+    assert list(body) == [
+        "lda",
+        "resnet",
+        "minilm",
+        "clip",
+        "blip",
+        "late-partial",
+        "late-total",
+        "late-text",
+        "learned",
+    ]
     assert (body["learned"]["kind"], body["learned"]["status"]) == ("learned", "ready")  # minilm is ready
     minilm_status = body["minilm"]
     assert set(minilm_status) == {
@@ -101,12 +111,12 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "reason": "",
         "versions": {"minilm": minilm.version},
         "coverage": 1.0,
-        "is_default": False,
+        "is_default": True,  # the first ready recommender of RECSYS_DEFAULT_RECOMMENDERS
     }
     assert (body["clip"]["status"], body["clip"]["progress"]) == ("computing", 0.25)
     assert body["blip"]["status"] == "unavailable"
     assert body["blip"]["reason"].startswith("blip")
-    assert body["late-total"]["is_default"] is True
+    assert body["late-total"]["is_default"] is False
     assert body["late-total"]["versions"] == {"lda": None, "resnet": None}
 
 
@@ -135,9 +145,9 @@ def test_recommender_list_queries_do_not_grow_with_engines(
     api_client, paintings, django_assert_max_num_queries
 ):
     # every engine has an artefact: still one query for the admin-defined recommenders, one for the
-    # artefact rows, one for the catalogue and none per engine or recommender (8 over 5 engines)
+    # artefact rows, one for the catalogue and none per engine or recommender (9 over 5 engines)
     for engine in ("lda", "resnet", "minilm", "clip", "blip"):
         write_artefact(engine=engine, paintings=list(paintings.values()), vectors=list(VECTORS.values()))
     with django_assert_max_num_queries(3):
         response = api_client.get("/api/v1/recommenders/")
-    assert [r["status"] for r in response.json()] == ["ready"] * 8
+    assert [r["status"] for r in response.json()] == ["ready"] * 9

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from config.exceptions import ModelNotAvailable
+from recsys.engines.chunking import pool_chunks, split_token_ids
 from recsys.engines.clip import ClipEngine
-from recsys.engines.hf import local_model_dir, pool_chunks, resolve_device, split_token_ids
+from recsys.engines.hf import local_model_dir, resolve_device
 from recsys.engines.images import ImageUnreadable, open_rgb
 from recsys.engines.resnet import ResNetEngine
 

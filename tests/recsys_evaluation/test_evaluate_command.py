@@ -41,8 +41,8 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert list(rows) == [
         "lda",
         "minilm",
+        "late-text",  # configured (RECSYS_RECOMMENDERS): late fusion, total, of lda and minilm
         "learned",
-        "late-total:lda+minilm",
         "late-partial:lda+minilm",
         "learned:lda+minilm",
         "learned:lda",
@@ -55,7 +55,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert report["groups"] == {"story:Museum A": 1, "story:Museum B": 1}
     assert set(report["engines"]) == {"lda", "minilm"}
     # the engines separate the groups: every held-out painting of the taste group comes first
-    for name in ("lda", "minilm", "learned:lda+minilm", "late-total:lda+minilm"):
+    for name in ("lda", "minilm", "learned:lda+minilm", "late-text"):
         assert rows[name]["ndcg@9"]["mean"] == pytest.approx(1.0), name
     assert rows["random"]["ndcg@9"]["mean"] < 0.9
     assert rows["lda"]["ndcg@9"]["n"] == 20
@@ -67,7 +67,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert report["mmr"]["curves"]["lda"][0]["ndcg@9"] == rows["lda"]["ndcg@9"]
     assert len(report["learned"]["sweep"]) == 8
     paired = {(e["a"], e["b"]): e for e in report["protocols"]["simulated"]["paired"]}
-    assert set(paired) >= {("learned:lda", "lda"), ("learned:lda+minilm", "late-total:lda+minilm")}
+    assert set(paired) >= {("learned:lda", "lda"), ("learned:lda+minilm", "late-text")}
     assert ("learned:lda", "minilm") not in paired  # only rows on a subset of its engines
     assert paired[("learned:lda", "lda")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
     # the configured "learned" recommender (MiniLM) goes through the service: the same model

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from config.exceptions import ValidationFailed
 from recsys.engines.base import PaintingInput
-from recsys.engines.lda import MODEL_DIR, NO_TOKENS, LdaEngine, _load
+from recsys.engines.lda import MODEL_DIR, NO_TOKENS, TOO_FEW_TOKENS, LdaEngine, _load
 from recsys.engines.registry import get_engine
+from recsys.recommend import recommend
+from recsys.selectors import engine_status
 from recsys.services import precompute_engine
-from recsys.textprep import tokenize
+from recsys.similar import similar_paintings
+from recsys.textprep import informative_count, tokenize
+from tests.factories import PaintingFactory
 from tests.recsys_pipeline.conftest import THEMES, loaded, make_painting
 
 
@@ -49,6 +54,27 @@ def test_texts_without_known_words_are_skipped_with_a_reason(fitted):
     engine, state, _ = fitted
     batch = engine.encode(_inputs(["the painting depicts", "zebra xylophone"]), state)
     assert batch.pks == [] and batch.skipped == {0: NO_TOKENS, 1: NO_TOKENS}
+
+
+def test_texts_with_too_few_informative_words_are_skipped_with_a_reason(fitted):
+    engine, state, _ = fitted
+    # "stormy sea": 2 dictionary words (fewer than min_tokens 3); the theme texts have more
+    batch = engine.encode(_inputs(["Stormy sea!", THEMES["sea"]]), state)
+    assert batch.pks == [1]
+    assert batch.skipped == {0: TOO_FEW_TOKENS.format(count=2, minimum=3)}
+    assert batch.skipped[0].startswith("too little text for a topic mix: 2 informative word(s)")
+
+
+def test_too_short_texts_are_not_trained_on(tmp_path):
+    engine = LdaEngine(name="lda", options={"num_topics": 3, "passes": 2, "min_tokens": 4})
+    items = _inputs([text for text in THEMES.values() for _ in range(3)] + ["stormy sea ships"] * 3)
+    facts = engine.fit(items, tmp_path)
+    assert (facts["training_documents"], facts["too_little_text"], facts["min_tokens"]) == (12, 3, 4)
+
+
+def test_informative_count_sums_the_bag_of_words():
+    assert informative_count([(0, 2), (5, 1)]) == 3
+    assert informative_count([]) == 0
 
 
 def test_a_fixed_number_of_topics_skips_the_sweep(fitted):
@@ -158,3 +184,22 @@ def test_topic_range_is_inclusive_and_validated(settings):
     with pytest.raises(ValueError, match="no value >= 2"):
         LdaEngine(name="lda", options={"topic_range": [0, 1, 1]}).candidate_topics()
     assert get_engine("lda").kind == "text"
+
+
+def test_a_painting_with_too_little_text_is_reported_not_given_random_neighbours(catalogue, settings):
+    settings.RECSYS_RECOMMENDERS = {"lda": {"KIND": "single", "ENGINE": "lda"}}
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["lda"]
+    short = PaintingFactory(title="Sea", description="Stormy", medium="", artist=None, story_group=None)
+    row = precompute_engine(engine="lda")
+    artefact = loaded(row)
+    assert short.pk not in artefact.row_of
+    reason = TOO_FEW_TOKENS.format(count=2, minimum=3)  # sea, stormy
+    assert {"pk": short.pk, "external_id": short.external_id, "reason": reason} in row.manifest["skipped"]
+    assert engine_status("lda").coverage == pytest.approx(12 / 13)
+
+    result = recommend(ratings={short.pk: 5, catalogue[0].pk: 4}, recommender="lda", n=3)
+    assert result.ignored_ratings == {short.pk: f"not in the lda artefact {row.version}: {reason}"}
+    assert short.pk not in [item.painting_id for item in result.items]
+    with pytest.raises(ValidationFailed) as raised:
+        similar_paintings(painting_id=short.pk, engine="lda", n=3)
+    assert reason in str(raised.value)

@@ -130,6 +130,6 @@ def test_the_api_answers_with_the_learned_kind(api_client, three, minilm):
     ],
 )
 def test_a_bad_learned_entry_fails_loudly(entry):
-    configured = override_settings(RECSYS_RECOMMENDERS={"x": entry}, RECSYS_DEFAULT_RECOMMENDER="x")
+    configured = override_settings(RECSYS_RECOMMENDERS={"x": entry}, RECSYS_DEFAULT_RECOMMENDERS=["x"])
     with configured, pytest.raises(ImproperlyConfigured, match=r"RECSYS_RECOMMENDERS\['x'\]"):
         get_recommender("x")

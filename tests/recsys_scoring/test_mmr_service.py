@@ -69,7 +69,7 @@ def test_lambda_one_keeps_the_recommenders_order(five, lda):
 def test_the_recommenders_lambda_applies_and_the_request_overrides_it(five, lda):
     r, a, b, c, _ = five
     configured = {"lda-diverse": {"KIND": "single", "ENGINE": "lda", "MMR_LAMBDA": 0.5}}
-    with override_settings(RECSYS_RECOMMENDERS=configured, RECSYS_DEFAULT_RECOMMENDER="lda-diverse"):
+    with override_settings(RECSYS_RECOMMENDERS=configured, RECSYS_DEFAULT_RECOMMENDERS=["lda-diverse"]):
         assert get_recommender("lda-diverse").mmr_lambda == 0.5
         assert order(recommend(ratings={r.pk: 5}, n=3)) == [a.pk, c.pk, b.pk]
         assert order(recommend(ratings={r.pk: 5}, n=3, mmr_lambda=1.0)) == [a.pk, b.pk, c.pk]
@@ -79,7 +79,7 @@ def test_late_fusion_reranks_on_the_mean_kernel(five, lda):
     r, a, b, _, d = five
     write_artefact(engine="minilm", paintings=five, vectors=VECTORS)
     configured = {"late": {"KIND": "late", "MODE": "total", "ENGINES": {"lda": 1.0, "minilm": 1.0}}}
-    with override_settings(RECSYS_RECOMMENDERS=configured, RECSYS_DEFAULT_RECOMMENDER="late"):
+    with override_settings(RECSYS_RECOMMENDERS=configured, RECSYS_DEFAULT_RECOMMENDERS=["late"]):
         result = recommend(ratings={r.pk: 5}, n=3, mmr_lambda=0.4)
     assert order(result) == [a.pk, d.pk, b.pk]
     assert [item.score for item in result.items] == pytest.approx([2 / 61, 2 / 64, 2 / 62])
@@ -121,6 +121,6 @@ def test_a_bad_mmr_lambda_is_a_400_naming_the_field(api_client, five, lda, value
 @pytest.mark.parametrize("value", [0, 1.5, True])
 def test_a_bad_settings_mmr_lambda_fails_loudly(value):
     entry = {"KIND": "single", "ENGINE": "lda", "MMR_LAMBDA": value}
-    configured = override_settings(RECSYS_RECOMMENDERS={"x": entry}, RECSYS_DEFAULT_RECOMMENDER="x")
+    configured = override_settings(RECSYS_RECOMMENDERS={"x": entry}, RECSYS_DEFAULT_RECOMMENDERS=["x"])
     with configured, pytest.raises(ImproperlyConfigured, match="MMR_LAMBDA"):
         get_recommender("x")

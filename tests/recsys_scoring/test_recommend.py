@@ -239,9 +239,14 @@ def test_late_explanation_comes_from_the_engine_that_ranked_it_best(paintings, l
     assert second.contributions[0].similarity == pytest.approx(0.96, abs=1e-6)
 
 
-def test_late_total_leaves_out_paintings_one_engine_cannot_represent(paintings, lda, resnet):
+def test_late_total_keeps_paintings_one_engine_cannot_represent(paintings, lda, resnet):
+    # painting 6 has no image: lda ranks it 6th, resnet gives it no term, 1/(60 + 6) in all
     result = recommend(ratings={paintings[0].pk: 5}, recommender="late-total", n=10)
-    assert paintings[6].pk not in [item.painting_id for item in result.items]
+    assert pks(result, paintings) == [1, 4, 3, 2, 5, 6]
+    six = result.items[-1]
+    assert six.engine_ranks == {"lda": 6, "resnet": None}
+    assert six.score == pytest.approx(1 / 66)
+    assert six.contributions[0].engine == "lda"
 
 
 def test_late_partial_may_recommend_a_painting_only_one_engine_knows(paintings, lda, resnet):

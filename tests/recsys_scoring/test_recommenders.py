@@ -5,7 +5,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from config.exceptions import UnknownEngine
-from recsys.recommenders import get_recommender, recommenders
+from recsys.recommenders import get_recommender, preferred_recommender, recommenders
+from tests.artefact_helpers import write_artefact
+from tests.recsys_scoring.vectors import LDA, RESNET
 
 
 def test_default_configuration_registers_the_papers_late_fusion():
@@ -19,9 +21,26 @@ def test_default_configuration_registers_the_papers_late_fusion():
     assert get_recommender("clip").kind == "early"
 
 
-def test_none_means_the_default_recommender():
-    with override_settings(RECSYS_DEFAULT_RECOMMENDER="lda"):
+def test_default_is_the_first_ready_preference():
+    with override_settings(RECSYS_DEFAULT_RECOMMENDERS=["late-total", "late-text", "minilm", "lda"]):
+        assert preferred_recommender({"lda", "resnet", "minilm"}) == "late-total"
+        assert preferred_recommender({"lda", "minilm"}) == "late-text"  # fresh offline install
+        assert preferred_recommender({"minilm"}) == "minilm"
+        assert preferred_recommender({"clip"}) == "clip"  # no preference ready: first ready of all
+        assert preferred_recommender(set()) == "late-total"  # nothing ready: its 503 says why
+
+
+def test_none_means_the_first_ready_default(db, paintings):
+    write_artefact(engine="lda", paintings=paintings, vectors=LDA)
+    with override_settings(RECSYS_DEFAULT_RECOMMENDERS=["late-total", "lda"]):
         assert get_recommender(None).name == "lda"
+        write_artefact(engine="resnet", paintings=paintings[:6], vectors=RESNET)
+        assert get_recommender(None).name == "late-total"
+
+
+def test_late_text_fuses_the_two_text_engines():
+    config = get_recommender("late-text")
+    assert (config.kind, config.mode, config.engines) == ("late", "total", {"lda": 1.0, "minilm": 1.0})
 
 
 def test_unknown_recommender_names_the_recommender_field(db):  # admin-defined ones are read too
@@ -35,7 +54,7 @@ def test_late_recommender_options_are_read():
     config = {
         "mix": {"KIND": "late", "MODE": "partial", "ENGINES": {"clip": 2, "lda": 1}, "RRF_K": 10, "R": 30}
     }
-    with override_settings(RECSYS_RECOMMENDERS=config, RECSYS_DEFAULT_RECOMMENDER="mix"):
+    with override_settings(RECSYS_RECOMMENDERS=config, RECSYS_DEFAULT_RECOMMENDERS=["mix"]):
         mix = get_recommender("mix")
     assert (mix.engines, mix.rrf_k, mix.depth) == ({"clip": 2.0, "lda": 1.0}, 10, 30)
 
@@ -54,12 +73,12 @@ def test_late_recommender_options_are_read():
     ],
 )
 def test_bad_configuration_fails_at_first_use(entry, message):
-    settings = override_settings(RECSYS_RECOMMENDERS={"x": entry}, RECSYS_DEFAULT_RECOMMENDER="x")
+    settings = override_settings(RECSYS_RECOMMENDERS={"x": entry}, RECSYS_DEFAULT_RECOMMENDERS=["x"])
     with settings, pytest.raises(ImproperlyConfigured, match=message):
         recommenders()
 
 
 def test_default_must_be_configured():
-    settings = override_settings(RECSYS_DEFAULT_RECOMMENDER="nope")
-    with settings, pytest.raises(ImproperlyConfigured, match="RECSYS_DEFAULT_RECOMMENDER"):
+    settings = override_settings(RECSYS_DEFAULT_RECOMMENDERS=["lda", "nope"])
+    with settings, pytest.raises(ImproperlyConfigured, match="RECSYS_DEFAULT_RECOMMENDERS names 'nope'"):
         recommenders()

@@ -21,6 +21,7 @@ def test_recommender_names_follow_settings(db):
         "blip",
         "late-partial",
         "late-total",
+        "late-text",
         "learned",
     ]
 
@@ -37,7 +38,12 @@ def test_late_recommender_is_ready_only_when_all_engines_are(paintings, lda, mod
     assert status.status == "unavailable"
     assert status.reason.startswith("resnet: no artefact computed yet")
     assert status.versions == {"lda": lda.version, "resnet": None}
-    assert status.is_default
+    assert not status.is_default  # the default is the first ready preference: lda alone
+
+
+def test_default_is_the_first_ready_preference(paintings, lda, models_available):
+    defaults = [s.name for s in recommender_statuses() if s.is_default]
+    assert defaults == ["lda"]  # late-total and late-text wait for resnet and minilm
 
 
 def test_a_computing_engine_reports_progress(paintings, lda, models_available):
@@ -59,5 +65,6 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("blip", "unavailable"),
         ("late-partial", "ready"),
         ("late-total", "ready"),
+        ("late-text", "unavailable"),
         ("learned", "unavailable"),
     ]

@@ -47,7 +47,7 @@ def test_similar_paintings_come_from_the_chosen_engine(client, scored):
 
 
 def test_similar_paintings_offer_only_ready_engines_by_plain_name(client, scored, settings):
-    settings.RECSYS_DEFAULT_RECOMMENDER = "resnet"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["resnet"]
     response = client.get(page("p-a"), {"engine": "clip"})
 
     assert response.status_code == 200

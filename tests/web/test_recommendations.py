@@ -64,7 +64,7 @@ def test_recommendations_never_include_rated_paintings(client, scored):
 
 
 def test_default_recommender_is_the_configured_one_when_ready(client, scored, settings):
-    settings.RECSYS_DEFAULT_RECOMMENDER = "late-total"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["late-total"]
     rate_in_session(client, {"p-a": 5})
 
     response = client.get(RECS)
@@ -78,7 +78,7 @@ def test_default_recommender_is_the_configured_one_when_ready(client, scored, se
 
 
 def test_default_falls_back_to_the_first_ready_recommender(client, db, settings):
-    settings.RECSYS_DEFAULT_RECOMMENDER = "clip"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["clip"]
     from tests.web.conftest import write_artefact  # the catalogue below is not the `scored` one
 
     paintings = [PaintingFactory(**viewable()), PaintingFactory(**viewable())]
@@ -114,7 +114,7 @@ def test_picker_offers_only_ready_recommenders_by_their_plain_names(client, scor
 
 
 def test_asking_for_a_recommender_that_is_not_ready_shows_the_default_instead(client, scored, settings):
-    settings.RECSYS_DEFAULT_RECOMMENDER = "lda"
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["lda"]
     rate_in_session(client, {"p-a": 5})
 
     response = client.get(RECS, {"engine": "blip"})
