@@ -17,13 +17,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Painting
 from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
+from config.redirects import safe_next_url
 from experiments.forms import FeedbackForm
 from experiments.hooks import (
     click_from_web,
@@ -336,17 +336,8 @@ def painting_rate(request: HttpRequest, external_id: str) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             _saved_message(request, 1)
-            return redirect(_next_url(request, reverse("web:painting", args=[painting.external_id])))
+            return redirect(safe_next_url(request, reverse("web:painting", args=[painting.external_id])))
     return _render_painting(request, painting, form=form, status=400)
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @require_POST
@@ -358,7 +349,7 @@ def rating_remove(request: HttpRequest, external_id: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Rating removed.")
-    return redirect(_next_url(request, reverse("web:my_ratings")))
+    return redirect(safe_next_url(request, reverse("web:my_ratings")))
 
 
 @require_GET
@@ -375,7 +366,7 @@ def experiment_feedback(request: HttpRequest, exposure_id: int) -> HttpResponse:
     exposure = exposure_get(exposure_id=exposure_id)
     if exposure is None:
         raise Http404("Unknown list.")
-    back = _next_url(request, reverse("web:recommendations"))
+    back = safe_next_url(request, reverse("web:recommendations"))
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         paintings = paintings_by_pk(pks=exposure.painting_ids)
