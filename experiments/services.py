@@ -290,6 +290,7 @@ def recommend_for_visitor(
     now: datetime | None = None,
     mmr_lambda: float | None = None,
     collection: str | None = None,
+    viewable_only: bool = False,
     catalogued: Callable[[list[int]], Collection[int]] | None = None,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
@@ -298,8 +299,8 @@ def recommend_for_visitor(
     answers (its own weighting if it defines one, the experiment's list length) and the list is
     logged as an exposure; otherwise ``recommender`` answers and nothing is logged. The request's
     ``mmr_lambda`` applies only outside an experiment (an arm is scored as its recommender is
-    defined, MMR lambda included). Errors are those of ``recommend``; ``catalogued`` is handed
-    on to it.
+    defined, MMR lambda included); ``viewable_only`` and ``catalogued`` are passed on in both
+    cases (the web UI recommends only paintings with an image). Errors are those of ``recommend``.
 
     ``visitor_key`` is the participant's key, None for a caller who names no one (they take no
     part), or a function giving the key, called only while an experiment runs (so a web guest's
@@ -323,6 +324,7 @@ def recommend_for_visitor(
             artist=artist,
             mmr_lambda=mmr_lambda,
             collection=collection,
+            viewable_only=viewable_only,
             **checks,
         )
         return VisitorRecommendation(result=result, exposure=None)
@@ -336,6 +338,7 @@ def recommend_for_visitor(
         story_group=story_group,
         artist=artist,
         collection=collection,
+        viewable_only=viewable_only,
         **checks,
     )
     exposure = log_exposure(

@@ -16,6 +16,12 @@ Layout of one artefact (``RECSYS_ARTEFACT_ROOT/<engine>/<version>/``)::
 A run builds everything in ``<engine>/.staging-<version>/`` and publishes it with one
 ``os.rename`` onto ``<engine>/<version>/``; readers only ever open published folders, so they see
 either the previous complete version or the new complete one.
+
+Where the folders are: in the ``artefacts`` storage (``settings.STORAGES``). By default that is a
+FileSystemStorage on ``RECSYS_ARTEFACT_ROOT`` (``ArtefactRootStorage``), which is also the local
+folder every step works in (``artefact_root``). A storage without local paths (object storage)
+makes ``RECSYS_ARTEFACT_CACHE`` the local folder of each machine instead, and
+``recsys.artefact_store`` carries the files between it and the storage.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage, storages
 
 if TYPE_CHECKING:
     import faiss
@@ -47,8 +54,37 @@ NEIGHBOURS_SIM = "neighbours_sim.npy"
 STATE_DIR = "state"
 
 
+class ArtefactRootStorage(FileSystemStorage):
+    """The default ``artefacts`` storage: a FileSystemStorage on ``settings.RECSYS_ARTEFACT_ROOT``,
+    read at each use (unlike ``location``, which is fixed when the storage is created)."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(self._location if self._location is not None else settings.RECSYS_ARTEFACT_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
+def storage() -> Storage:
+    """The storage every worker and web machine reaches (``STORAGES["artefacts"]``)."""
+    return storages["artefacts"]
+
+
+def storage_root() -> Path | None:
+    """The storage's local folder, or None for a storage without local paths (object storage)."""
+    try:
+        return Path(storage().path(""))
+    except NotImplementedError:
+        return None
+
+
 def artefact_root() -> Path:
-    return Path(settings.RECSYS_ARTEFACT_ROOT)
+    """The local folder steps build in and readers open: the storage's own folder when it has
+    one (the default: ``RECSYS_ARTEFACT_ROOT``), else this machine's ``RECSYS_ARTEFACT_CACHE``."""
+    root = storage_root()
+    return root if root is not None else Path(settings.RECSYS_ARTEFACT_CACHE)
 
 
 def engine_dir(engine: str) -> Path:
@@ -302,7 +338,9 @@ class ArtefactCache:
 
     Callers pass the version that is active *now* (one indexed query, see
     ``recsys.selectors.active_artefact``); a new version is opened once and replaces the old one,
-    so workers pick up an activation without a restart.
+    so workers pick up an activation without a restart. It is opened from this machine's local
+    copy (``recsys.artefact_store.local_copy``: in place with a local storage, else downloaded
+    once into ``RECSYS_ARTEFACT_CACHE``).
     """
 
     def __init__(self) -> None:
@@ -316,7 +354,9 @@ class ArtefactCache:
         with self._lock:
             cached = self._by_engine.get(engine)
             if cached is None or cached.version != version:
-                cached = open_artefact(artefact_root() / relative_path)
+                from recsys.artefact_store import local_copy  # it imports this module
+
+                cached = open_artefact(local_copy(relative_path))
                 self._by_engine[engine] = cached
             return cached
 

@@ -402,6 +402,7 @@ def recommend(
     explain: int = EXPLAIN_TOP,
     mmr_lambda: float | None = None,
     collection: str | None = None,
+    viewable_only: bool = False,
     catalogued: Callable[[list[int]], Collection[int]] = catalogued_pks,
 ) -> RecommendationResult:
     """Recommend ``n`` paintings for ``ratings`` (painting pk -> 1..5) with ``recommender``.
@@ -414,13 +415,19 @@ def recommend(
     an unknown story group, artist or collection, and when no engine can use any rating
     (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
     recommender; ``EngineUnavailable`` (503) while an engine has no ready artefact.
+    ``viewable_only`` recommends only paintings with a stored image (rated ones may have none).
     ``catalogued`` answers which returned pks are still catalogued (one query; the API passes
     the query that reads the paintings it shows, so checking and reading them is one query).
     """
     config = get_recommender(recommender)
     if not ratings:
         raise ValidationFailed("Rate at least one painting.", field="ratings")
-    allowed = painting_pks_matching(story_group=story_group, artist=artist, collection=collection)
+    allowed = painting_pks_matching(
+        story_group=story_group,
+        artist=artist,
+        collection=collection,
+        has_image=True if viewable_only else None,
+    )
     artefacts = {engine: active_artefact(engine=engine) for engine in config.engines}
     excluded = frozenset(exclude)
 

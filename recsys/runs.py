@@ -28,6 +28,7 @@ from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys.engines.base import Engine
 from recsys.models import Artefact
@@ -131,7 +132,7 @@ def mark_failed(
     )
     row = Artefact.objects.filter(pk=artefact_id).only("engine", "version").first()
     if updated and row is not None:
-        files.remove_tree(files.staging_dir(row.engine, row.version))
+        store.remove_tree(files.staging_dir(row.engine, row.version))
     return bool(updated)
 
 

@@ -33,9 +33,11 @@ STATIC_ROOT.mkdir()  # whitenoise warns on every request when its root is missin
 # TEST_* overrides let a test start a real Celery worker subprocess on the same database,
 # artefact folder and Redis broker as the test process (tests/recsys_pipeline/test_worker.py).
 RECSYS_ARTEFACT_ROOT = env_path("TEST_RECSYS_ARTEFACT_ROOT", _TMP / "artefacts")
+RECSYS_ARTEFACT_CACHE = env_path("TEST_RECSYS_ARTEFACT_CACHE", _TMP / "artefact-cache")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "artefacts": ARTEFACT_STORAGE_DEFAULT,  # noqa: F405
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("TEST_CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", "memory://")

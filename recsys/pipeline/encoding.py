@@ -11,11 +11,12 @@ from django.db.models import F
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.pipeline.planning import batch_paths, read_plan
+from recsys.pipeline.planning import PLAN, batch_paths, read_plan
 from recsys.runs import keep_alive, log_line, open_row
 
 
@@ -26,7 +27,7 @@ def encode_batch(artefact_id: int, batch_no: int) -> int | None:
     if row is None:
         return None
     staging = files.staging_dir(row.engine, row.version)
-    if batch_paths(staging, batch_no)[1].exists():
+    if store.exists(batch_paths(staging, batch_no)[1]):
         return 0
     with keep_alive(artefact_id):
         return _encode_batch(row, staging, batch_no)
@@ -45,6 +46,7 @@ def _encode_batch(row: Artefact, staging: Path, batch_no: int) -> int | None:
     ]
     wanted = {item.pk for item in items}
     engine = get_engine(row.engine)
+    store.pull_tree(staging / files.STATE_DIR)  # the fitted state, if this machine lacks it
 
     tick = time.perf_counter()
     batch = engine.encode(items, staging / files.STATE_DIR)
@@ -59,10 +61,10 @@ def _encode_batch(row: Artefact, staging: Path, batch_no: int) -> int | None:
         raise ValueError(f"Engine {row.engine!r} returned paintings it was not given: {sorted(unknown)[:5]}.")
     skipped = {pk: batch.skipped.get(pk, "not returned by the engine") for pk in wanted - set(batch.pks)}
 
-    if not staging.is_dir():  # the run was failed or cancelled meanwhile
+    if not store.exists(staging / PLAN):  # the run was failed or cancelled meanwhile
         return None
-    files.save_array(vectors_path, vectors)
-    files.save_json(
+    store.save_array(vectors_path, vectors)
+    store.save_json(
         meta_path,  # written last: its presence marks the batch done
         {
             "pks": list(batch.pks),

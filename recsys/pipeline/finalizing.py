@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys import status_cache
 from recsys.engines.base import PaintingInput
@@ -47,16 +48,16 @@ def _assemble(
     """Rows of every painting with a vector, in pk order, plus skipped reasons and note counts."""
     parts: list[tuple[list[int], np.ndarray]] = []
     if plan["reused_pks"]:
-        parts.append((plan["reused_pks"], np.load(staging / REUSED)))
+        parts.append((plan["reused_pks"], store.load_array(staging / REUSED)))
     skipped = {int(pk): r for pk, r in plan["skipped"].items()}
     notes: Counter[str] = Counter()
     encode_seconds = 0.0
     for batch_no in range(plan["n_batches"]):
         vectors_path, meta_path = batch_paths(staging, batch_no)
-        if not meta_path.exists():
+        if not store.exists(meta_path):
             raise RuntimeError(f"Batch {batch_no} of {plan['n_batches']} is missing; cannot finalize.")
-        meta = json.loads(meta_path.read_text())
-        parts.append((meta["pks"], np.load(vectors_path)))
+        meta = store.load_json(meta_path)
+        parts.append((meta["pks"], store.load_array(vectors_path)))
         skipped.update({int(pk): r for pk, r in meta["skipped"].items()})
         notes.update(meta["notes"].values())
         encode_seconds += meta["seconds"]
@@ -90,23 +91,23 @@ def finalize(artefact_id: int) -> Artefact | None:
 
 
 def built(row: Artefact) -> bool:
-    """Whether the run's artefact is complete on disk (in staging or published)."""
-    return any(
-        (folder / files.MANIFEST).exists()
-        for folder in (files.staging_dir(row.engine, row.version), files.final_dir(row.engine, row.version))
-    )
+    """Whether the run's artefact is complete (built in local staging, or published)."""
+    staging = files.staging_dir(row.engine, row.version)
+    final = files.final_dir(row.engine, row.version)
+    return (staging / files.MANIFEST).exists() or store.published(final)
 
 
 def _finalize(row: Artefact) -> Artefact | None:
     artefact_id = row.pk
     staging = files.staging_dir(row.engine, row.version)
     final = files.final_dir(row.engine, row.version)
-    if not final.exists():  # else: published by an attempt that died before activating it
+    if not store.published(final):  # else: published by an attempt that died before activating it
         if not (staging / files.MANIFEST).exists():  # else: built by an attempt that died after
+            store.pull_tree(staging / files.STATE_DIR)  # the fitted state, if this machine lacks it
             _build(row, staging)
         drop_scratch(staging)
-        files.publish(staging, final)
-    manifest = json.loads((final / files.MANIFEST).read_text())
+        store.publish(staging, final)
+    manifest = store.load_json(final / files.MANIFEST)
     row = _activate(artefact_id, manifest)
     if row is not None and row.is_active:
         log_line(artefact_id, f"active: {manifest['counts']['items']} paintings")
@@ -273,7 +274,7 @@ def prune(*, engine: str) -> list[str]:
     )
     pruned = []
     for row in ready[keep:]:
-        files.remove_tree(files.final_dir(engine, row.version))
+        store.remove_tree(files.final_dir(engine, row.version))
         Artefact.objects.filter(pk=row.pk, is_active=False).update(status=Artefact.Status.PRUNED)
         log_line(row.pk, "pruned: files deleted")
         pruned.append(row.version)
@@ -284,7 +285,7 @@ def prune(*, engine: str) -> list[str]:
     )
     prefix = files.staging_dir(engine, "").name
     folder = files.engine_dir(engine)
-    for child in folder.iterdir() if folder.is_dir() else ():
-        if child.name.removeprefix(prefix) not in owned:
-            files.remove_tree(child)
+    for name in store.children(folder):
+        if name.removeprefix(prefix) not in owned:
+            store.remove_tree(folder / name)
     return pruned

@@ -8,7 +8,9 @@ only infers, unless ``full`` is asked for or more than ``RECSYS_INCREMENTAL_MAX_
 catalogue changed, in which case it refits on everything.
 
 Scratch layout of a run (in ``<engine>/.staging-<version>/``, deleted once the manifest is
-written, so never published): ``plan.json``, ``reused.npy`` and ``batches/<n>.npy|.json``.
+written, so never published): ``plan.json``, ``reused.npy`` and ``batches/<n>.npy|.json``. They
+are read and written through ``recsys.artefact_store``, so with object storage they travel
+between machines (the fitted ``state/`` too, uploaded before the plan).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.snapshot import PaintingInput, catalogue_snapshot
+from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys.engines.base import Engine
 from recsys.engines.registry import get_engine
@@ -71,7 +74,7 @@ def _reusable_previous(row: Artefact, engine: Engine) -> _Previous | None:
     prev = Artefact.objects.filter(engine=row.engine, is_active=True).first()
     if prev is None or prev.params != row.params or prev.model_id != row.model_id:
         return None
-    path = files.artefact_root() / prev.path
+    path = store.local_copy(prev.path)  # in place with a local storage, else downloaded once
     if not (path / CONTENT_HASHES).exists() or (engine.needs_fit and not (path / files.STATE_DIR).is_dir()):
         return None
     manifest = json.loads((path / files.MANIFEST).read_text())
@@ -97,9 +100,9 @@ def prepare(artefact_id: int, *, full: bool = False) -> int | None:
 def _prepare(row: Artefact, *, full: bool) -> int:
     artefact_id = row.pk
     staging = files.staging_dir(row.engine, row.version)
-    if (staging / PLAN).exists():
+    if store.exists(staging / PLAN):
         return read_plan(staging)["n_batches"]
-    files.remove_tree(staging)  # leftovers of an attempt that died before writing its plan
+    store.remove_tree(staging)  # leftovers of an attempt that died before writing its plan
     staging.mkdir(parents=True)
     engine = get_engine(row.engine)
     # the parameters of the process that computes (a worker) are the ones that hold
@@ -145,7 +148,7 @@ def _prepare(row: Artefact, *, full: bool) -> int:
             shutil.copytree(previous.path / files.STATE_DIR, state)
         if reuse:
             prev_embeddings = np.load(previous.path / files.EMBEDDINGS, mmap_mode="r")
-            files.save_array(staging / REUSED, prev_embeddings[list(reuse.values())])
+            store.save_array(staging / REUSED, prev_embeddings[list(reuse.values())])
         log_line(
             artefact_id,
             f"incremental from {previous.row.version}: {len(reuse)} rows reused, {len(encode)} to encode",
@@ -174,7 +177,8 @@ def _prepare(row: Artefact, *, full: bool) -> int:
         "fit": jsonable(fit),
         "timings": timings,
     }
-    files.save_json(staging / PLAN, plan)  # written last: its presence means "prepared"
+    store.push_tree(state)  # for the machines that encode and finalize (object storage)
+    store.save_json(staging / PLAN, plan)  # written last: its presence means "prepared"
     Artefact.objects.filter(pk=artefact_id).update(
         catalogue_hash=snapshot.catalogue_hash, total=len(encode), processed=0
     )
@@ -191,8 +195,15 @@ def _read_plan_cached(path: str, mtime_ns: int) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
+@lru_cache(maxsize=2)
+def _read_stored_plan(name: str) -> dict[str, Any]:
+    return store.load_json(files.artefact_root() / name)  # a plan is written once, never changed
+
+
 def read_plan(staging: Path) -> dict[str, Any]:
     path = staging / PLAN
+    if store.is_remote():
+        return _read_stored_plan(store.name_of(path))
     return _read_plan_cached(str(path), path.stat().st_mtime_ns)
 
 

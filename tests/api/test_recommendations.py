@@ -287,7 +287,7 @@ def test_unknown_artist_is_400(api_client, minilm, artist):
 
 
 def test_no_recommender_named_gets_the_first_ready_one_not_503(api_client, minilm):
-    # late-total (lda + resnet) and late-text (lda + minilm) are not ready: minilm is
+    # late-total (lda + resnet) is not ready: minilm, next in the preference list, answers
     body = {"ratings": BODY["ratings"]}
     response = post(api_client, body)
     assert response.status_code == 200

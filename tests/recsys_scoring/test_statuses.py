@@ -43,7 +43,7 @@ def test_late_recommender_is_ready_only_when_all_engines_are(paintings, lda, mod
 
 def test_default_is_the_first_ready_preference(paintings, lda, models_available):
     defaults = [s.name for s in recommender_statuses() if s.is_default]
-    assert defaults == ["lda"]  # late-total and late-text wait for resnet and minilm
+    assert defaults == ["lda"]  # late-total, minilm and late-text wait for resnet and minilm
 
 
 def test_a_computing_engine_reports_progress(paintings, lda, models_available):

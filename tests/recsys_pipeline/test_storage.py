@@ -1,0 +1,180 @@
+"""Builds across machines: workers and web share only the ``artefacts`` storage.
+
+The storage is ``RemoteStorage`` (a folder reached only through the Storage API, like S3); the
+worker and web "machines" are the same process with a different ``RECSYS_ARTEFACT_CACHE`` each
+(their local disks); ``RECSYS_ARTEFACT_ROOT`` (the web's default artefact folder) is a path that
+must never be created."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recsys import pipeline, runs
+from recsys.artefacts import MANIFEST, artefact_cache
+from recsys.engines.registry import get_engine
+from recsys.models import Artefact
+from recsys.recommend import recommend
+from recsys.selectors import active_artefact
+from recsys.services import precompute_engine
+from tests.recsys_pipeline.conftest import make_painting
+
+pytestmark = pytest.mark.django_db
+
+REMOTE = "tests.recsys_pipeline.remote_storage.RemoteStorage"
+
+
+@pytest.fixture
+def machines(settings, tmp_path):
+    """Folders of the shared storage and of each machine's local disk."""
+    folders = {name: tmp_path / name for name in ("storage", "web", "worker-a", "worker-b", "web-root")}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artefacts": {"BACKEND": REMOTE, "OPTIONS": {"location": str(folders["storage"])}},
+    }
+    settings.RECSYS_ARTEFACT_ROOT = folders["web-root"]
+    settings.RECSYS_RECOMMENDERS = {"fake": {"KIND": "single", "ENGINE": "fake"}}
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["fake"]
+    yield folders
+    assert not folders["web-root"].exists(), "something read or wrote RECSYS_ARTEFACT_ROOT"
+
+
+@contextmanager
+def on(settings, folder: Path):
+    """Run the block as the machine whose local disk is ``folder``."""
+    previous = settings.RECSYS_ARTEFACT_CACHE
+    settings.RECSYS_ARTEFACT_CACHE = folder
+    try:
+        yield
+    finally:
+        settings.RECSYS_ARTEFACT_CACHE = previous
+
+
+def stored(folders, *parts: str) -> Path:
+    return folders["storage"].joinpath(*parts)
+
+
+def test_published_files_are_in_the_storage_without_the_run_scratch(catalogue, machines, settings):
+    with on(settings, machines["worker-a"]):
+        row = precompute_engine(engine="fake")
+    published = stored(machines, "fake", row.version)
+    assert sorted(p.name for p in published.iterdir()) == [
+        "content_hashes.json",
+        "embeddings.npy",
+        "external_ids.json",
+        "manifest.json",
+        "neighbours_idx.npy",
+        "neighbours_sim.npy",
+        "painting_ids.npy",
+        "similarity.npy",
+    ]
+    assert sorted(p.name for p in stored(machines, "fake").iterdir()) == [row.version]
+    assert np.load(published / "painting_ids.npy").tolist() == sorted(p.pk for p in catalogue)
+
+
+def test_web_serves_recommendations_from_its_downloaded_copy(catalogue, machines, settings):
+    with on(settings, machines["worker-a"]):
+        row = precompute_engine(engine="fake")
+    assert not (machines["web"] / "fake").exists()
+    with on(settings, machines["web"]):
+        result = recommend(ratings={catalogue[0].pk: 5}, recommender="fake", n=2)
+        loaded = active_artefact(engine="fake")
+    assert loaded.path == machines["web"] / "fake" / row.version
+    assert isinstance(loaded.embeddings, np.memmap)
+    stored_embeddings = np.load(stored(machines, "fake", row.version, "embeddings.npy"))
+    assert np.array_equal(np.asarray(loaded.embeddings), stored_embeddings)
+    # the other two sea paintings are the closest to the rated sea painting
+    assert [item.painting_id for item in result.items] == [catalogue[1].pk, catalogue[2].pk]
+    assert not list((machines["web"] / ".tmp").iterdir())  # the download folder was renamed
+
+
+def test_web_picks_up_a_new_activation_by_downloading_it(catalogue, machines, settings):
+    with on(settings, machines["worker-a"]):
+        first = precompute_engine(engine="fake")
+    with on(settings, machines["web"]):
+        assert active_artefact(engine="fake").version == first.version
+    newcomer = make_painting("sea", 9)
+    with on(settings, machines["worker-b"]):
+        second = precompute_engine(engine="fake")
+    assert second.version != first.version
+    assert not (machines["web"] / "fake" / second.version).exists()
+    with on(settings, machines["web"]):
+        loaded = active_artefact(engine="fake")
+        result = recommend(ratings={catalogue[0].pk: 5}, recommender="fake", n=3)
+    assert loaded.version == second.version
+    assert loaded.path == machines["web"] / "fake" / second.version
+    assert newcomer.pk in loaded.row_of
+    assert newcomer.pk in {item.painting_id for item in result.items}
+
+
+def test_incremental_build_on_a_fresh_worker_reuses_rows_from_the_storage(catalogue, machines, settings):
+    with on(settings, machines["worker-a"]):
+        first = precompute_engine(engine="fake")
+    make_painting("winter", 9)
+    with on(settings, machines["worker-b"]):
+        second = precompute_engine(engine="fake")
+    assert second.manifest["mode"] == "incremental"
+    assert second.manifest["counts"] == {
+        "catalogue": 13,
+        "items": 13,
+        "skipped": 0,
+        "encoded": 1,
+        "reused": 12,
+    }
+    assert second.manifest["previous_version"] == first.version
+
+
+def test_each_step_on_another_machine_gets_the_fitted_state_from_the_storage(catalogue, machines, settings):
+    row = runs.create_run(engine=get_engine("fitted"))
+    with on(settings, machines["worker-a"]):
+        n_batches = pipeline.prepare(row.pk)
+    assert n_batches == 4  # 12 paintings, 3 a batch
+    scratch = stored(machines, "fitted", f".staging-{row.version}")
+    assert (scratch / "plan.json").exists() and (scratch / "state" / "fitted.txt").read_text() == "12"
+    with on(settings, machines["worker-b"]):
+        for batch_no in range(n_batches):
+            assert pipeline.encode_batch(row.pk, batch_no) == 3
+    assert (machines["worker-b"] / "fitted" / f".staging-{row.version}" / "state" / "fitted.txt").exists()
+    assert sorted(p.name for p in (scratch / "batches").iterdir())[:2] == ["000000.json", "000000.npy"]
+    with on(settings, machines["web"]):  # a third machine finalizes
+        finished = pipeline.finalize(row.pk)
+    assert finished.status == Artefact.Status.READY and finished.is_active
+    assert not scratch.exists()
+    published = stored(machines, "fitted", row.version)
+    assert (published / MANIFEST).exists() and (published / "state" / "fitted.txt").read_text() == "12"
+
+
+def test_a_failed_run_leaves_no_scratch_in_the_storage(catalogue, machines, settings):
+    row = runs.create_run(engine=get_engine("fake"))
+    with on(settings, machines["worker-a"]):
+        pipeline.prepare(row.pk)
+        pipeline.encode_batch(row.pk, 0)
+        assert runs.mark_failed(row.pk, "stopped by the test")
+    assert not stored(machines, "fake", f".staging-{row.version}").exists()
+    with on(settings, machines["worker-b"]):
+        assert pipeline.encode_batch(row.pk, 1) is None  # a late delivery does nothing
+
+
+def test_old_versions_are_pruned_from_the_storage_and_the_web_copies(catalogue, machines, settings):
+    settings.RECSYS_ARTEFACT_KEEP = 1
+    versions = []
+    for n in range(2):
+        make_painting("flowers", 10 + n)
+        with on(settings, machines["worker-a"]):
+            versions.append(precompute_engine(engine="fake").version)
+        with on(settings, machines["web"]):
+            assert active_artefact(engine="fake").version == versions[-1]
+    assert sorted(p.name for p in stored(machines, "fake").iterdir()) == [versions[-1]]
+    assert sorted(p.name for p in (machines["web"] / "fake").iterdir()) == [versions[-1]]
+
+
+def test_the_default_storage_is_read_in_place_without_a_copy(catalogue, settings, tmp_path):
+    settings.RECSYS_ARTEFACT_CACHE = tmp_path / "cache"
+    row = precompute_engine(engine="fake")
+    artefact_cache.clear()
+    loaded = active_artefact(engine="fake")
+    assert loaded.path == settings.RECSYS_ARTEFACT_ROOT / "fake" / row.version
+    assert not settings.RECSYS_ARTEFACT_CACHE.exists()
