@@ -138,17 +138,24 @@ def painting_get(*, external_id: str, field: str = "id") -> Painting:
 
 
 def painting_pks_matching(
-    *, story_group: str | None, artist: int | str | None, collection: str | None = None
+    *,
+    story_group: str | None,
+    artist: int | str | None,
+    collection: str | None = None,
+    has_image: bool | None = None,
 ) -> list[int] | None:
     """Pks of the paintings in ``story_group`` (slug) by ``artist`` (pk or name) from
-    ``collection`` (slug or name); None without filters. One query (plus one to resolve a
-    collection), a second only when nothing matches: an unknown story group, artist or collection
-    is a ``ValidationFailed`` naming the field, a known one with no such painting an empty list."""
-    if story_group is None and artist is None and collection is None:
+    ``collection`` (slug or name), with a viewable image when ``has_image``; None without
+    filters. One query (plus one to resolve a collection), a second only when nothing matches:
+    an unknown story group, artist or collection is a ``ValidationFailed`` naming the field, a
+    known one with no such painting an empty list."""
+    if story_group is None and artist is None and collection is None and has_image is None:
         return None
     paintings = Painting.objects.order_by()
     if collection is not None:
         paintings = paintings.filter(source=collection_source(collection))
+    if has_image is not None:
+        paintings = paintings.filter(_HAS_IMAGE if has_image else ~_HAS_IMAGE)
     if story_group is not None:
         paintings = paintings.filter(story_group__slug=story_group)
     if artist is not None:

@@ -43,7 +43,13 @@ class WebRecommendation:
 
 
 def recommend_for_web_visitor(
-    *, user: Any, session: Session, ratings: Mapping[int, int], recommender: str | None, n: int
+    *,
+    user: Any,
+    session: Session,
+    ratings: Mapping[int, int],
+    recommender: str | None,
+    n: int,
+    viewable_only: bool = False,
 ) -> WebRecommendation:
     """``services.recommend_for_visitor`` for the page's visitor, with the questions to ask about
     the list when one was logged: every list of a within-subjects sequence; between subjects
@@ -53,6 +59,7 @@ def recommend_for_web_visitor(
         ratings=ratings,
         recommender=recommender,
         n=n,
+        viewable_only=viewable_only,
     )
     exposure = answer.exposure
     questionnaire = None

@@ -290,6 +290,7 @@ def recommend_for_visitor(
     now: datetime | None = None,
     mmr_lambda: float | None = None,
     collection: str | None = None,
+    viewable_only: bool = False,
 ) -> VisitorRecommendation:
     """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
 
@@ -297,7 +298,8 @@ def recommend_for_visitor(
     answers (its own weighting if it defines one, the experiment's list length) and the list is
     logged as an exposure; otherwise ``recommender`` answers and nothing is logged. The request's
     ``mmr_lambda`` applies only outside an experiment (an arm is scored as its recommender is
-    defined, MMR lambda included). Errors are those of ``recommend``.
+    defined, MMR lambda included); ``viewable_only`` is passed on in both cases (the web UI
+    recommends only paintings with an image). Errors are those of ``recommend``.
 
     ``visitor_key`` is the participant's key, None for a caller who names no one (they take no
     part), or a function giving the key, called only while an experiment runs (so a web guest's
@@ -320,6 +322,7 @@ def recommend_for_visitor(
             artist=artist,
             mmr_lambda=mmr_lambda,
             collection=collection,
+            viewable_only=viewable_only,
         )
         return VisitorRecommendation(result=result, exposure=None)
     config = get_recommender(assignment.arm.recommender)
@@ -332,6 +335,7 @@ def recommend_for_visitor(
         story_group=story_group,
         artist=artist,
         collection=collection,
+        viewable_only=viewable_only,
     )
     exposure = log_exposure(
         experiment=assignment.experiment,

@@ -399,6 +399,7 @@ def recommend(
     explain: int = EXPLAIN_TOP,
     mmr_lambda: float | None = None,
     collection: str | None = None,
+    viewable_only: bool = False,
 ) -> RecommendationResult:
     """Recommend ``n`` paintings for ``ratings`` (painting pk -> 1..5) with ``recommender``.
 
@@ -410,11 +411,17 @@ def recommend(
     an unknown story group, artist or collection, and when no engine can use any rating
     (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
     recommender; ``EngineUnavailable`` (503) while an engine has no ready artefact.
+    ``viewable_only`` recommends only paintings with a stored image (rated ones may have none).
     """
     config = get_recommender(recommender)
     if not ratings:
         raise ValidationFailed("Rate at least one painting.", field="ratings")
-    allowed = painting_pks_matching(story_group=story_group, artist=artist, collection=collection)
+    allowed = painting_pks_matching(
+        story_group=story_group,
+        artist=artist,
+        collection=collection,
+        has_image=True if viewable_only else None,
+    )
     artefacts = {engine: active_artefact(engine=engine) for engine in config.engines}
     excluded = frozenset(exclude)
 

@@ -13,21 +13,12 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from config.ratelimit import rate_limited
+from config.redirects import safe_next_url
 from experiments.hooks import adopt_session_visitor
 from users.forms import PasswordResetForm, PasswordResetMailFailed, SignupForm
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,9 +33,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         adopt_session_visitor(user=user, session=request.session)  # a guest keeps their arm
         messages.success(request, f"Welcome, {user.get_username()}. Your account is ready.")
-        return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
+        return redirect(safe_next_url(request, settings.LOGIN_REDIRECT_URL))
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "next": _next_url(request, "")}
+    context = {"form": form, "next": safe_next_url(request, "")}
     return render(request, "registration/signup.html", context, status=status)
 
 

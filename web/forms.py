@@ -14,7 +14,7 @@ from catalog.serializers import validate_result_count
 from config.exceptions import InvalidRating
 from users.models import RATING_MAX, RATING_MIN
 from users.services import validate_rating_value
-from web.selectors import SEED_LIMIT
+from web.selectors import SEED_LIMIT, SET_LIMIT
 
 STAR_CHOICES = [(str(v), f"{v} star{'s' if v > 1 else ''}") for v in range(RATING_MIN, RATING_MAX + 1)]
 
@@ -55,10 +55,15 @@ class ElicitationForm(forms.Form):
     """
 
     seed = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=SEED_LIMIT - 1)
+    set = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=SET_LIMIT - 1, required=False)
 
-    def __init__(self, *args: Any, paintings: Sequence[Painting], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, paintings: Sequence[Painting], allow_empty: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.paintings = list(paintings)
+        # a visitor whose ratings were saved as they gave them (site.js) may submit none here
+        self.allow_empty = allow_empty
         for painting in self.paintings:
             self.fields[rating_field_name(painting)] = RatingField(
                 required=False,
@@ -72,7 +77,7 @@ class ElicitationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if not self.errors and not self.ratings():
+        if not self.errors and not self.allow_empty and not self.ratings():
             raise forms.ValidationError("Rate at least one painting (1 to 5 stars) to get recommendations.")
         return cleaned
 
@@ -94,6 +99,14 @@ class RatingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["value"].label = f"Your rating of “{painting.title}”"
         self.fields["value"].error_messages["required"] = "Choose from 1 to 5 stars."
+
+
+class QuickRatingForm(forms.Form):
+    """One rating saved as it is given (web/static/web/site.js): the painting's external id and
+    1-5, or empty to remove the rating."""
+
+    painting = forms.CharField(max_length=100)
+    value = RatingField(required=False)
 
 
 class RecommendationQueryForm(forms.Form):

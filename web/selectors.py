@@ -3,9 +3,10 @@ anonymous visitor), recommendation results turned into cards with every painting
 (recommended, explaining, ignored) loaded in one query, similar paintings, and the browse and
 search pages (a page of the filtered catalogue, search results as cards).
 
-This module is the web UI's one door to the recommender (``recsys.recommend``): views call the
-functions here, never the recommender directly, so the recommender's import paths change in one
-place only.
+This module is the web UI's door to the recommender's reads (statuses, similar paintings, plain
+names of recommenders); the recommendations themselves come through
+``experiments.hooks.recommend_for_web_visitor`` (the A/B integration point, which calls
+``recsys.recommend.recommend``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from catalog.selectors import (
     story_group_list,
 )
 from catalog.thumbnails import thumbnail_url
+from recsys.models import Artefact
 from recsys.recommend import RecommendationResult
-from recsys.recommend import recommend as _recommend
+from recsys.recommenders import get_recommender as _get_recommender
 from recsys.search import IMAGE, TEXT, SearchResult, ready_search_engine
 from recsys.search import search_image as _search_image
 from recsys.search import search_text as _search_text
@@ -45,6 +47,10 @@ from users.selectors import user_rating_map
 SESSION_RATINGS_KEY = "web_ratings"
 #: the seed of the elicitation set on screen
 SESSION_SEED_KEY = "web_elicitation_seed"
+#: which set of that seed is on screen (0, then 1, 2, ... for "show another set")
+SESSION_SET_KEY = "web_elicitation_set"
+#: set numbers are 0 .. SET_LIMIT - 1
+SET_LIMIT = 10_000
 #: elicitation seeds are drawn from 0 .. SEED_LIMIT - 1
 SEED_LIMIT = 2**31
 
@@ -117,11 +123,6 @@ def rated_rows(*, user: Visitor, session: SessionBase) -> list[tuple[Painting, i
 def recommender_statuses() -> list[RecommenderStatus]:
     """Every recommender with its readiness, in settings order."""
     return _recommender_statuses()
-
-
-def recommendation_result(*, ratings: dict[int, int], recommender: str, n: int) -> RecommendationResult:
-    """``recsys.recommend.recommend`` for the web UI; raises ``ApplicationError`` as it does."""
-    return _recommend(ratings=ratings, recommender=recommender, n=n)
 
 
 def similar_rows(*, painting: Painting, engine: str, n: int) -> list[tuple[Painting, Any, str | None]]:
@@ -301,11 +302,11 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
 
 def default_recommender(statuses: Sequence[RecommenderStatus]) -> str | None:
     """The recommender a visitor gets without choosing: the default (``is_default``: the first
-    ready of ``RECSYS_DEFAULT_RECOMMENDERS``) when it is ready, else the first ready one, else
-    None (nothing computed yet)."""
-    ready = [s.name for s in statuses if s.status == "ready"]
-    default = next((s.name for s in statuses if s.is_default and s.status == "ready"), None)
-    return default or (ready[0] if ready else None)
+    ready of ``RECSYS_DEFAULT_RECOMMENDERS``) when it is ready, else the first ready one the
+    visitors are offered, else None (nothing computed yet)."""
+    ready = [s for s in statuses if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS]
+    preferred = next((s.name for s in ready if s.is_default), None)
+    return preferred or (ready[0].name if ready else None)
 
 
 @dataclass(frozen=True)
@@ -348,3 +349,59 @@ def default_engine(statuses: Sequence[RecommenderStatus], choices: Sequence[Engi
         if name in ready:
             return name
     return ready[0] if ready else None
+
+
+# -- what visitors see ----------------------------------------------------------------------------
+#: Plain names of the engines and settings recommenders, the only names visitors see (the admin
+#: and the API keep the configuration names and the technical reasons).
+PLAIN_LABELS = {
+    "lda": "Text topics (LDA)",
+    "minilm": "Text meaning (MiniLM)",
+    "resnet": "Visual look (ResNet)",
+    "clip": "Text + image together (CLIP)",
+    "blip": "Text + image matched (BLIP)",
+    "late-total": "Text + image, fused",
+    "late-partial": "Text + image, fused (top picks)",
+    "late-text": "Text topics + meaning, fused",
+    "learned": "Learned from ratings (MiniLM)",
+}
+
+
+def plain_label(name: str) -> str:
+    """The visitor-facing name of an engine or recommender (a tidied name when none is set)."""
+    return PLAIN_LABELS.get(name) or name.replace("-", " ").replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class VisitorChoice:
+    """A recommender (or engine) a visitor may pick: its name for the URL, its plain label."""
+
+    name: str
+    label: str
+
+
+def visitor_recommenders(statuses: Sequence[RecommenderStatus]) -> list[VisitorChoice]:
+    """The recommenders a visitor may choose: ready ones of the settings, in settings order
+    (experiment arms defined in the admin are served by the A/B assignment, not offered here)."""
+    return [
+        VisitorChoice(name=s.name, label=plain_label(s.name))
+        for s in statuses
+        if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS
+    ]
+
+
+def visitor_engines(choices: Sequence[EngineChoice]) -> list[VisitorChoice]:
+    """The engines whose "similar paintings" a visitor may ask for: ready ones only."""
+    return [VisitorChoice(name=c.name, label=plain_label(c.name)) for c in choices if c.status == "ready"]
+
+
+def ready_recommender_names() -> list[str]:
+    """Names of the settings recommenders whose every engine has an active artefact, in settings
+    order: what the "getting ready" page polls, so one query, no artefact opened (the same rule
+    as ``recsys.selectors.recommender_statuses``' "ready")."""
+    active = set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
+    return [
+        name
+        for name in settings.RECSYS_RECOMMENDERS
+        if all(engine in active for engine in _get_recommender(name).engines)
+    ]

@@ -25,7 +25,15 @@ from config.exceptions import UnknownPainting, ValidationFailed
 from experiments.hooks import ratings_from_web
 from users.models import User
 from users.services import rating_delete, ratings_upsert, resolve_paintings, validate_rating_value
-from web.selectors import SEED_LIMIT, SESSION_RATINGS_KEY, SESSION_SEED_KEY, Visitor, session_ratings
+from web.selectors import (
+    SEED_LIMIT,
+    SESSION_RATINGS_KEY,
+    SESSION_SEED_KEY,
+    SESSION_SET_KEY,
+    SET_LIMIT,
+    Visitor,
+    session_ratings,
+)
 
 
 def _session_ratings_store(*, session: SessionBase, ratings: Mapping[str, int]) -> None:
@@ -113,7 +121,27 @@ def elicitation_seed(*, session: SessionBase) -> int:
 
 
 def elicitation_seed_renew(*, session: SessionBase) -> int:
-    """Draw a different elicitation set: a new random seed, stored in the session."""
+    """Draw a different elicitation set: a new random seed (from its first set), stored in the
+    session."""
     seed = secrets.randbelow(SEED_LIMIT)
     session[SESSION_SEED_KEY] = seed
+    session.pop(SESSION_SET_KEY, None)
     return seed
+
+
+def elicitation_set_number(*, session: SessionBase) -> int:
+    """Which set of the session's seed is on screen (0 until "show another set")."""
+    number = session.get(SESSION_SET_KEY, 0)
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number < SET_LIMIT:
+        return 0
+    return number
+
+
+def elicitation_set_next(*, session: SessionBase) -> int:
+    """ "Show another set": the next set of the same seed, which continues with the next story
+    groups and each group's next paintings (``catalog.selectors.elicitation_set``), so no
+    painting comes back until a group has shown them all; wraps to 0 at ``SET_LIMIT``."""
+    elicitation_seed(session=session)  # make sure there is a seed to continue
+    number = (elicitation_set_number(session=session) + 1) % SET_LIMIT
+    session[SESSION_SET_KEY] = number
+    return number

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("elicitation/another/", views.another_set, name="another_set"),
     path("recommendations/", views.recommendations, name="recommendations"),
+    path("recommendations/ready/", views.ready_status, name="ready_status"),
+    path("my/ratings/save/", views.rating_save, name="rating_save"),
     path(
         "recommendations/feedback/<int:exposure_id>/",
         views.experiment_feedback,

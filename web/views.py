@@ -10,19 +10,20 @@ redirect (POST-redirect-GET); a form with errors is shown again with status 400.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Painting
 from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
-from config.exceptions import ApplicationError, UnknownPainting
+from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
+from config.redirects import safe_next_url
 from experiments.forms import FeedbackForm
 from experiments.hooks import (
     click_from_web,
@@ -33,6 +34,7 @@ from experiments.hooks import (
 from experiments.selectors import exposure_get
 from web.forms import (
     ElicitationForm,
+    QuickRatingForm,
     RatingForm,
     RecommendationQueryForm,
     SimilarQueryForm,
@@ -40,30 +42,55 @@ from web.forms import (
 )
 from web.selectors import (
     SEED_LIMIT,
+    SET_LIMIT,
     default_engine,
     default_recommender,
     engine_choices,
+    plain_label,
     rated_rows,
+    ready_recommender_names,
     recommendation_page,
     recommender_statuses,
     similar_rows,
+    visitor_engines,
     visitor_rating_map,
     visitor_rating_of,
     visitor_ratings,
+    visitor_recommenders,
 )
-from web.services import elicitation_seed, elicitation_seed_renew, visitor_rating_delete, visitor_ratings_save
+from web.services import (
+    elicitation_seed,
+    elicitation_set_next,
+    elicitation_set_number,
+    visitor_rating_delete,
+    visitor_ratings_save,
+)
 
 DEFAULT_N = 9
 SIMILAR_N = 6
 
 
-def _posted_seed(request: HttpRequest) -> int:
-    """The seed the submitted form was rendered with (the form validates it again)."""
+def _posted_int(request: HttpRequest, name: str, limit: int) -> int | None:
     try:
-        seed = int(request.POST.get("seed", ""))
+        value = int(request.POST.get(name, ""))
     except ValueError:
-        return elicitation_seed(session=request.session)
-    return seed if 0 <= seed < SEED_LIMIT else elicitation_seed(session=request.session)
+        return None
+    return value if 0 <= value < limit else None
+
+
+def _shown_set(request: HttpRequest) -> tuple[int, int]:
+    """(seed, set number) of the elicitation set: the session's, or on a POST the ones the
+    submitted form was rendered with (the form validates them again)."""
+    seed = elicitation_seed(session=request.session)
+    number = elicitation_set_number(session=request.session)
+    if request.method == "POST":
+        posted_seed, posted_number = (
+            _posted_int(request, "seed", SEED_LIMIT),
+            _posted_int(request, "set", SET_LIMIT),
+        )
+        seed = seed if posted_seed is None else posted_seed
+        number = 0 if posted_number is None else posted_number
+    return seed, number
 
 
 def _saved_message(request: HttpRequest, count: int) -> None:
@@ -79,74 +106,146 @@ def _saved_message(request: HttpRequest, count: int) -> None:
 
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    """The elicitation step: one painting per story group, each rated 1-5 (all optional)."""
-    seed = _posted_seed(request) if request.method == "POST" else elicitation_seed(session=request.session)
-    paintings = list(elicitation_set(seed=seed))
+    """The elicitation step: the elicitation set, each painting rated 1-5 (all optional).
+
+    With JavaScript every star saves at once (``rating_save``) and the submit button only moves
+    on; without it the form posts every rating of the set at once.
+    """
+    seed, number = _shown_set(request)
+    paintings = list(elicitation_set(seed=seed, set_number=number))
+    current = visitor_ratings(user=request.user, session=request.session)
     if request.method == "POST":
-        form = ElicitationForm(request.POST, paintings=paintings)
+        form = ElicitationForm(request.POST, paintings=paintings, allow_empty=bool(current))
         if form.is_valid():
             ratings = form.ratings()
             try:
-                visitor_ratings_save(user=request.user, session=request.session, ratings=ratings)
+                if ratings:
+                    visitor_ratings_save(user=request.user, session=request.session, ratings=ratings)
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
-                _saved_message(request, len(ratings))
+                if ratings:
+                    _saved_message(request, len(ratings))
                 return redirect("web:recommendations")
         status = 400
     else:
-        current = visitor_ratings(
-            user=request.user, session=request.session, only=[p.external_id for p in paintings]
-        )
-        initial: dict[str, Any] = {"seed": seed}
+        initial: dict[str, Any] = {"seed": seed, "set": number}
         initial |= {
             rating_field_name(p): str(current[p.external_id]) for p in paintings if p.external_id in current
         }
         form = ElicitationForm(initial=initial, paintings=paintings)
         status = 200
     rows = [(painting, field, thumbnail_url(painting)) for painting, field in form.rows()]
-    return render(request, "web/home.html", {"form": form, "rows": rows}, status=status)
+    context = {
+        "form": form,
+        "rows": rows,
+        "rated_count": sum(1 for p in paintings if p.external_id in current),
+    }
+    return render(request, "web/home.html", context, status=status)
+
+
+@require_POST
+def rating_save(request: HttpRequest) -> JsonResponse:
+    """Save (or, with an empty value, remove) one rating as it is given: the JSON twin of the
+    rating forms that web/static/web/site.js posts to (form-encoded, CSRF token as in any form).
+
+    Answers ``{"painting": id, "value": 1-5 or null, "rated": how many the visitor has}``, or
+    ``{"error": {"code", "message", "field"}}`` with the error's status (400 bad value, 404
+    unknown painting).
+    """
+    form = QuickRatingForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        error = ValidationFailed(" ".join(errors), field=field)
+        return JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    external_id, value = form.cleaned_data["painting"], form.cleaned_data["value"]
+    try:
+        if value is None:
+            painting_get(external_id=external_id, field="painting")
+            with contextlib.suppress(UnknownPainting):  # not rated: removing nothing is fine
+                visitor_rating_delete(user=request.user, session=request.session, external_id=external_id)
+        else:
+            visitor_ratings_save(user=request.user, session=request.session, ratings={external_id: value})
+    except ApplicationError as exc:
+        return JsonResponse({"error": exc.as_dict()}, status=exc.status_code)
+    rated = len(visitor_ratings(user=request.user, session=request.session))
+    return JsonResponse({"painting": external_id, "value": value, "rated": rated})
 
 
 @require_POST
 def another_set(request: HttpRequest) -> HttpResponse:
-    """Draw a different elicitation set (a new seed in the session)."""
-    elicitation_seed_renew(session=request.session)
+    """Show the next elicitation set of the session's seed (new groups, new paintings)."""
+    elicitation_set_next(session=request.session)
     return redirect("web:home")
+
+
+def _visitor_message(exc: ApplicationError, *, label: str) -> str:
+    """What a visitor reads when a recommendation cannot be made (the technical reason stays in
+    the API's answer and the admin)."""
+    if exc.field == "ratings":
+        return (
+            f"None of the paintings you rated can be used by {label} yet. "
+            "Rate a few other paintings, or choose another recommender."
+        )
+    return "Recommendations could not be made just now. Please try again in a moment."
 
 
 @require_GET
 def recommendations(request: HttpRequest) -> HttpResponse:
-    """The visitor's ratings -> ``recommend()`` with the chosen recommender (``?engine=&n=``)."""
+    """The visitor's ratings -> ``recommend()`` with the chosen recommender (``?engine=&n=``).
+
+    Only ready recommenders are offered, by their plain names; while none is ready the page
+    shows a "getting ready" state that reloads itself (web/static/web/site.js polls
+    ``ready_status``) and uses the first recommender that becomes ready.
+    """
     query = RecommendationQueryForm(request.GET)
     statuses = recommender_statuses()
+    choices = visitor_recommenders(statuses)
     context: dict[str, Any] = {
         "query": query,
-        "statuses": statuses,
+        "choices": choices,
         "engine": None,
+        "label": "",
         "n": DEFAULT_N,
         "page": None,
         "result": None,
         "error": None,
+        "notice": None,
+        "waiting": not choices,
         "rating_count": 0,
     }
     if not query.is_valid():
         return render(request, "web/recommendations.html", context, status=400)
 
-    engine = query.cleaned_data["engine"] or default_recommender(statuses)
+    asked = query.cleaned_data["engine"]
+    engine = asked if any(c.name == asked for c in choices) else default_recommender(statuses)
+    if asked and engine != asked:
+        context["notice"] = "The recommender you asked for is not available right now" + (
+            f"; showing {plain_label(engine)} instead." if engine else "."
+        )
     context["engine"] = engine
+    context["label"] = plain_label(engine) if engine else ""
     context["n"] = n = query.cleaned_data["n"] or DEFAULT_N
     ratings = visitor_rating_map(user=request.user, session=request.session)
     context["rating_count"] = len(ratings)
     if not ratings or engine is None:
         return render(request, "web/recommendations.html", context)
     try:
-        # inside a running experiment the arm's recommender answers and the list is logged
+        # inside a running experiment the arm's recommender answers and the list is logged;
+        # visitors are recommended only paintings they can see
         answer = recommend_for_web_visitor(
-            user=request.user, session=request.session, ratings=ratings, recommender=engine, n=n
+            user=request.user,
+            session=request.session,
+            ratings=ratings,
+            recommender=engine,
+            n=n,
+            viewable_only=True,
         )
+    except EngineUnavailable:  # its artefact went away between the status read and now
+        context["waiting"] = True
+        return render(request, "web/recommendations.html", context)
     except ApplicationError as exc:
-        context["error"] = exc.message
+        context["error"] = _visitor_message(exc, label=context["label"])
         return render(request, "web/recommendations.html", context)
     result = answer.result
     context["result"] = result
@@ -155,6 +254,18 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     context["questionnaire"] = answer.questionnaire
     context["feedback_form"] = FeedbackForm() if answer.questionnaire else None
     return render(request, "web/recommendations.html", context)
+
+
+@require_GET
+def ready_status(request: HttpRequest) -> JsonResponse:
+    """``{"ready": bool, "recommenders": [{"name", "label"}]}``: what the "getting ready" state
+    polls (one query), never cached."""
+    names = ready_recommender_names()
+    response = JsonResponse(
+        {"ready": bool(names), "recommenders": [{"name": n, "label": plain_label(n)} for n in names]}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _painting_or_404(external_id: str) -> Painting:
@@ -172,22 +283,25 @@ def _render_painting(
         form = RatingForm(painting=painting, initial={"value": str(rating)} if rating else None)
     query = SimilarQueryForm(request.GET)
     statuses = recommender_statuses()
-    engines = engine_choices(statuses)
-    engine = (query.cleaned_data["engine"] if query.is_valid() else "") or default_engine(statuses, engines)
+    choices = engine_choices(statuses)
+    engines = visitor_engines(choices)
+    asked = query.cleaned_data["engine"] if query.is_valid() else ""
+    engine = asked if any(c.name == asked for c in engines) else default_engine(statuses, choices)
     similar, similar_error = [], None
-    if engine is None:
-        similar_error = "No engine has been computed yet; run `manage.py precompute`."
-    else:
+    if engine is not None:
         try:
             similar = similar_rows(painting=painting, engine=engine, n=SIMILAR_N)
-        except ApplicationError as exc:
-            similar_error = exc.message
+        except EngineUnavailable:
+            engine = None
+        except ApplicationError:
+            similar_error = "Similar paintings could not be found just now."
     context = {
         "painting": painting,
         "rating": rating,
         "form": form,
         "engines": engines,
         "engine": engine,
+        "label": plain_label(engine) if engine else "",
         "similar": similar,
         "similar_error": similar_error,
     }
@@ -222,17 +336,8 @@ def painting_rate(request: HttpRequest, external_id: str) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             _saved_message(request, 1)
-            return redirect("web:painting", external_id=painting.external_id)
+            return redirect(safe_next_url(request, reverse("web:painting", args=[painting.external_id])))
     return _render_painting(request, painting, form=form, status=400)
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @require_POST
@@ -244,7 +349,7 @@ def rating_remove(request: HttpRequest, external_id: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Rating removed.")
-    return redirect(_next_url(request, reverse("web:my_ratings")))
+    return redirect(safe_next_url(request, reverse("web:my_ratings")))
 
 
 @require_GET
@@ -261,7 +366,7 @@ def experiment_feedback(request: HttpRequest, exposure_id: int) -> HttpResponse:
     exposure = exposure_get(exposure_id=exposure_id)
     if exposure is None:
         raise Http404("Unknown list.")
-    back = _next_url(request, reverse("web:recommendations"))
+    back = safe_next_url(request, reverse("web:recommendations"))
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         paintings = paintings_by_pk(pks=exposure.painting_ids)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from catalog.models import Painting
 from config.exceptions import EngineUnavailable, UnknownEngine, ValidationFailed
 from recsys.recommend import recommend
 from tests.artefact_helpers import write_artefact
@@ -114,6 +115,27 @@ def test_story_group_filter(paintings, lda):
 
 def test_artist_filter(paintings, lda):
     result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", artist=paintings[4].artist_id)
+    assert pks(result, paintings) == [4]
+
+
+def test_viewable_only_recommends_only_paintings_with_an_image(paintings, lda):
+    with_image = [paintings[i].pk for i in (0, 2, 4, 5)]  # the rated painting 0 has one too
+    Painting.objects.filter(pk__in=with_image).update(image="paintings/x.jpg", image_status="ok")
+
+    result = recommend(ratings={paintings[0].pk: 5}, recommender="lda", n=9, viewable_only=True)
+
+    assert pks(result, paintings) == [2, 4, 5]
+
+
+def test_viewable_only_combines_with_the_story_group(paintings, lda):
+    Painting.objects.filter(pk__in=[paintings[2].pk, paintings[4].pk]).update(
+        image="paintings/x.jpg", image_status="ok"
+    )
+
+    result = recommend(
+        ratings={paintings[0].pk: 5}, recommender="lda", n=9, story_group="late", viewable_only=True
+    )
+
     assert pks(result, paintings) == [4]
 
 

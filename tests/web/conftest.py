@@ -29,6 +29,11 @@ def png_upload(name: str = "painting.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
+def viewable(name: str = "painting.png") -> dict:
+    """PaintingFactory arguments of a painting with a stored image (what visitors can see)."""
+    return {"image": png_upload(name), "image_status": Painting.ImageStatus.OK}
+
+
 @pytest.fixture
 def groups(db) -> list:
     return [
@@ -48,12 +53,11 @@ def catalogue(groups) -> dict[str, Painting]:
     paintings = {}
     for group in groups:
         for i in (1, 2):
-            image = {"image": png_upload(), "image_status": "ok"} if i == 1 else {}
             painting = PaintingFactory(
                 external_id=f"{group.slug}-{i}",
                 title=f"{group.name} painting {i}",
                 story_group=group,
-                **image,
+                **(viewable() if i == 1 else {}),
             )
             paintings[painting.external_id] = painting
     return paintings
@@ -61,10 +65,13 @@ def catalogue(groups) -> dict[str, Painting]:
 
 @pytest.fixture
 def scored(db) -> dict[str, Painting]:
-    """The five VECTORS paintings, with a ready artefact for the ``lda`` and ``resnet`` engines."""
+    """The five VECTORS paintings (with images), with a ready artefact for the ``lda`` and
+    ``resnet`` engines."""
     group = StoryGroupFactory(slug="landscapes", name="Landscapes")
     paintings = {
-        external_id: PaintingFactory(external_id=external_id, title=f"Title {external_id}", story_group=group)
+        external_id: PaintingFactory(
+            external_id=external_id, title=f"Title {external_id}", story_group=group, **viewable()
+        )
         for external_id in VECTORS
     }
     vectors = np.array([VECTORS[k] for k in paintings], dtype=np.float32)

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import PaintingFactory, StoryGroupFactory, UserFactory
-from tests.web.conftest import png_upload
+from tests.web.conftest import png_upload, viewable
 from users.models import Rating
-from web.selectors import SESSION_RATINGS_KEY, SESSION_SEED_KEY
+from web.selectors import SESSION_RATINGS_KEY, SESSION_SEED_KEY, SESSION_SET_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,8 @@ def shown(response) -> list[str]:
 
 def post_ratings(client, response, ratings: dict[str, str]):
     """Submit the set shown in ``response`` with ``ratings`` (external id -> raw value)."""
-    data = {"seed": response.context["form"]["seed"].value()}
+    form = response.context["form"]
+    data = {"seed": form["seed"].value(), "set": form["set"].value()}
     data |= {f"rating-{external_id}": value for external_id, value in ratings.items()}
     return client.post(HOME, data)
 
@@ -47,7 +48,11 @@ def test_home_shows_one_painting_per_story_group_with_star_inputs(client, catalo
     assert "in this browser session only" in html
 
 
-def test_home_keeps_the_same_set_until_another_is_asked_for(client, catalogue):
+def test_home_keeps_the_same_set_until_another_is_asked_for(client, db):
+    for g in range(12):
+        PaintingFactory(
+            external_id=f"g{g:02d}", story_group=StoryGroupFactory(slug=f"g{g:02d}"), **viewable()
+        )
     first = shown(client.get(HOME))
     assert shown(client.get(HOME)) == first
     seed = client.session[SESSION_SEED_KEY]
@@ -55,7 +60,25 @@ def test_home_keeps_the_same_set_until_another_is_asked_for(client, catalogue):
     response = client.post(reverse("web:another_set"))
 
     assert response.status_code == 302
-    assert client.session[SESSION_SEED_KEY] != seed
+    assert (client.session[SESSION_SEED_KEY], client.session[SESSION_SET_KEY]) == (seed, 1)
+    second = shown(client.get(HOME))
+    assert len(first) == len(second) == 9
+    assert {"g09", "g10", "g11"} <= set(second)  # the groups the first set had no room for
+
+
+def test_ratings_posted_apply_to_the_set_that_was_on_screen(client, db):
+    for g in range(12):
+        PaintingFactory(
+            external_id=f"g{g:02d}", story_group=StoryGroupFactory(slug=f"g{g:02d}"), **viewable()
+        )
+    client.post(reverse("web:another_set"))
+    response = client.get(HOME)
+    assert response.context["form"]["set"].value() == 1
+
+    response = post_ratings(client, response, {"g10": "5"})
+
+    assert response.status_code == 302
+    assert client.session[SESSION_RATINGS_KEY] == {"g10": 5}
 
 
 def test_home_shows_images_and_leaves_out_paintings_without_one(client, db):

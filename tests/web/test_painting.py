@@ -46,12 +46,31 @@ def test_similar_paintings_come_from_the_chosen_engine(client, scored):
     assert similar[0][1].similarity == pytest.approx(0.9 / (0.9**2 + 0.1**2) ** 0.5, abs=1e-5)
 
 
-def test_similar_paintings_with_an_unavailable_engine_show_the_reason(client, scored):
+def test_similar_paintings_offer_only_ready_engines_by_plain_name(client, scored, settings):
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["resnet"]
     response = client.get(page("p-a"), {"engine": "clip"})
 
     assert response.status_code == 200
-    assert response.context["similar"] == []
-    assert "Set RECSYS_CLIP_MODEL" in response.context["similar_error"]
+    assert response.context["engine"] == "resnet"
+    assert [(c.name, c.label) for c in response.context["engines"]] == [
+        ("lda", "Text topics (LDA)"),
+        ("resnet", "Visual look (ResNet)"),
+    ]
+    html = response.content.decode()
+    assert '<option value="resnet" selected>Visual look (ResNet)</option>' in html
+    for text in ("RECSYS_", "CLIP", "disabled", "precompute", "unavailable"):
+        assert text not in html, text
+
+
+def test_similar_paintings_before_any_engine_is_ready_are_getting_ready(client, db):
+    painting = PaintingFactory()
+
+    response = client.get(page(painting.external_id))
+
+    assert response.context["engine"] is None
+    html = response.content.decode()
+    assert "Similar paintings are getting ready" in html
+    assert "data-ready-url=" in html and "precompute" not in html
 
 
 def test_rating_from_the_painting_page_is_stored_for_a_user(client, db):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from recsys.models import Artefact
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
-from tests.web.conftest import VECTORS
+from tests.web.conftest import VECTORS, viewable
 from web.selectors import SESSION_RATINGS_KEY
 
 pytestmark = pytest.mark.django_db
@@ -74,14 +74,14 @@ def test_default_recommender_is_the_configured_one_when_ready(client, scored, se
     assert first.painting.external_id == "p-b"
     assert first.engine_ranks == (("lda", 1), ("resnet", 1))
     assert [(r.painting.external_id, r.engine) for r in first.reasons] == [("p-a", "lda")]
-    assert "lda #1" in response.content.decode()
+    assert "Text topics (LDA) #1" in response.content.decode()
 
 
 def test_default_falls_back_to_the_first_ready_recommender(client, db, settings):
     settings.RECSYS_DEFAULT_RECOMMENDERS = ["clip"]
     from tests.web.conftest import write_artefact  # the catalogue below is not the `scored` one
 
-    paintings = [PaintingFactory(), PaintingFactory()]
+    paintings = [PaintingFactory(**viewable()), PaintingFactory(**viewable())]
     write_artefact(engine="resnet", paintings=paintings, vectors=[(1.0, 0.0), (0.6, 0.8)])
     rate_in_session(client, {paintings[0].external_id: 4})
 
@@ -91,47 +91,129 @@ def test_default_falls_back_to_the_first_ready_recommender(client, db, settings)
     assert [c.painting.pk for c in response.context["page"].cards] == [paintings[1].pk]
 
 
-def test_picker_disables_recommenders_that_are_not_ready(client, scored):
+TECHNICAL = ("precompute", "RECSYS_", "huggingface", "OSError", "late-partial (", "disabled", "artefact")
+
+
+def test_picker_offers_only_ready_recommenders_by_their_plain_names(client, scored):
     Artefact.objects.create(engine="clip", version="clip-running", status="running", processed=3, total=4)
     rate_in_session(client, {"p-a": 5})
 
-    html = client.get(RECS).content.decode()
+    response = client.get(RECS)
 
-    assert '<option value="lda"' in html and 'value="lda" selected disabled' not in html
-    assert 'value="clip"' in html and "computing 75%" in html
-    assert 'value="minilm" disabled' in html and "precompute --engine minilm" in html
+    assert [(c.name, c.label) for c in response.context["choices"]] == [
+        ("lda", "Text topics (LDA)"),
+        ("resnet", "Visual look (ResNet)"),
+        ("late-partial", "Text + image, fused (top picks)"),
+        ("late-total", "Text + image, fused"),
+    ]
+    html = response.content.decode()
+    assert '<option value="late-total" selected>Text + image, fused</option>' in html
+    assert 'value="clip"' not in html and 'value="minilm"' not in html
+    for text in TECHNICAL:
+        assert text not in html, text
 
 
-def test_unavailable_engine_is_explained_not_a_server_error(client, scored):
+def test_asking_for_a_recommender_that_is_not_ready_shows_the_default_instead(client, scored, settings):
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["lda"]
     rate_in_session(client, {"p-a": 5})
 
     response = client.get(RECS, {"engine": "blip"})
 
     assert response.status_code == 200
-    assert response.context["page"] is None
-    assert "Engine 'blip' is unavailable" in response.context["error"]
-    assert "Set RECSYS_BLIP_MODEL" in response.content.decode()
+    assert response.context["engine"] == "lda"
+    assert [c.painting.external_id for c in response.context["page"].cards][:1] == ["p-b"]
+    html = response.content.decode()
+    assert "not available right now; showing Text topics (LDA) instead." in html
+    for text in (*TECHNICAL, "RECSYS_BLIP_MODEL", "BLIP"):
+        assert text not in html, text
 
 
-def test_no_ready_engine_says_how_to_compute_one(client, db):
+def test_while_nothing_is_ready_the_page_is_getting_ready_and_polls(client, db):
     painting = PaintingFactory()
     rate_in_session(client, {painting.external_id: 5})
+    Artefact.objects.create(engine="lda", version="lda-running", status="running", processed=0, total=0)
 
     response = client.get(RECS)
 
     assert response.status_code == 200
+    assert response.context["waiting"] is True
     html = response.content.decode()
-    assert "No recommender is ready yet" in html
-    assert "manage.py precompute" in html
+    assert "Getting your recommendations ready" in html
+    assert f'data-ready-url="{reverse("web:ready_status")}"' in html
+    assert '<script src="/static/web/site.js" defer></script>' in html
+    assert '<noscript><meta http-equiv="refresh"' in html
+    for text in (*TECHNICAL, "0%", "0/0", "computing"):
+        assert text not in html, text
 
 
-def test_unknown_recommender_name_is_a_message(client, scored):
+def test_ready_status_lists_the_ready_recommenders_in_one_query(client, scored, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get(reverse("web:ready_status"))
+
+    assert response["Cache-Control"] == "no-store"
+    assert response.json() == {
+        "ready": True,
+        "recommenders": [
+            {"name": "lda", "label": "Text topics (LDA)"},
+            {"name": "resnet", "label": "Visual look (ResNet)"},
+            {"name": "late-partial", "label": "Text + image, fused (top picks)"},
+            {"name": "late-total", "label": "Text + image, fused"},
+        ],
+    }
+
+
+def test_ready_status_is_not_ready_before_any_artefact(client, db):
+    assert client.get(reverse("web:ready_status")).json() == {"ready": False, "recommenders": []}
+
+
+def test_unknown_recommender_name_falls_back_to_the_default(client, scored):
     rate_in_session(client, {"p-a": 5})
 
     response = client.get(RECS, {"engine": "nope"})
 
     assert response.status_code == 200
-    assert "nope" in response.context["error"]
+    assert response.context["engine"] == "late-total"
+    assert "The recommender you asked for is not available right now" in response.context["notice"]
+    assert "nope" not in response.context["notice"]
+
+
+def test_only_paintings_with_an_image_are_recommended(client, scored):
+    """p-b is the nearest painting to p-a, but without an image it is never shown."""
+    scored["p-b"].image.delete(save=False)
+    scored["p-b"].image_status = "none"
+    scored["p-b"].save()
+    rate_in_session(client, {"p-a": 5})
+
+    cards = client.get(RECS, {"engine": "lda", "n": 9}).context["page"].cards
+
+    assert [c.painting.external_id for c in cards] == ["p-c", "p-e", "p-d"]
+    assert all(c.thumbnail for c in cards)
+
+
+def test_no_usable_rating_is_said_plainly(client, scored):
+    outsider = PaintingFactory(external_id="p-new", title="Not embedded yet")
+    rate_in_session(client, {outsider.external_id: 5})
+
+    response = client.get(RECS, {"engine": "lda"})
+
+    assert response.context["error"] == (
+        "None of the paintings you rated can be used by Text topics (LDA) yet. "
+        "Rate a few other paintings, or choose another recommender."
+    )
+
+
+def test_rating_a_recommendation_from_the_list_comes_back_to_the_list(client, scored):
+    rate_in_session(client, {"p-a": 5})
+    url = f"{RECS}?engine=lda"
+    html = client.get(url).content.decode()
+    assert f'action="{reverse("web:painting_rate", args=["p-b"])}"' in html
+
+    response = client.post(reverse("web:painting_rate", args=["p-b"]), {"value": "4", "next": url})
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert client.session[SESSION_RATINGS_KEY] == {"p-a": 5, "p-b": 4}
+    assert "p-b" not in [c.painting.external_id for c in client.get(url).context["page"].cards]
 
 
 @pytest.mark.parametrize("n", ["0", "abc", "100000"])
@@ -153,7 +235,9 @@ def test_ratings_the_engine_cannot_use_are_listed_with_the_reason(client, scored
 
     ignored = response.context["page"].ignored
     assert [(i.painting, "lda" in i.reason) for i in ignored] == [(outsider, True)]
-    assert "Not embedded yet" in response.content.decode()
+    html = response.content.decode()
+    assert "Text topics (LDA) could not use 1 of your ratings" in html
+    assert "Not embedded yet" in html and "artefact" not in html
 
 
 def test_without_ratings_the_page_invites_to_rate(client, scored):

@@ -48,3 +48,11 @@ def test_a_users_save_is_stored_and_leaves_the_session_alone():
 
     assert visitor_ratings(user=user, session=session) == {painting.external_id: 3}
     assert SESSION_RATINGS_KEY not in session
+
+
+def test_plain_labels_name_every_configured_recommender_and_tidy_others(settings):
+    from web.selectors import PLAIN_LABELS, plain_label
+
+    assert set(settings.RECSYS_RECOMMENDERS) | set(settings.RECSYS_ENGINES) <= set(PLAIN_LABELS)
+    assert plain_label("late-total") == "Text + image, fused"
+    assert plain_label("my_arm-b") == "My arm b"
