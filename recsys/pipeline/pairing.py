@@ -6,7 +6,7 @@ plan the pairs, then score them in batches spread over the workers, before ``fin
              paintings (incremental runs), ask the engine which (image, text) directions remain
              and cut the images into batches of ``RECSYS_ITM_BATCH_IMAGES``; returns the number
              of batches (0: nothing to score, or an engine that scores no pairs);
-``score_pair_batch``  score one batch of images into ``pairs/<n>.npz`` (skipped if present, so a
+``score_pair_batch``  score one batch of images into ``pairs/<n>.*`` (skipped if done, so a
              redelivered batch does nothing twice); each finished batch is a heartbeat;
 ``read_pair_scores``  what ``finalize`` hands the engine's ``postprocess``: the batches merged.
 
@@ -14,13 +14,17 @@ A pair is reused only when both paintings are unchanged (same content hash, so t
 and image) and the previous artefact was built with the same parameters and model, which is
 when planning reuses their rows at all: p_ij depends on those two paintings and the model only.
 Scratch layout (``pairs/`` in the staging folder, deleted with the rest of the scratch):
-``plan.json``, ``candidates.npy``, ``reused.npy`` (i, j, p rows), ``itc_image.npy`` /
-``itc_text.npy`` (reused ITC rows) and one ``<n>.npz`` per batch.
+``plan.json`` (with the assembled row order), ``candidates.npy``, ``reused.npy`` (i, j, p rows),
+``itc_image.npy`` / ``itc_text.npy`` (reused ITC rows) and per batch ``<n>.npy`` (its i, j, p
+rows), ``<n>.itc.npy`` (its images' ITC rows) and ``<n>.json`` (written last: the batch is done).
+
+Every scratch file goes through ``recsys.artefact_store``, like the other steps' scratch: with
+object storage the steps may run on different machines (only ``assemble``'s rows are local, and
+any machine that needs them assembles them again, the same rows).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -30,13 +34,14 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys import itm
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from recsys.pipeline.finalizing import assemble
-from recsys.pipeline.planning import ASSEMBLED, PAIRS, read_plan
+from recsys.pipeline.planning import PAIRS, read_plan
 from recsys.runs import keep_alive, log_line, open_row
 
 PAIR_PLAN = "plan.json"
@@ -66,8 +71,8 @@ def plan_pairs(artefact_id: int) -> int | None:
     if not engine.scores_pairs:
         return 0
     folder = _pairs_dir(row)
-    if (folder / PAIR_PLAN).exists():
-        return json.loads((folder / PAIR_PLAN).read_text())["n_batches"]
+    if store.exists(folder / PAIR_PLAN):
+        return store.load_json(folder / PAIR_PLAN)["n_batches"]
     with keep_alive(artefact_id):
         return _plan_pairs(row, engine, folder)
 
@@ -81,7 +86,10 @@ def _previous_scores(
     reused_pks = set(plan.get("reused_pks") or ())
     if not version or not reused_pks:
         return {}, None, None, []
-    path = files.final_dir(plan["engine"], version)
+    try:  # in place with a local storage, else downloaded once
+        path = store.local_copy(store.name_of(files.final_dir(plan["engine"], version)))
+    except FileNotFoundError:
+        return {}, None, None, []
     if not (path / itm.ITM_IDX).exists():
         return {}, None, None, []
     prev_pks = np.load(path / files.PAINTING_IDS).tolist()
@@ -125,27 +133,27 @@ def _plan_pairs(row: Artefact, engine: Any, folder: Path) -> int:
     reused_set = set(reused_rows)
     fresh = [r for r in range(len(order)) if r not in reused_set]
     work = engine.plan_pairs(items=items, embeddings=embeddings, reused=reused, fresh_rows=fresh)
-    folder.mkdir(parents=True, exist_ok=True)
     size = max(1, int(settings.RECSYS_ITM_BATCH_IMAGES))
     image_rows = work.image_rows if work is not None else []
     batches = [image_rows[i : i + size] for i in range(0, len(image_rows), size)]
     candidates = work.candidates if work is not None else np.zeros((len(order), 0), dtype=np.int64)
-    files.save_array(folder / CANDIDATES, candidates)
-    files.save_array(
+    store.save_array(folder / CANDIDATES, candidates)
+    store.save_array(
         folder / REUSED_PAIRS,
         np.array([(i, j, p) for (i, j), p in sorted(reused.items())], dtype=np.float64).reshape(-1, 3),
     )
     if itc_image is not None and itc_text is not None:
-        files.save_array(folder / REUSED_ITC_IMAGE, itc_image)
-        files.save_array(folder / REUSED_ITC_TEXT, itc_text)
+        store.save_array(folder / REUSED_ITC_IMAGE, itc_image)
+        store.save_array(folder / REUSED_ITC_TEXT, itc_text)
     pair_plan = {
         "n_batches": len(batches),
+        "order": order,
         "batches": batches,
         "texts_of": {str(a): b for a, b in (work.texts_of if work is not None else {}).items()},
         "reused_rows": reused_rows,
         "plan_s": time.perf_counter() - tick,
     }
-    files.save_json(folder / PAIR_PLAN, pair_plan)  # written last: its presence means "planned"
+    store.save_json(folder / PAIR_PLAN, pair_plan)  # written last: its presence means "planned"
     directions = sum(len(b) for b in pair_plan["texts_of"].values())
     Artefact.objects.filter(pk=row.pk).update(total=F("total") + len(image_rows))
     log_line(
@@ -156,8 +164,10 @@ def _plan_pairs(row: Artefact, engine: Any, folder: Path) -> int:
     return len(batches)
 
 
-def _batch_path(folder: Path, batch_no: int) -> Path:
-    return folder / f"{batch_no:06d}.npz"
+def _batch_paths(folder: Path, batch_no: int) -> tuple[Path, Path, Path]:
+    """A batch's (i, j, p) rows, its images' ITC rows and its meta (written last: done)."""
+    stem = f"{batch_no:06d}"
+    return folder / f"{stem}.npy", folder / f"{stem}.itc.npy", folder / f"{stem}.json"
 
 
 def score_pair_batch(artefact_id: int, batch_no: int) -> int | None:
@@ -167,19 +177,17 @@ def score_pair_batch(artefact_id: int, batch_no: int) -> int | None:
     if row is None:
         return None
     folder = _pairs_dir(row)
-    if _batch_path(folder, batch_no).exists():
+    if store.exists(_batch_paths(folder, batch_no)[2]):
         return 0
     with keep_alive(artefact_id):
         return _score_pair_batch(row, folder, batch_no)
 
 
 def _score_pair_batch(row: Artefact, folder: Path, batch_no: int) -> int | None:
-    pair_plan = json.loads((folder / PAIR_PLAN).read_text())
+    pair_plan = store.load_json(folder / PAIR_PLAN)
     if not 0 <= batch_no < pair_plan["n_batches"]:
         raise ValueError(f"Pair batch {batch_no} is outside the plan (0..{pair_plan['n_batches'] - 1}).")
-    staging = folder.parent
-    order = json.loads((staging / ASSEMBLED).read_text())["order"]
-    items = _items(staging, order)
+    items = _items(folder.parent, pair_plan["order"])
     image_rows = pair_plan["batches"][batch_no]
     wanted = set(image_rows)
     texts_of = {int(a): b for a, b in pair_plan["texts_of"].items() if int(a) in wanted}
@@ -188,20 +196,17 @@ def _score_pair_batch(row: Artefact, folder: Path, batch_no: int) -> int | None:
         items=items, image_rows=image_rows, texts_of=texts_of
     )
     seconds = time.perf_counter() - tick
-    if not staging.is_dir():  # the run was failed or cancelled meanwhile
+    if not store.exists(folder / PAIR_PLAN):  # the run was failed or cancelled meanwhile
         return None
-    keys = np.array(list(scores), dtype=np.int64).reshape(-1, 2)
-    target = _batch_path(folder, batch_no)
-    tmp = target.with_suffix(".tmp.npz")
-    np.savez(
-        tmp,
-        pairs=keys,
-        probs=np.array(list(scores.values()), dtype=np.float64),
-        itc_rows=np.asarray(image_rows, dtype=np.int64),
-        itc=itc_image[image_rows],
-        unreadable=np.int64(unreadable),
+    pairs_path, itc_path, meta_path = _batch_paths(folder, batch_no)
+    store.save_array(
+        pairs_path,
+        np.array([(i, j, p) for (i, j), p in scores.items()], dtype=np.float64).reshape(-1, 3),
     )
-    tmp.replace(target)  # its presence marks the batch done
+    store.save_array(itc_path, np.asarray(itc_image[image_rows]))
+    store.save_json(  # written last: its presence marks the batch done
+        meta_path, {"itc_rows": list(image_rows), "unreadable": int(unreadable), "seconds": seconds}
+    )
     Artefact.objects.filter(pk=row.pk).update(
         processed=F("processed") + len(image_rows), heartbeat_at=timezone.now()
     )
@@ -219,32 +224,41 @@ def read_pair_scores(staging: Path, m: int) -> Any:
     from recsys.engines.blip import PairScores  # the one engine that scores pairs
 
     folder = staging / PAIRS
-    if not (folder / PAIR_PLAN).exists():
+    if not store.exists(folder / PAIR_PLAN):
         return None
-    pair_plan = json.loads((folder / PAIR_PLAN).read_text())
+    pair_plan = store.load_json(folder / PAIR_PLAN)
     scores: dict[tuple[int, int], float] = {}
-    itc_image = np.load(folder / REUSED_ITC_IMAGE) if (folder / REUSED_ITC_IMAGE).exists() else None
+    itc_image = _optional_array(folder / REUSED_ITC_IMAGE)
     unreadable = 0
     for batch_no in range(pair_plan["n_batches"]):
-        path = _batch_path(folder, batch_no)
-        if not path.exists():
+        pairs_path, itc_path, meta_path = _batch_paths(folder, batch_no)
+        if not store.exists(meta_path):
             raise RuntimeError(
                 f"Pair batch {batch_no} of {pair_plan['n_batches']} is missing; cannot finalize."
             )
-        with np.load(path) as batch:
-            scores.update(zip(map(tuple, batch["pairs"].tolist()), batch["probs"].tolist(), strict=True))
-            if batch["itc_rows"].size:
-                if itc_image is None:
-                    itc_image = np.zeros((m, batch["itc"].shape[1]), dtype=np.float32)
-                itc_image[batch["itc_rows"]] = batch["itc"]
-            unreadable += int(batch["unreadable"])
-    reused = np.load(folder / REUSED_PAIRS)
+        meta = store.load_json(meta_path)
+        scores.update(_pair_rows(store.load_array(pairs_path)))
+        if meta["itc_rows"]:
+            itc = store.load_array(itc_path)
+            if itc_image is None:
+                itc_image = np.zeros((m, itc.shape[1]), dtype=np.float32)
+            itc_image[meta["itc_rows"]] = itc
+        unreadable += int(meta["unreadable"])
     return PairScores(
-        candidates=np.load(folder / CANDIDATES),
+        candidates=store.load_array(folder / CANDIDATES),
         scores=scores,
-        reused={(int(i), int(j)): float(p) for i, j, p in reused.tolist()},
+        reused=_pair_rows(store.load_array(folder / REUSED_PAIRS)),
         itc_image=itc_image,
-        itc_text=np.load(folder / REUSED_ITC_TEXT) if (folder / REUSED_ITC_TEXT).exists() else None,
+        itc_text=_optional_array(folder / REUSED_ITC_TEXT),
         itc_text_rows=pair_plan["reused_rows"],
         unreadable=unreadable,
     )
+
+
+def _pair_rows(rows: np.ndarray) -> dict[tuple[int, int], float]:
+    """{(i, j): p} from an array of (i, j, p) rows."""
+    return {(int(i), int(j)): float(p) for i, j, p in rows.tolist()}
+
+
+def _optional_array(path: Path) -> np.ndarray | None:
+    return store.load_array(path) if store.exists(path) else None

@@ -13,13 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys import pipeline, runs
+from recsys import itm, pipeline, runs
 from recsys.artefacts import MANIFEST, artefact_cache
-from recsys.engines.registry import get_engine
+from recsys.engines.blip import rescore
+from recsys.engines.registry import clear_engine_cache, get_engine
 from recsys.models import Artefact
 from recsys.recommend import recommend
 from recsys.selectors import active_artefact
 from recsys.services import precompute_engine
+from tests.factories import ArtistFactory, PaintingFactory
+from tests.recsys_engines.conftest import tiny_models  # noqa: F401 (fixture)
+from tests.recsys_engines.test_precompute import TEXTS, give_image
 from tests.recsys_pipeline.conftest import make_painting
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +149,53 @@ def test_each_step_on_another_machine_gets_the_fitted_state_from_the_storage(cat
     assert not scratch.exists()
     published = stored(machines, "fitted", row.version)
     assert (published / MANIFEST).exists() and (published / "state" / "fitted.txt").read_text() == "12"
+
+
+@pytest.fixture
+def blip_catalogue(machines, settings, tmp_path, tiny_models):  # noqa: F811
+    """Five paintings, four with images, for BLIP on its tiny checkpoint (top-3 ITM lists)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.RECSYS_ENGINES = {
+        **settings.RECSYS_ENGINES,
+        "blip": {
+            "BACKEND": "recsys.engines.blip.BlipEngine",
+            "MODEL": tiny_models["blip"],
+            "OPTIONS": {"batch_size": 8, "itm_top_k": 3},
+        },
+    }
+    settings.RECSYS_NEIGHBOURS_K = 3
+    settings.RECSYS_ITM_BATCH_IMAGES = 2  # the four images in two pair batches
+    clear_engine_cache()
+    artist = ArtistFactory(name="Anonymous")
+    paintings = [PaintingFactory(description=text, artist=artist, story_group=None) for text in TEXTS]
+    for seed, painting in enumerate(paintings[:4], start=1):
+        give_image(painting, seed)
+    return paintings
+
+
+def test_blip_pair_batches_scored_on_another_machine_land_in_the_artefact(blip_catalogue, machines, settings):
+    row = runs.create_run(engine=get_engine("blip"))
+    with on(settings, machines["worker-a"]):  # prepares, encodes, assembles the rows, plans the pairs
+        for batch_no in range(pipeline.prepare(row.pk)):
+            pipeline.encode_batch(row.pk, batch_no)
+        assert pipeline.plan_pairs(row.pk) == 2
+    pairs = stored(machines, "blip", f".staging-{row.version}", "pairs")
+    assert (pairs / "plan.json").exists() and (pairs / "candidates.npy").exists()
+    with on(settings, machines["worker-b"]):  # never assembled the rows
+        assert [pipeline.score_pair_batch(row.pk, n) for n in range(2)] == [2, 2]
+        assert pipeline.score_pair_batch(row.pk, 1) == 0  # a redelivered batch does nothing twice
+    assert not (machines["worker-b"] / "blip" / f".staging-{row.version}").exists()
+    scores = {(int(i), int(j)): p for n in range(2) for i, j, p in np.load(pairs / f"{n:06d}.npy").tolist()}
+    expected_idx, expected_prob = rescore(np.load(pairs / "candidates.npy"), scores)
+    with on(settings, machines["web"]):  # a third machine finalizes
+        finished = pipeline.finalize(row.pk)
+    assert finished.status == Artefact.Status.READY and finished.is_active
+    assert "pair batch 2/2" in finished.log
+    assert finished.manifest["postprocess"]["itm_pairs_scored"] == len(scores) > 0
+    published = stored(machines, "blip", row.version)
+    assert np.array_equal(np.load(published / itm.ITM_IDX), expected_idx)
+    assert np.array_equal(np.load(published / itm.ITM_PROB), expected_prob)
+    assert not stored(machines, "blip", f".staging-{row.version}").exists()
 
 
 def test_a_failed_run_leaves_no_scratch_in_the_storage(catalogue, machines, settings):
