@@ -155,10 +155,12 @@ def _engine_run(
 ) -> _EngineRun | None:
     """Score every painting of ``art`` (``exact``; else the ANN index will); None when the
     artefact knows none of the rated paintings."""
-    usable = [(pk, art.row_of[pk], value) for pk, value in sorted(ratings.items()) if pk in art.row_of]
-    if not usable:
+    rated = np.fromiter(sorted(ratings), dtype=np.int64, count=len(ratings))
+    rows, found = art.row_of.rows(rated)  # one vectorised lookup of every rated painting
+    if not found.any():
         return None
-    pks, rows, values = (np.array(column) for column in zip(*usable, strict=True))
+    pks, rows = rated[found], rows[found]
+    values = np.array([ratings[pk] for pk in pks.tolist()])
     weights = scoring.rating_weights(values, weighting=weighting)
     source = itm_source(art)
     if not exact:
@@ -347,9 +349,9 @@ def _eq1_or_late(
     applied: dict[str, str] = {}
     for engine in config.engines:
         art = artefacts[engine]
-        for pk in ratings:
-            if pk not in art.row_of:
-                ignored.setdefault(pk, []).append(art.missing_reason(pk))
+        rated = np.fromiter(ratings, dtype=np.int64, count=len(ratings))
+        for pk in rated[~art.row_of.rows(rated)[1]].tolist():
+            ignored.setdefault(pk, []).append(art.missing_reason(pk))
         run = _engine_run(engine, art, ratings, weighting, exact=not _uses_index(config, art))
         if run is not None:
             runs[engine] = run
