@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import EXTERNAL_ID_RE, Painting
+from catalog.selectors import ELICITATION_SIZE
 from catalog.thumbnails import thumbnail_url
 from config.api.fields import StrictCharField, StrictSlugField, WholeNumberField, whole_number
 from config.api.openapi import EXAMPLE_PAINTING_ID
@@ -230,10 +231,10 @@ class ElicitationQuerySerializer(serializers.Serializer):
     )
     size = WholeNumberField(
         required=False,
-        default=9,
+        default=ELICITATION_SIZE,
         min_value=1,
         max_value=50,
-        help_text="Paintings in the set (9 as in the paper).",
+        help_text=f"Paintings in the set ({ELICITATION_SIZE}, as in the paper's study).",
     )
     set = WholeNumberField(
         required=False,

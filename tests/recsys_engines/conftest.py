@@ -142,3 +142,16 @@ def assert_identical_pair_closest(engine, painting, tmp_path) -> None:
     similarity = vectors @ vectors.T
     assert similarity[0, 1] == pytest.approx(1.0, abs=1e-5)
     assert similarity[0, 2] < similarity[0, 1] - 1e-3
+
+
+@pytest.fixture(scope="module")
+def direct(tiny_models):
+    """The tiny CLIP checkpoint loaded with plain transformers, to compute expected values."""
+    from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
+
+    path = tiny_models["clip"]
+    return (
+        CLIPModel.from_pretrained(path).eval(),
+        AutoTokenizer.from_pretrained(path),
+        AutoImageProcessor.from_pretrained(path),
+    )

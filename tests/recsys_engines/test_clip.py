@@ -18,19 +18,6 @@ LONG_TEXT = (
 
 
 @pytest.fixture(scope="module")
-def direct(tiny_models):
-    """The same checkpoint loaded with plain transformers, to compute expected values."""
-    from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
-
-    path = tiny_models["clip"]
-    return (
-        CLIPModel.from_pretrained(path).eval(),
-        AutoTokenizer.from_pretrained(path),
-        AutoImageProcessor.from_pretrained(path),
-    )
-
-
-@pytest.fixture(scope="module")
 def engine(tiny_models):
     return ClipEngine(name="clip", model=tiny_models["clip"], options={"batch_size": 4})
 

@@ -34,18 +34,6 @@ def clip(tiny_models):
 
 
 @pytest.fixture(scope="module")
-def direct(tiny_models):
-    from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
-
-    path = tiny_models["clip"]
-    return (
-        CLIPModel.from_pretrained(path).eval(),
-        AutoTokenizer.from_pretrained(path),
-        AutoImageProcessor.from_pretrained(path),
-    )
-
-
-@pytest.fixture(scope="module")
 def resnet(tiny_models):
     return ResNetEngine(name="resnet", model=tiny_models["resnet"], options={"batch_size": 4})
 
