@@ -70,7 +70,7 @@ from recsys.recommenders import (  # noqa: E402
     SINGLE,
     TOTAL,
     RecommenderConfig,
-    recommenders,
+    settings_recommenders,
 )
 from recsys.similar import itm_source  # noqa: E402
 
@@ -243,7 +243,7 @@ def main() -> int:
 
     rng = np.random.default_rng(SEED)
     ids = np.arange(1, args.items + 1, dtype=np.int64) * 3  # pks need not be contiguous
-    configs = recommenders()
+    configs = settings_recommenders()
     if args.recommenders:
         configs = {name: configs[name] for name in args.recommenders.split(",")}
     requests = []

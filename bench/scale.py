@@ -63,7 +63,7 @@ import faiss  # noqa: E402
 from recsys import ann, scoring  # noqa: E402
 from recsys import artefacts as files  # noqa: E402
 from recsys.recommend import recommend_with_artefacts  # noqa: E402
-from recsys.recommenders import LATE, TOTAL, RecommenderConfig, recommenders  # noqa: E402
+from recsys.recommenders import LATE, TOTAL, RecommenderConfig, settings_recommenders  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_recommend", ROOT / "bench" / "recommend.py")
 bench_recommend = importlib.util.module_from_spec(_spec)
@@ -118,7 +118,7 @@ def write_clustered(root: Path, engine: str, dim: int, ids: np.ndarray, seed: in
 def late_configs(engines: set[str]) -> dict[str, RecommenderConfig]:
     """The configured recommenders; late ones over lda + resnet, or lda + minilm without resnet."""
     configs = {}
-    for name, config in recommenders().items():
+    for name, config in settings_recommenders().items():
         if config.kind == LATE and not set(config.engines) <= engines:
             swapped = {("minilm" if e == "resnet" else e): w for e, w in config.engines.items()}
             config = RecommenderConfig(name, LATE, swapped, config.mode, config.rrf_k, config.depth)
