@@ -63,6 +63,11 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+def problems_of(report: ImportReport) -> list[tuple[int | None, str, str]]:
+    """The report's problems as (row, field, reason) tuples."""
+    return [(p.row, p.field, p.reason) for p in report.problems]
+
+
 def painting_row(n: int, **overrides: Any) -> dict[str, Any]:
     row = {
         "external_id": f"p-{n}",
