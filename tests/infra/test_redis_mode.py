@@ -54,7 +54,7 @@ def test_task_sent_to_the_broker_runs_in_a_separate_worker_process(var_dir, tmp_
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    client = Celery(broker=settings.TEST_REDIS_URL, backend=settings.TEST_REDIS_URL)
+    client = Celery(broker=settings.TEST_REDIS_URL, backend=settings.TEST_REDIS_URL, set_as_current=False)
     try:
         result = client.send_task("celery.accumulate", args=[7, 8], queue=queue)
         deadline = time.monotonic() + 90

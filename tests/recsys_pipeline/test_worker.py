@@ -32,7 +32,13 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-WORKER_ENV = {"RECSYS_LDA_TOPICS": "3", "RECSYS_LDA_PASSES": "5", "RECSYS_BATCH_SIZE": "3"}
+#: LDA through the chord of encode tasks (by default it is built in its prepare task)
+WORKER_ENV = {
+    "RECSYS_LDA_TOPICS": "3",
+    "RECSYS_LDA_PASSES": "5",
+    "RECSYS_BATCH_SIZE": "3",
+    "RECSYS_ONE_TASK_ENGINES": "",
+}
 #: the kill -9 scenario: 2 paintings a batch, 2 s a batch, beats every 0.5 s, stale after 3 s
 SLOW_ENV = {
     "DJANGO_SETTINGS_MODULE": "tests.recsys_pipeline.worker_settings",
@@ -148,7 +154,7 @@ def test_a_real_worker_builds_and_activates_an_artefact(redis_url, tmp_path):
     try:
         # no result backend: the row is the outcome (a pending AsyncResult would try to
         # unsubscribe from this test's redis-server after it is gone, at interpreter exit)
-        client = Celery("pipeline-test-client", broker=redis_url)
+        client = Celery("pipeline-test-client", broker=redis_url, set_as_current=False)
         paintings = [make_painting(theme, n) for theme in THEMES for n in range(2)]
         row = runs.create_run(engine=get_engine("lda"), celery_task_id="h3-worker-test-prepare")
         client.send_task("recsys.prepare_artefact", args=[row.pk], task_id=row.celery_task_id)
