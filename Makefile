@@ -57,9 +57,10 @@ venv:
 # retrying the hub for every model (RECSYS_HF_OFFLINE/HF_HUB_OFFLINE, unless already set).
 # The import itself queues no engine work (RECSYS_AUTO_REFRESH=0 for that one command): the
 # engines are then queued to the worker, computed while the server already answers (progress:
-# /api/v1/recommenders/, the admin's Artefacts page, var/worker.log). Stopping the server stops
-# the worker (it finishes its current task for up to 10 s, then is killed; a build it left open
-# is closed by the reaper and computed again by the next `make run`).
+# /api/v1/recommenders/, the admin's Artefacts page, var/worker.log). Stopping the server (Ctrl-C,
+# or SIGTERM/SIGHUP to make's process group) stops the worker: SIGTERM to its main process (a warm
+# shutdown: it finishes its current task), and after 10 s SIGKILL to its whole group; a build it
+# left open is closed by the reaper and computed again by the next `make run`.
 # A missing sample catalogue or an engine without its model is reported, and the server starts.
 run: export DJANGO_SETTINGS_MODULE = config.settings.dev
 run: venv
@@ -78,7 +79,13 @@ run: venv
 	setsid $(VENV)/bin/celery -A config worker --beat --schedule "$$var/celerybeat-schedule" --loglevel INFO \
 		--concurrency $(WORKER_CONCURRENCY) --without-gossip --without-mingle --without-heartbeat \
 		> "$$var/worker.log" 2>&1 & worker=$$!; \
-	trap 'kill -TERM -- -$$worker 2>/dev/null || true; for _ in $$(seq 20); do kill -0 $$worker 2>/dev/null || break; sleep 0.5; done; kill -KILL -- -$$worker 2>/dev/null || true' EXIT; \
+	stop_worker() { \
+		trap '' INT TERM HUP; \
+		kill -TERM $$worker 2>/dev/null || true; \
+		for _ in $$(seq 20); do kill -0 $$worker 2>/dev/null || break; sleep 0.5; done; \
+		kill -KILL -- -$$worker 2>/dev/null || true; \
+	}; \
+	trap stop_worker EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP; \
 	echo "Background worker started (log: $$var/worker.log); queueing the engines' computation."; \
 	$(MANAGE) precompute --engine all --async --start-timeout 3600 > "$$var/precompute.log" 2>&1 & \
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker; the demo admin is printed above)."; \
