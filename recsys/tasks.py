@@ -1,7 +1,8 @@
 """Celery tasks that build artefacts:
 prepare -> chord(encode_batch x n) -> plan_pairs -> chord(score_pair_batch x k) -> finalize
 (the pair step is BLIP's ITM re-scoring; for every other engine plan_pairs queues finalize at
-once).
+once). An engine of ``RECSYS_ONE_TASK_ENGINES`` (LDA: its encoding is cheaper than queueing)
+runs every step in its prepare task, so it never waits behind other engines' batches.
 
 Each task takes ids and calls one pipeline step (``recsys.pipeline``), which reads the Artefact
 row first and returns quietly if the run is gone or closed. Batches land in separate files, so a
@@ -83,17 +84,36 @@ class ArtefactTask(Task):
 
 @shared_task(bind=True, base=ArtefactTask, name="recsys.prepare_artefact")
 def prepare_artefact(self: ArtefactTask, artefact_id: int, full: bool = False) -> int | None:
-    """Snapshot and fit, then fan the encoding out over the workers."""
+    """Snapshot and fit, then fan the encoding out over the workers; an engine of
+    ``RECSYS_ONE_TASK_ENGINES`` is encoded and finished here instead (``_build_here``)."""
     n_batches = pipeline.prepare(artefact_id, full=full)
     if n_batches is None:
         return None
     self.report_progress(artefact_id, "planned")
+    if _one_task(artefact_id):
+        _build_here(self, artefact_id, n_batches)
+        return n_batches
     finish = plan_pairs.si(artefact_id)
     if n_batches == 0:
         finish.apply_async()
     else:
         chord(group(encode_batch.si(artefact_id, n) for n in range(n_batches)), finish).apply_async()
     return n_batches
+
+
+def _one_task(artefact_id: int) -> bool:
+    engine = Artefact.objects.filter(pk=artefact_id).values_list("engine", flat=True).first()
+    return engine in settings.RECSYS_ONE_TASK_ENGINES
+
+
+def _build_here(task: ArtefactTask, artefact_id: int, n_batches: int) -> None:
+    """The rest of the build in this task: every encode batch, the pair plan, then finalize (or
+    the pair batches' chord, for an engine that re-scores pairs). Each step is idempotent, so a
+    retry of this task resumes where the failed attempt stopped."""
+    for batch_no in range(n_batches):
+        pipeline.encode_batch(artefact_id, batch_no)
+    task.report_progress(artefact_id, "encoded")
+    _plan_pairs(task, artefact_id, finalize_here=True)
 
 
 @shared_task(bind=True, base=ArtefactTask, name="recsys.encode_batch")
@@ -107,14 +127,21 @@ def encode_batch(self: ArtefactTask, artefact_id: int, batch_no: int) -> int | N
 @shared_task(bind=True, base=ArtefactTask, name="recsys.plan_pairs")
 def plan_pairs(self: ArtefactTask, artefact_id: int) -> int | None:
     """Plan the pair scoring (BLIP's ITM), then fan its batches out over the workers."""
+    return _plan_pairs(self, artefact_id, finalize_here=False)
+
+
+def _plan_pairs(task: ArtefactTask, artefact_id: int, *, finalize_here: bool) -> int | None:
+    """Plan the pairs; none to score: finalize (here, or queued), else a chord of pair batches."""
     n_batches = pipeline.plan_pairs(artefact_id)
     if n_batches is None:
         return None
     finish = finalize_artefact.si(artefact_id)
-    if n_batches == 0:
+    if n_batches == 0 and finalize_here:
+        pipeline.finalize(artefact_id)
+    elif n_batches == 0:
         finish.apply_async()
     else:
-        self.report_progress(artefact_id, "pairs planned")
+        task.report_progress(artefact_id, "pairs planned")
         chord(group(score_pair_batch.si(artefact_id, n) for n in range(n_batches)), finish).apply_async()
     return n_batches
 

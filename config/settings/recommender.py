@@ -47,6 +47,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Paintings per encode task (the unit of work spread over Celery workers, and of retries).
 RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
+# Engines built start to finish in their prepare task instead of a chord of encode tasks: their
+# encoding costs less than queueing it (LDA infers thousands of paintings a second), and queued
+# batches would wait behind other engines' expensive ones (MiniLM's), keeping the cheapest
+# recommender from being ready first. Empty it to spread LDA over workers at millions of paintings.
+RECSYS_ONE_TASK_ENGINES = env_list("RECSYS_ONE_TASK_ENGINES", ["lda"])
 # Images per ITM pair-scoring task (BLIP): each image's ViT pass plus its pairs' text passes.
 RECSYS_ITM_BATCH_IMAGES = env_int("RECSYS_ITM_BATCH_IMAGES", 64)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when

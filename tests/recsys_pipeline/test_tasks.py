@@ -26,6 +26,20 @@ def test_precompute_start_builds_through_the_chord(catalogue, django_capture_on_
     assert loaded(row).size == 12
 
 
+def test_a_one_task_engine_is_encoded_and_finalized_in_its_prepare_task(
+    catalogue, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.RECSYS_ONE_TASK_ENGINES = ["fake"]
+    chords: list[object] = []
+    monkeypatch.setattr(tasks, "chord", lambda *args, **kwargs: chords.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        row = services.precompute_start(engine="fake")
+    row.refresh_from_db()
+    assert (row.status, row.is_active, row.processed, row.total) == ("ready", True, 12, 12)
+    assert len(FakeEngine.calls) == 4 and chords == []  # 4 batches of 3, no task queued for them
+    assert loaded(row).size == 12
+
+
 def test_a_run_is_never_queued_twice(catalogue, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = services.precompute_start(engine="fake")
