@@ -108,6 +108,9 @@ def web_calls(exposure: Exposure) -> Iterator[Call]:
         yield Call("GET", f"/paintings/{bad_id}/")
         yield Call("POST", f"/paintings/{bad_id}/rate/", {"value": "4"})
         yield Call("POST", f"/paintings/{bad_id}/rating/remove/")
+    for method in ["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]:  # methods no page takes
+        for path in ["/", "/my/ratings/save/", f"/paintings/{PAINTING}/rate/", "/accounts/signup/"]:
+            yield Call(method, path, b"value=4", "application/x-www-form-urlencoded")
     # a multipart body the parser cannot read, a charset nobody knows
     yield Call("POST", "/my/ratings/save/", b"--x\r\n", "multipart/form-data; boundary=")
     yield Call(
