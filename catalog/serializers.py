@@ -81,6 +81,7 @@ class ArtistField(serializers.Field):
         "invalid": "Expected an artist id (a whole number) or name (text), got {value}.",
         "range": "An artist id is from 1 to {max}.",
         "too_long": "An artist name has at most 300 characters.",
+        "null_characters": "An artist name may not contain NUL characters.",
     }
 
     def to_internal_value(self, data: Any) -> int | str:
@@ -93,6 +94,8 @@ class ArtistField(serializers.Field):
             self.fail("invalid", value=repr(data)[:50])
         if len(data) > 300:
             self.fail("too_long")
+        if "\x00" in data:  # PostgreSQL refuses NUL in a query: a 400, as DRF's CharField does
+            self.fail("null_characters")
         return data.strip()
 
     def to_representation(self, value: int | str) -> int | str:

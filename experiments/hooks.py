@@ -10,6 +10,7 @@ experiment shows them a list, so nothing is written to a session while nothing r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +23,9 @@ from experiments.visitors import stored_session_visitor_id, web_visitor_key
 from recsys.recommend import RecommendationResult
 
 Session = MutableMapping[str, Any]
+
+#: an exposure id as a ``?from=`` link carries it (a bigint's worth of ASCII digits)
+_EXPOSURE_ID = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,8 @@ def click_from_web(*, user: Any, session: Session, exposure_id: object, painting
     """Record that the visitor opened ``painting_id`` from the list ``exposure_id`` (the raw
     ``?from=`` value). Quiet: a malformed or unknown id, someone else's list or a painting not in
     it records nothing (None), since a link can be shared or edited."""
-    if not isinstance(exposure_id, str) or not exposure_id.isdigit() or len(exposure_id) > 18:
+    # ASCII digits only: str.isdigit() also takes "²" and "٣", which int() refuses or reads
+    if not isinstance(exposure_id, str) or not _EXPOSURE_ID.fullmatch(exposure_id):
         return None
     key = web_visitor_key(user=user, session=session, create=False)
     if key is None:

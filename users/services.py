@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Painting
+from catalog.selectors import EXTERNAL_ID_PATTERN
 from config.exceptions import InvalidRating, UnknownPainting
 from users.models import RATING_MAX, RATING_MIN, ApiToken, Rating, User
 
@@ -194,7 +195,13 @@ def api_token_touch(*, token: ApiToken) -> None:
 
 
 def rating_delete(*, user: User, painting_external_id: str) -> None:
-    """Delete the user's rating of a painting; unknown painting or no rating -> ``UnknownPainting``."""
-    deleted, _ = Rating.objects.filter(user=user, painting__external_id=painting_external_id).delete()
+    """Delete the user's rating of a painting; unknown painting or no rating -> ``UnknownPainting``.
+
+    An id no painting can have (a NUL byte, too long: the web URL takes any text) is never
+    looked up: PostgreSQL refuses NUL bytes in a query, which would be a server error.
+    """
+    deleted = 0
+    if EXTERNAL_ID_PATTERN.fullmatch(painting_external_id):
+        deleted, _ = Rating.objects.filter(user=user, painting__external_id=painting_external_id).delete()
     if not deleted:
         raise UnknownPainting(f"You have not rated painting {painting_external_id}.", field="painting")

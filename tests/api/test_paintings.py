@@ -56,6 +56,17 @@ def test_filter_by_unknown_artist_name_is_empty(api_client, paintings):
     assert ids(response) == []
 
 
+@pytest.mark.parametrize("name", ["\x00", "Claude\x00Monet"])
+def test_artist_name_with_a_nul_byte_is_400(api_client, paintings, name):
+    """PostgreSQL refuses NUL in a query: it was a 500 (ValueError) from the database driver."""
+    response = api_client.get(LIST, {"artist": name})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("invalid", "artist")
+    assert "NUL" in error["message"]
+
+
 def test_filter_by_story_group(api_client, paintings):
     assert ids(api_client.get(LIST, {"story_group": "landscapes"})) == ["p-a", "p-c", "p-e"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
@@ -54,6 +55,24 @@ def test_signup_creates_an_account_signs_in_and_keeps_session_ratings(client, db
     user = User.objects.get(username="grace")
     assert response.wsgi_request.user == user
     assert dict(user.ratings.values_list("painting__external_id", "value")) == {painting.external_id: 5}
+
+
+@pytest.mark.parametrize("next_url", ["home", "x", "//evil.example/"])
+def test_signup_with_a_next_that_is_no_path_of_this_site_goes_home(client, db, next_url):
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "grace",
+            "email": "grace@example.org",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+            "next": next_url,
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == settings.LOGIN_REDIRECT_URL
+    assert User.objects.filter(username="grace").exists()
 
 
 def test_signup_with_mismatched_passwords_shows_the_error(client, db):

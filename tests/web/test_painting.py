@@ -119,3 +119,31 @@ def test_remove_rating_ignores_an_offsite_next(client, db):
 
     assert response["Location"] == reverse("web:my_ratings")
     assert SESSION_RATINGS_KEY not in client.session
+
+
+@pytest.mark.parametrize("next_url", ["x", "my_ratings", "1e3", "paintings/x/", "\u00e9" * 400])
+def test_a_next_that_is_not_a_path_from_the_root_goes_to_the_painting(client, db, next_url):
+    """A bare word was taken for a URL pattern's name by ``redirect()``: a 500 (NoReverseMatch)."""
+    user, painting = UserFactory(), PaintingFactory()
+    client.force_login(user)
+
+    response = client.post(
+        reverse("web:painting_rate", args=[painting.external_id]), {"value": "4", "next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == page(painting.external_id)
+    assert Rating.objects.get(user=user, painting=painting).value == 4
+
+
+@pytest.mark.parametrize("external_id", ["a\x00b", "\x00", "x" * 300])
+def test_removing_a_rating_of_an_id_no_painting_can_have_deletes_nothing(client, db, external_id):
+    """The id came into a PostgreSQL query as it was (NUL bytes included): a 500 (DataError)."""
+    rating = RatingFactory(value=2)
+    client.force_login(rating.user)
+
+    response = client.post(reverse("web:rating_remove", args=[external_id]), {"next": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:my_ratings")
+    assert Rating.objects.get() == rating
