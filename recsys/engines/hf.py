@@ -7,8 +7,9 @@ Each engine module only says which model class it loads and how one batch become
   MODEL is a hub id or a local directory from ``settings.RECSYS_ENGINES[name]["MODEL"]``. A model
   that cannot be loaded raises ``config.exceptions.ModelNotAvailable`` naming the environment
   variable to change; an engine is never silently replaced by another model. With
-  ``RECSYS_HF_OFFLINE`` on, loading passes ``local_files_only`` so an offline machine fails at
-  once instead of waiting on network timeouts. The model is loaded lazily, the first time the
+  ``RECSYS_HF_OFFLINE`` on, or while the hub cannot be reached (``recsys.engines.hub``: one
+  TCP connect, remembered for 5 minutes), loading passes ``local_files_only`` so an offline
+  machine fails at once instead of waiting on network retries. The model is loaded lazily, the first time the
   engine encodes, once per engine instance (the registry keeps one instance per process), moved
   to ``RECSYS_DEVICE`` and put in eval mode; all forward passes run under
   ``torch.inference_mode``. ``check_available`` is cheap: it reads the config only.
@@ -42,6 +43,7 @@ from PIL import Image
 
 from config.exceptions import ModelNotAvailable
 from config.iterables import batched
+from recsys.engines import hub
 from recsys.engines.base import EncodedBatch, Engine, PaintingInput
 from recsys.engines.chunking import TextLayout, pool_chunks, split_token_ids, text_layout
 from recsys.engines.images import ImageUnreadable, open_rgb
@@ -159,17 +161,28 @@ class TransformerEngine(Engine):
     def unavailable(self, reason: str) -> ModelNotAvailable:
         """The error for a model that cannot be used, naming the setting that selects it."""
         hint = ""
-        if settings.RECSYS_HF_OFFLINE and self.model_id and local_model_dir(self.model_id) is None:
-            hint = " RECSYS_HF_OFFLINE is on, so hub ids are looked up in the local cache only."
+        if self.model_id and local_model_dir(self.model_id) is None:
+            if settings.RECSYS_HF_OFFLINE:
+                hint = " RECSYS_HF_OFFLINE is on, so hub ids are looked up in the local cache only."
+            elif not hub.hub_reachable():
+                host, port = hub.hub_address()
+                hint = f" {host}:{port} cannot be reached, so hub ids are looked up in the local cache only."
         return ModelNotAvailable(
             f"Model {self.model_id!r} for engine {self.name!r} could not be loaded ({reason}). "
             f"Set {self.model_setting} to a local directory or a reachable hub id.{hint}",
             detail={"engine": self.name, "model": self.model_id, "setting": self.model_setting},
         )
 
+    def local_files_only(self) -> bool:
+        """Load from local files only: ``RECSYS_HF_OFFLINE``, or a hub id while the hub cannot be
+        reached (``recsys.engines.hub``: no minute of retries per model)."""
+        if settings.RECSYS_HF_OFFLINE:
+            return True
+        return bool(self.model_id) and local_model_dir(self.model_id) is None and not hub.hub_reachable()
+
     def _pretrained(self, loader: Callable[..., T], what: str, **kwargs: Any) -> T:
         try:
-            return loader(self.model_id, local_files_only=bool(settings.RECSYS_HF_OFFLINE), **kwargs)
+            return loader(self.model_id, local_files_only=self.local_files_only(), **kwargs)
         except ModelNotAvailable:
             raise
         except Exception as exc:  # third-party file loading fails in many ways; all mean "unusable"
