@@ -55,12 +55,9 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from transformers import BlipForImageTextRetrieval
 
 from config.iterables import batched
 from recsys import itm
@@ -70,6 +67,9 @@ from recsys.engines.hf import ModalInput, TransformerEngine
 from recsys.engines.images import ImageUnreadable, open_rgb
 from recsys.itm import ITM_IDX, ITM_PROB
 from recsys.similarity import top_k_neighbours
+
+if TYPE_CHECKING:
+    import torch
 
 ITC_IMAGE = "itc_image.npy"
 ITC_TEXT = "itc_text.npy"
@@ -106,7 +106,7 @@ class BlipEngine(TransformerEngine):
     kind = "joint"
     scores_pairs = True
     modalities = frozenset({"text", "image"})
-    model_class = BlipForImageTextRetrieval
+    model_class_name = "BlipForImageTextRetrieval"
     model_types = frozenset({"blip"})
     default_options = {"batch_size": 8, "itm_top_k": 50, "itm_batch_size": 32, "itm_max_tokens": None}
     fallback_notes = {
@@ -121,6 +121,8 @@ class BlipEngine(TransformerEngine):
 
     def grounded_cls(self, batch: dict[str, torch.Tensor], image_states: torch.Tensor) -> torch.Tensor:
         """CLS state of the image-grounded text encoder for texts paired row-wise with images."""
+        import torch
+
         model = self.loaded().model
         image_mask = torch.ones(image_states.shape[:2], dtype=torch.long, device=image_states.device)
         return model.text_encoder(
@@ -141,6 +143,8 @@ class BlipEngine(TransformerEngine):
 
     # -- encoding --------------------------------------------------------------------------------
     def embed(self, inputs: Sequence[ModalInput], state_dir: Path) -> torch.Tensor:
+        import torch
+
         loaded = self.loaded()
         joint = torch.zeros(len(inputs), loaded.model.config.text_config.hidden_size, device=loaded.device)
         with_image = [row for row, prepared in enumerate(inputs) if prepared.image is not None]
@@ -209,6 +213,8 @@ class BlipEngine(TransformerEngine):
         out_dir: Path,
         pairs: PairScores | None = None,
     ) -> dict[str, Any]:
+        import torch
+
         if len(items) != embeddings.shape[0]:
             raise ValueError(f"{len(items)} items but {embeddings.shape[0]} embedding rows")
         started = time.perf_counter()
@@ -273,6 +279,9 @@ class BlipEngine(TransformerEngine):
         Returns {(image row, text row): probability}, the (m, d) ITC image embeddings (zero rows
         without image) and the number of images that could not be read (their pairs are left out).
         """
+        import torch
+        import torch.nn.functional as F
+
         loaded = self.loaded()
         model, tokenizer = loaded.model, loaded.tokenizer
         itc_image = np.zeros((len(items), model.config.image_text_hidden_size), dtype=np.float32)

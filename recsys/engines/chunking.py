@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.nn.functional as F
+if TYPE_CHECKING:
+    import torch
 
 #: tokenizers that declare no limit report this huge sentinel as ``model_max_length``
 _NO_LIMIT = 10**9
@@ -49,6 +49,9 @@ def pool_chunks(vectors: torch.Tensor, owner: torch.Tensor, weight: torch.Tensor
 
     Normalising each chunk first keeps one chunk's norm from dominating the mean.
     """
+    import torch
+    import torch.nn.functional as F
+
     unit = F.normalize(vectors.float(), dim=-1) * weight.to(vectors.device, torch.float32)[:, None]
     pooled = torch.zeros(n, vectors.shape[1], dtype=torch.float32, device=vectors.device)
     pooled.index_add_(0, owner.to(vectors.device), unit)

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
-import torch.nn.functional as F
-from transformers import CLIPModel
+from typing import TYPE_CHECKING
 
 from recsys.engines.hf import ModalInput, TransformerEngine
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ClipEngine(TransformerEngine):
@@ -38,13 +38,15 @@ class ClipEngine(TransformerEngine):
     modalities = frozenset({"text", "image"})
     # text-to-image search: a text query's unit text embedding against the joint rows
     query_modalities = frozenset({"text", "image"})
-    model_class = CLIPModel
+    model_class_name = "CLIPModel"
     model_types = frozenset({"clip"})
     default_options = {"batch_size": 16}
     fallback_notes = {"image": "joint = unit text embedding", "text": "joint = unit image embedding"}
 
     def image_embeddings(self, inputs: Sequence[ModalInput]) -> torch.Tensor:
         """Unit image embeddings of inputs that all have an image."""
+        import torch.nn.functional as F
+
         model = self.loaded().model
         pixels = self.pixel_values([prepared.image for prepared in inputs])
         return F.normalize(model.get_image_features(pixel_values=pixels).pooler_output, dim=-1)
@@ -60,6 +62,9 @@ class ClipEngine(TransformerEngine):
         return vectors
 
     def embed(self, inputs: Sequence[ModalInput], state_dir: Path) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
         loaded = self.loaded()
         joint = torch.zeros(len(inputs), loaded.model.config.projection_dim, device=loaded.device)
         with_image = [row for row, prepared in enumerate(inputs) if prepared.image is not None]

@@ -7,14 +7,17 @@ Each engine module only says which model class it loads and how one batch become
   MODEL is a hub id or a local directory from ``settings.RECSYS_ENGINES[name]["MODEL"]``. A model
   that cannot be loaded raises ``config.exceptions.ModelNotAvailable`` naming the environment
   variable to change; an engine is never silently replaced by another model. With
-  ``RECSYS_HF_OFFLINE`` on, or while the hub cannot be reached (``recsys.engines.hub``: one
-  TCP connect, remembered for 5 minutes), loading passes ``local_files_only`` so an offline
-  machine fails at once instead of waiting on network retries. The model is loaded lazily, the first time the
-  engine encodes, once per engine instance (the registry keeps one instance per process), moved
-  to ``RECSYS_DEVICE`` and put in eval mode; all forward passes run under
-  ``torch.inference_mode``. ``check_available`` is cheap: it reads the config only.
-  ``RECSYS_TORCH_THREADS`` caps torch's CPU threads: several worker processes on few cores
-  otherwise oversubscribe them, and spinning threads then run several times slower.
+  ``RECSYS_HF_OFFLINE`` on, or while the hub cannot be reached (``recsys.engines.hub``: one TCP
+  connect, remembered for 5 minutes), loading passes ``local_files_only`` so an offline machine
+  fails at once instead of waiting on network retries. The model is loaded lazily, the first
+  time the engine encodes, once per engine instance (the registry keeps one instance per
+  process), moved to ``RECSYS_DEVICE`` and put in eval mode; all forward passes run under
+  ``torch.inference_mode``. ``check_available`` is cheap: it reads ``config.json`` only.
+  Importing an engine imports neither torch nor transformers (``model_class_name``; both are
+  imported when a model is loaded), so a web process that only reports statuses never holds
+  them (about 320 MB per process). ``RECSYS_TORCH_THREADS`` caps torch's CPU threads: several
+  worker processes on few cores otherwise oversubscribe them, and spinning threads then run
+  several times slower.
 * **Inputs.** ``encode`` opens images per batch (``recsys.engines.images``), decides per painting
   which modalities are usable, skips paintings with none (with the reason) and records a note
   when a joint engine falls back to one modality.
@@ -29,15 +32,15 @@ Each engine module only says which model class it loads and how one batch become
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
-import torch
 from django.conf import settings
 from PIL import Image
 
@@ -47,6 +50,9 @@ from recsys.engines import hub
 from recsys.engines.base import EncodedBatch, Engine, PaintingInput
 from recsys.engines.chunking import TextLayout, pool_chunks, split_token_ids, text_layout
 from recsys.engines.images import ImageUnreadable, open_rgb
+
+if TYPE_CHECKING:
+    import torch
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +67,17 @@ WEIGHT_FILES = (
 
 
 # -- devices and model locations ----------------------------------------------------------------
+def check_device(value: str) -> None:
+    """``resolve_device``'s checks, without importing torch for "cpu" and "auto" (never wrong):
+    a process that only asks whether engines are available (the web) stays free of torch."""
+    if value.strip().lower() not in ("cpu", "auto"):
+        resolve_device(value)
+
+
 def resolve_device(value: str) -> torch.device:
     """``RECSYS_DEVICE``: "cpu", "cuda", "cuda:<n>" or "auto" (CUDA when available)."""
+    import torch
+
     wanted = value.strip().lower()
     if wanted == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -77,6 +92,19 @@ def resolve_device(value: str) -> torch.device:
             f"RECSYS_DEVICE={value!r} but this machine has no usable CUDA device; use 'cpu' or 'auto'."
         )
     return device
+
+
+def read_model_type(model_id: str, *, local_files_only: bool) -> str | None:
+    """``model_type`` of the ``config.json`` of a local directory or hub id (the hub's file goes
+    through the local Hugging Face cache), read as JSON: no transformers, no torch."""
+    model_dir = local_model_dir(model_id)
+    if model_dir is not None:
+        path = model_dir / "config.json"
+    else:
+        from huggingface_hub import hf_hub_download
+
+        path = Path(hf_hub_download(model_id, "config.json", local_files_only=local_files_only))
+    return json.loads(path.read_text(encoding="utf-8")).get("model_type")
 
 
 def local_model_dir(model_id: str) -> Path | None:
@@ -115,7 +143,7 @@ class LoadedModel:
 
 #: chunk forward: (padded ``input_ids``/``attention_mask`` on the device, owner text index of each
 #: chunk) -> one or more (n_chunks, d) tensors, each pooled separately
-ChunkForward = Callable[[dict[str, torch.Tensor], torch.Tensor], tuple[torch.Tensor, ...]]
+ChunkForward = Callable[[dict[str, "torch.Tensor"], "torch.Tensor"], tuple["torch.Tensor", ...]]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -126,8 +154,9 @@ def _first_line(exc: BaseException) -> str:
 class TransformerEngine(Engine):
     """Base of the engines backed by a ``transformers`` model (see the module docstring)."""
 
-    #: the ``transformers`` class whose ``from_pretrained`` loads the model
-    model_class: ClassVar[Any]
+    #: name of the ``transformers`` class whose ``from_pretrained`` loads the model (a name, so
+    #: that importing an engine imports neither transformers nor torch: the web never loads one)
+    model_class_name: ClassVar[str]
     #: accepted ``config.model_type`` values (None: any), checked without loading weights
     model_types: ClassVar[frozenset[str] | None] = None
     #: option defaults; text-reading engines also get ``TEXT_OPTIONS``
@@ -191,9 +220,7 @@ class TransformerEngine(Engine):
     def check_available(self) -> None:
         """Cheap check: the device exists, the directory has a config and weights, the config
         is of the right model type. Weights are only read by the first ``encode``."""
-        from transformers import AutoConfig
-
-        resolve_device(settings.RECSYS_DEVICE)
+        check_device(settings.RECSYS_DEVICE)
         if not self.model_id:
             raise self.unavailable("no model configured")
         model_dir = local_model_dir(self.model_id)
@@ -204,10 +231,10 @@ class TransformerEngine(Engine):
                 raise self.unavailable(f"no config.json in {model_dir}")
             if not any((model_dir / name).is_file() for name in WEIGHT_FILES):
                 raise self.unavailable(f"no weights file in {model_dir}")
-        config = self._pretrained(AutoConfig.from_pretrained, "config")
-        if self.model_types is not None and config.model_type not in self.model_types:
+        model_type = self._pretrained(read_model_type, "config")
+        if self.model_types is not None and model_type not in self.model_types:
             raise self.unavailable(
-                f"it is a {config.model_type!r} model; engine {self.name!r} needs {sorted(self.model_types)}"
+                f"it is a {model_type!r} model; engine {self.name!r} needs {sorted(self.model_types)}"
             )
 
     def loaded(self) -> LoadedModel:
@@ -219,13 +246,16 @@ class TransformerEngine(Engine):
         return self._loaded
 
     def _load(self) -> LoadedModel:
+        import torch
+        import transformers
         from transformers import AutoImageProcessor, AutoTokenizer
 
         self.check_available()
         device = resolve_device(settings.RECSYS_DEVICE)
         if settings.RECSYS_TORCH_THREADS > 0 and device.type == "cpu":
             torch.set_num_threads(settings.RECSYS_TORCH_THREADS)  # process-wide, like torch's pool
-        model = self._pretrained(self.model_class.from_pretrained, "model", dtype=torch.float32)
+        model_class = getattr(transformers, self.model_class_name)
+        model = self._pretrained(model_class.from_pretrained, "model", dtype=torch.float32)
         model.to(device).eval()
         tokenizer = processor = layout = None
         if "text" in self.modalities:
@@ -249,6 +279,8 @@ class TransformerEngine(Engine):
 
     # -- encoding --------------------------------------------------------------------------------
     def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:
+        import torch
+
         self.loaded()  # a missing model fails here, before any image is opened
         pks: list[int] = []
         parts: list[np.ndarray] = []
@@ -322,6 +354,8 @@ class TransformerEngine(Engine):
         return self._encode_query(ModalInput(pk=0, text=None, image=image.convert("RGB")))
 
     def _encode_query(self, prepared: ModalInput) -> np.ndarray:
+        import torch
+
         if prepared.text is None and prepared.image is None:
             raise ValueError("a query needs text or an image")
         self.loaded()  # a missing model fails here (ModelNotAvailable naming the setting)
@@ -373,6 +407,8 @@ class TransformerEngine(Engine):
         (len(inputs), d) tensor per tensor that ``forward`` returns.
 
         Chunks are batched in order of length, so a batch pads to similar lengths."""
+        import torch
+
         loaded = self.loaded()
         chunks, owner, weight = self.tokenize_chunks(inputs)
         order = sorted(range(len(chunks)), key=lambda c: len(chunks[c]))

@@ -51,6 +51,7 @@ and the model only; reusing rows across incremental runs relies on that.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import shutil
@@ -64,7 +65,6 @@ import numpy as np
 
 from config.exceptions import ModelNotAvailable
 from recsys.engines.base import EncodedBatch, Engine, PaintingInput
-from recsys.textprep import informative_count, tokenize
 
 MODEL_DIR = "lda"
 MODEL_FILE = "model"
@@ -107,10 +107,9 @@ class LdaEngine(Engine):
         return "RECSYS_LDA_TOPICS"
 
     def check_available(self) -> None:
-        try:
-            import gensim  # noqa: F401
-        except ImportError as exc:  # pragma: no cover - gensim is a runtime dependency
-            raise ModelNotAvailable(f"The LDA engine needs gensim ({exc}).") from exc
+        """gensim is installed (found, not imported: a web process asking needs none of it)."""
+        if importlib.util.find_spec("gensim") is None:  # pragma: no cover - a runtime dependency
+            raise ModelNotAvailable("The LDA engine needs gensim (pip install gensim).")
 
     @property
     def min_tokens(self) -> int:
@@ -128,6 +127,8 @@ class LdaEngine(Engine):
     # -- fit -----------------------------------------------------------------------------------
     def fit(self, items: Sequence[PaintingInput], state_dir: Path) -> dict[str, Any]:
         from gensim.corpora import Dictionary
+
+        from recsys.textprep import informative_count, tokenize  # gensim's stop words: workers only
 
         texts = [tokenize(item.text, language=self.options["language"]) for item in items]
         dictionary = Dictionary(texts)
@@ -226,6 +227,8 @@ class LdaEngine(Engine):
 
     # -- encode --------------------------------------------------------------------------------
     def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:
+        from recsys.textprep import informative_count, tokenize
+
         model, dictionary = _load(str(state_dir / MODEL_DIR))
         pks: list[int] = []
         rows: list[np.ndarray] = []

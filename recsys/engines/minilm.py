@@ -15,19 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
-from transformers import AutoModel
+from typing import TYPE_CHECKING
 
 from recsys.engines.chunking import mean_pool
 from recsys.engines.hf import ModalInput, TransformerEngine
+
+if TYPE_CHECKING:
+    import torch
 
 
 class MiniLMEngine(TransformerEngine):
     kind = "text"
     modalities = frozenset({"text"})
     query_modalities = frozenset({"text"})
-    model_class = AutoModel
+    model_class_name = "AutoModel"
     # all-MiniLM-L6-v2 was trained on (and sentence-transformers truncates at) 256 tokens.
     default_options = {"batch_size": 64, "max_tokens": 256}
 

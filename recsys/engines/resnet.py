@@ -10,23 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
-import torch.nn.functional as F
-from transformers import ResNetModel
+from typing import TYPE_CHECKING
 
 from recsys.engines.hf import ModalInput, TransformerEngine
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ResNetEngine(TransformerEngine):
     kind = "image"
     modalities = frozenset({"image"})
     query_modalities = frozenset({"image"})
-    model_class = ResNetModel
+    model_class_name = "ResNetModel"
     model_types = frozenset({"resnet"})
     default_options = {"batch_size": 16}
 
     def embed(self, inputs: Sequence[ModalInput], state_dir: Path) -> torch.Tensor:
+        import torch.nn.functional as F
+
         model = self.loaded().model
         pooled = model(pixel_values=self.pixel_values([prepared.image for prepared in inputs])).pooler_output
         return F.normalize(pooled.flatten(1), dim=-1)
