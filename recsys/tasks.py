@@ -135,14 +135,14 @@ def _plan_pairs(task: ArtefactTask, artefact_id: int, *, finalize_here: bool) ->
     n_batches = pipeline.plan_pairs(artefact_id)
     if n_batches is None:
         return None
-    finish = finalize_artefact.si(artefact_id)
     if n_batches == 0 and finalize_here:
         pipeline.finalize(artefact_id)
     elif n_batches == 0:
-        finish.apply_async()
+        finalize_artefact.si(artefact_id).apply_async()
     else:
         task.report_progress(artefact_id, "pairs planned")
-        chord(group(score_pair_batch.si(artefact_id, n) for n in range(n_batches)), finish).apply_async()
+        pairs = group(score_pair_batch.si(artefact_id, n) for n in range(n_batches))
+        chord(pairs, finalize_artefact.si(artefact_id)).apply_async()
     return n_batches
 
 
