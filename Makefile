@@ -54,7 +54,7 @@ venv:
 # REDIS_URL are exported. A background Celery worker (with beat) starts beside the web server, so
 # engine refreshes triggered in the admin never run inside a request (log: var/worker.log).
 # Where huggingface.co cannot be reached, engines load models from local files only instead of
-# retrying the hub for every model (RECSYS_HF_OFFLINE/HF_HUB_OFFLINE, unless already set).
+# retrying the hub for every model: each process finds that out itself (recsys/engines/hub.py).
 # The import itself queues no engine work (RECSYS_AUTO_REFRESH=0 for that one command): the
 # engines are then queued to the worker, computed while the server already answers (progress:
 # /api/v1/recommenders/, the admin's Artefacts page, var/worker.log). Stopping the server (Ctrl-C,
@@ -65,10 +65,6 @@ venv:
 run: export DJANGO_SETTINGS_MODULE = config.settings.dev
 run: venv
 	@set -eu; \
-	if [ -z "$${RECSYS_HF_OFFLINE:-}" ] && ! $(PY) -c "import socket; socket.create_connection(('huggingface.co', 443), timeout=3).close()" 2>/dev/null; then \
-		echo "huggingface.co is unreachable: using models on local disk only (RECSYS_HF_OFFLINE=1)."; \
-		export RECSYS_HF_OFFLINE=1 HF_HUB_OFFLINE=1; \
-	fi; \
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) collectstatic --noinput --verbosity 0; \
 	RECSYS_AUTO_REFRESH=0 $(MANAGE) import_catalog --sample \
