@@ -190,12 +190,9 @@ class TransformerEngine(Engine):
     def unavailable(self, reason: str) -> ModelNotAvailable:
         """The error for a model that cannot be used, naming the setting that selects it."""
         hint = ""
-        if self.model_id and local_model_dir(self.model_id) is None:
-            if settings.RECSYS_HF_OFFLINE:
-                hint = " RECSYS_HF_OFFLINE is on, so hub ids are looked up in the local cache only."
-            elif not hub.hub_reachable():
-                host, port = hub.hub_address()
-                hint = f" {host}:{port} cannot be reached, so hub ids are looked up in the local cache only."
+        if self.model_id and local_model_dir(self.model_id) is None and self.local_files_only():
+            why = "RECSYS_HF_OFFLINE is on" if settings.RECSYS_HF_OFFLINE else "{}:{} cannot be reached"
+            hint = f" {why.format(*hub.hub_address())}, so hub ids are looked up in the local cache only."
         return ModelNotAvailable(
             f"Model {self.model_id!r} for engine {self.name!r} could not be loaded ({reason}). "
             f"Set {self.model_setting} to a local directory or a reachable hub id.{hint}",
