@@ -241,11 +241,7 @@ def painting_refs_by_external_id(*, fields: dict[str, list[str]]) -> dict[str, P
     for field, ids in fields.items():
         missing = sorted(set(ids) - found.keys())
         if missing:
-            raise UnknownPainting(
-                f"Unknown painting id{'s' if len(missing) > 1 else ''}: {', '.join(missing[:10])}.",
-                field=field,
-                detail={"unknown_ids": missing},
-            )
+            raise UnknownPainting.for_ids(missing, field=field)
     return found
 
 

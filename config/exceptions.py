@@ -64,6 +64,13 @@ class UnknownPainting(NotFound):
 
     code = "unknown_painting"
 
+    @classmethod
+    def for_ids(cls, missing: list[str], *, field: str) -> UnknownPainting:
+        """The error for every id of ``missing`` (sorted; the message names the first ten)."""
+        plural = "s" if len(missing) > 1 else ""
+        message = f"Unknown painting id{plural}: {', '.join(missing[:10])}."
+        return cls(message, field=field, detail={"unknown_ids": missing})
+
 
 class InvalidCredentials(ApplicationError):
     code = "invalid_credentials"

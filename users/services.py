@@ -33,11 +33,7 @@ def resolve_paintings(external_ids: list[str], *, field: str = "painting") -> di
     found = dict(Painting.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk"))
     missing = sorted(set(external_ids) - found.keys())
     if missing:
-        raise UnknownPainting(
-            f"Unknown painting id{'s' if len(missing) > 1 else ''}: {', '.join(missing[:10])}.",
-            field=field,
-            detail={"unknown_ids": missing},
-        )
+        raise UnknownPainting.for_ids(missing, field=field)
     return found
 
 
