@@ -50,29 +50,28 @@ INSERT INTO {table} (user_id, painting_id, value, created_at, updated_at)
 VALUES {rows}
 ON CONFLICT (user_id, painting_id) DO UPDATE
     SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-RETURNING id, painting_id, value, created_at, updated_at, {inserted}
+RETURNING painting_id, {inserted}
 """
 
 
-def _upsert_rows(*, user: User, rows: list[tuple[int, int]], now: datetime) -> list[tuple]:
-    """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` of ``(painting pk, value)`` rows.
+def _upsert_rows(*, user: User, rows: list[tuple[int, int]], now: datetime) -> dict[int, bool]:
+    """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` of ``(painting pk, value)`` rows;
+    returns ``{painting pk: inserted}``. Call it inside a transaction.
 
-    Returns ``(id, painting_id, value, created_at, updated_at, inserted)`` per row, as written by
-    this statement (never a concurrent writer's value). PostgreSQL tells inserts by ``xmax = 0``
-    (an updated row version carries the updating transaction in ``xmax``); SQLite serialises
-    writers (``transaction_mode=IMMEDIATE``), so there the rows existing beforehand are read first
-    inside the same transaction.
+    Only integers and booleans come back from the raw statement (the rows themselves are read
+    back through the ORM, which converts each column the way the model field does on every
+    backend). PostgreSQL tells inserts by ``xmax = 0`` (an updated row version carries the
+    updating transaction in ``xmax``); SQLite serialises writers (``transaction_mode=IMMEDIATE``),
+    so there the rows existing beforehand are read first inside the same transaction.
     """
-    vendor = connection.vendor
+    pks = [pk for pk, _ in rows]
     existing: set[int] = set()
-    if vendor == "postgresql":
+    if connection.vendor == "postgresql":
         inserted = "(xmax = 0)"
     else:
         inserted = "NULL"
         existing = set(
-            Rating.objects.filter(user=user, painting_id__in=[pk for pk, _ in rows]).values_list(
-                "painting_id", flat=True
-            )
+            Rating.objects.filter(user=user, painting_id__in=pks).values_list("painting_id", flat=True)
         )
     params: list[object] = []
     for painting_id, value in rows:
@@ -84,22 +83,10 @@ def _upsert_rows(*, user: User, rows: list[tuple[int, int]], now: datetime) -> l
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        written = cursor.fetchall()
-    if vendor != "postgresql":
-        written = [(*row[:5], row[1] not in existing) for row in written]
-    if vendor == "sqlite":  # raw SQLite rows carry timestamps as text
-        convert = connection.ops.convert_datetimefield_value
-        field = Rating._meta.get_field("created_at")
-        written = [
-            (
-                *row[:3],
-                convert(row[3], None, field, connection),
-                convert(row[4], None, field, connection),
-                row[5],
-            )
-            for row in written
-        ]
-    return written
+        returned = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        return {painting_id: bool(flag) for painting_id, flag in returned}
+    return {painting_id: painting_id not in existing for painting_id, _ in returned}
 
 
 def ratings_write(*, user: User, ratings: Mapping[str, int]) -> list[RatingWrite]:
@@ -107,10 +94,12 @@ def ratings_write(*, user: User, ratings: Mapping[str, int]) -> list[RatingWrite
     returns what this call wrote, in painting order, each marked created or replaced.
 
     One ``INSERT ... ON CONFLICT (user, painting) DO UPDATE ... RETURNING`` statement: concurrent
-    writers never create duplicates, the last write wins, and each caller gets back the values
-    it wrote itself (a re-read could see another writer's value, or nothing if a concurrent
-    DELETE won). Rows go in painting order, so two writers overlapping on several paintings lock
-    them in the same order and cannot deadlock.
+    writers never create duplicates and the last write wins. The written rows are read back in
+    the same transaction, while this transaction still holds their row locks (PostgreSQL) or
+    the database's write lock (SQLite): each caller gets back the values it wrote itself, never
+    a concurrent writer's (which waits for the commit), and a concurrent DELETE cannot remove
+    them in between. Rows go in painting order, so two writers overlapping on several paintings
+    lock them in the same order and cannot deadlock.
     """
     values = {
         external_id: validate_rating_value(v, field=f"ratings.{external_id}")
@@ -119,20 +108,15 @@ def ratings_write(*, user: User, ratings: Mapping[str, int]) -> list[RatingWrite
     pks = resolve_paintings(list(values), field="ratings")
     rows = sorted((pks[external_id], value) for external_id, value in values.items())
     with transaction.atomic():
-        written = _upsert_rows(user=user, rows=rows, now=timezone.now())
-    paintings = Painting.objects.in_bulk([row[1] for row in written])
-    result = []
-    for pk, painting_id, value, created_at, updated_at, inserted in sorted(written, key=lambda r: r[1]):
-        rating = Rating(
-            pk=pk,
-            user=user,
-            painting=paintings[painting_id],
-            value=value,
-            created_at=created_at,
-            updated_at=updated_at,
+        inserted = _upsert_rows(user=user, rows=rows, now=timezone.now())
+        written = list(
+            Rating.objects.filter(user=user, painting_id__in=inserted)
+            .select_related("painting")
+            .order_by("painting_id")
         )
-        result.append(RatingWrite(rating=rating, created=bool(inserted)))
-    return result
+    for rating in written:
+        rating.user = user
+    return [RatingWrite(rating=rating, created=inserted[rating.painting_id]) for rating in written]
 
 
 def ratings_upsert(*, user: User, ratings: Mapping[str, int]) -> list[Rating]:

@@ -7,7 +7,14 @@ import pytest
 from config.exceptions import InvalidRating, UnknownPainting
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
 from users.models import Rating
-from users.services import rating_delete, rating_upsert, ratings_upsert, superuser_ensure
+from users.services import (
+    rating_delete,
+    rating_upsert,
+    rating_write,
+    ratings_upsert,
+    ratings_write,
+    superuser_ensure,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +37,40 @@ def test_rating_again_keeps_created_at_and_moves_updated_at():
     second = rating_upsert(user=user, painting_external_id=painting.external_id, value=3)
     assert second.created_at == first.created_at
     assert second.updated_at > first.updated_at
+
+
+def test_rating_write_tells_the_insert_from_the_replacement():
+    user, painting = UserFactory(), PaintingFactory()
+    first = rating_write(user=user, painting_external_id=painting.external_id, value=2)
+    second = rating_write(user=user, painting_external_id=painting.external_id, value=4)
+    assert (first.created, second.created) == (True, False)
+    assert (first.rating.value, second.rating.value) == (2, 4)
+
+
+def test_written_rating_carries_the_stored_timestamps_as_aware_datetimes():
+    """The rows come back converted the way the model field converts them, on either database
+    (SQLite hands raw timestamps back as text)."""
+    user, painting = UserFactory(), PaintingFactory()
+    written = rating_write(user=user, painting_external_id=painting.external_id, value=3).rating
+    stored = Rating.objects.get(user=user, painting=painting)
+    assert (written.pk, written.created_at, written.updated_at) == (
+        stored.pk,
+        stored.created_at,
+        stored.updated_at,
+    )
+    assert written.created_at.tzinfo is not None
+
+
+def test_bulk_write_flags_each_row_in_painting_order():
+    user = UserFactory()
+    a, b, c = sorted(PaintingFactory.create_batch(3), key=lambda p: p.pk)
+    RatingFactory(user=user, painting=b, value=1)
+    writes = ratings_write(user=user, ratings={c.external_id: 5, a.external_id: 2, b.external_id: 4})
+    assert [(w.rating.painting_id, w.rating.value, w.created) for w in writes] == [
+        (a.pk, 2, True),
+        (b.pk, 4, False),
+        (c.pk, 5, True),
+    ]
 
 
 def test_bulk_upsert_creates_and_replaces_in_one_call():
