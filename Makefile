@@ -11,6 +11,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKER_CONCURRENCY ?= 2
 PYTEST_ARGS ?=
+# pytest-xdist workers of `make test` (auto: one per CPU; 0: no parallelism)
+TEST_WORKERS ?= auto
+# The test folders whose code reads and writes through the ORM: `make test` runs them a second
+# time on SQLite, the embedded default's database (README, "Tests").
+SQLITE_TESTS ?= tests/users tests/api tests/web tests/catalog tests/clients tests/experiments \
+	tests/recsys_pipeline tests/recsys_scoring
 BENCH_ARGS ?=
 DOCKER_COMPOSE ?= docker compose
 
@@ -28,11 +34,12 @@ define pip_sync
 	fi
 endef
 
-.PHONY: help venv run test lint format worker bench compose-up compose-down clean
+.PHONY: help venv run test test-fast lint format worker bench compose-up compose-down clean
 
 help:
 	@echo "make run           set everything up and serve the demo on http://$(HOST):$(PORT)/"
 	@echo "make test          set up and run the whole test suite (needs PostgreSQL and Redis, see README)"
+	@echo "make test-fast     the unit layer only (pure code: no database, no services, no lint)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make worker        a Celery worker (REDIS_URL's broker, else the embedded var/celery/ one)"
@@ -87,10 +94,20 @@ run: venv
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker; the demo admin is printed above)."; \
 	$(MANAGE) runserver "$(HOST):$(PORT)"
 
-# The whole suite, against PostgreSQL and Redis on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL).
+# The whole suite in parallel (pytest-xdist), in two passes: everything on PostgreSQL, with Redis
+# on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL); then the database layers (SQLITE_TESTS, less
+# the unit layer, which touches no database) again on SQLite, where the tests marked postgres are
+# skipped and listed. The embedded default's smoke test (tests/smoke/) runs in the first pass.
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: venv lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --db-vendor=postgresql $(PYTEST_ARGS)
+	TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --db-vendor=sqlite \
+		-m "not unit" $(PYTEST_ARGS) $(SQLITE_TESTS)
+
+# Pure code only (tests/conftest.py gives the `unit` marker): no database, Redis or lint needed.
+test-fast: export DJANGO_SETTINGS_MODULE = config.settings.test
+test-fast: venv
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
 lint: venv
 	$(PY) -m ruff check .

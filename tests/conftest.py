@@ -1,4 +1,24 @@
-"""Project-wide fixtures."""
+"""Project-wide fixtures, and the rules that sort the suite into layers and database passes.
+
+Layers (markers, pyproject.toml):
+
+* ``unit``: pure code (maths, parsing, validation). Given here to every test that reaches no
+  database (no ``django_db`` mark, no fixture built on ``db``), no shared
+  Redis and no child process; ``make test-fast`` runs this layer alone (``-m unit``). A module
+  may also say ``pytest.mark.unit`` itself; such a test that asks for the database is refused.
+* ``slow``: tests that start a worker, a browser, another process, or fuzz the API schema;
+  set by their modules.
+* ``redis``: uses the shared ``TEST_REDIS_URL`` database (some clear it). Under pytest-xdist they
+  all run in one worker (``xdist_group``, ``--dist loadgroup``), so they never clear each other's
+  keys; each xdist worker has its own test database (pytest-django) and temporary folders
+  (config/settings/test.py), and servers take free ports.
+* ``postgres``: needs the real PostgreSQL server.
+
+Databases: PostgreSQL by default; ``make test`` then runs the database layers a second time on
+SQLite (the embedded default's database), with ``TEST_DATABASE_URL=sqlite:// --db-vendor=sqlite``.
+Tests marked ``postgres`` are skipped in that pass only, each reported with its reason; in CI a
+run on SQLite without ``--db-vendor=sqlite`` is refused, so nothing falls back to SQLite silently.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +29,70 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+#: Fixtures that give a test the database (directly or through a fixture built on them).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+#: Markers of tests that are never ``unit``.
+NOT_UNIT = ("slow", "redis", "postgres")
+VENDORS = {"django.db.backends.postgresql": "postgresql", "django.db.backends.sqlite3": "sqlite"}
 
-def pytest_collection_modifyitems(config, items):
-    """``TEST_DATABASE_URL=sqlite://`` runs the suite on SQLite, skipping what needs PostgreSQL.
 
-    By default (and in CI) the database is PostgreSQL and nothing is skipped; tests marked
-    ``redis`` always run against the real server and fail if it is down.
-    """
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db-vendor",
+        choices=sorted(set(VENDORS.values())),
+        default=None,
+        help="the database this run must be on (make test passes it to each pass); a mismatch with "
+        "TEST_DATABASE_URL is an error",
+    )
+
+
+def database_vendor() -> str:
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
-    if os.environ.get("CI"):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return VENDORS.get(engine, engine)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    vendor = database_vendor()
+    if vendor == "postgresql":
+        return "database: PostgreSQL (tests marked postgres run)"
+    return f"database: {vendor} (a second pass: tests marked postgres are skipped, each listed below)"
+
+
+def uses_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects: it sees the markers given here
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    vendor = database_vendor()
+    wanted = config.getoption("--db-vendor")
+    if wanted and wanted != vendor:
+        raise pytest.UsageError(f"--db-vendor={wanted}, but TEST_DATABASE_URL gives a {vendor} database.")
+    if vendor != "postgresql" and os.environ.get("CI") and wanted != vendor:
         raise pytest.UsageError(
-            "CI runs the whole suite on PostgreSQL: do not set TEST_DATABASE_URL=sqlite://."
+            f"CI runs on PostgreSQL; a {vendor} pass must say so (--db-vendor={vendor}, as make test does)."
         )
-    skip = pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE_URL is not a postgres:// URL)")
+    skip_postgres = pytest.mark.skip(
+        reason=f"PostgreSQL only (runs in the PostgreSQL pass, not the {vendor} one)"
+    )
+    shared_redis = pytest.mark.xdist_group(name="shared-redis")
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        if item.get_closest_marker("unit") is not None and (
+            uses_database(item) or any(item.get_closest_marker(name) for name in NOT_UNIT)
+        ):
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but uses the database or a service.")
+        if not uses_database(item) and not any(item.get_closest_marker(name) for name in NOT_UNIT):
+            item.add_marker(pytest.mark.unit)
+        if "redis" in item.keywords:
+            item.add_marker(shared_redis)
+        if vendor != "postgresql" and "postgres" in item.keywords:
+            item.add_marker(skip_postgres)
 
 
 @pytest.fixture(autouse=True)

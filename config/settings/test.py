@@ -4,7 +4,10 @@ media/artefact folders, eager tasks unless a test opts out.
 ``TEST_DATABASE_URL`` picks the database (default: PostgreSQL on 127.0.0.1:5432, which
 ``.ci/run`` starts when it is down, named after this checkout's folder so that two checkouts on one
 machine never share a test database); pytest-django creates and drops ``test_<name>`` itself.
-``TEST_DATABASE_URL=sqlite://`` runs the suite on SQLite, skipping tests marked ``postgres``.
+``TEST_DATABASE_URL=sqlite://`` runs on SQLite (in memory) with the embedded default's
+transaction mode; ``make test``'s second pass does that with ``--db-vendor=sqlite``, skipping the
+tests marked ``postgres`` (tests/conftest.py). Under pytest-xdist each worker process has its own
+test database (pytest-django adds ``_gw<N>`` to the name) and its own temporary folders below.
 """
 
 import hashlib
@@ -24,6 +27,9 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # as the embedded default (base.py): writers serialised from the start of each transaction
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _TMP = Path(tempfile.mkdtemp(prefix="paintings-test-"))

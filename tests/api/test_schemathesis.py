@@ -21,6 +21,8 @@ from schemathesis import GenerationMode
 
 from users.services import api_token_create
 
+pytestmark = pytest.mark.slow  # fuzzes every operation of the schema
+
 EXAMPLES_PER_OPERATION_AND_MODE = 45
 MIN_CALLS = 1000
 

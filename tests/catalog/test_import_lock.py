@@ -98,6 +98,7 @@ def test_second_import_in_another_thread_is_refused_and_changes_nothing(native_s
     assert run_import(manifest).summary() == "created 0, updated 0, unchanged 4, problems 0"
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_second_import_process_exits_non_zero_with_one_line_and_no_traceback(native_set):

@@ -9,6 +9,8 @@ from django.conf import settings
 
 from tests.infra.subproc import manage
 
+pytestmark = pytest.mark.slow  # manage.py in child processes
+
 CHECK_ID = re.compile(r"\b([a-z_]+\.[WE]\d{3})\b")
 
 

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from tests.infra.subproc import shell_json
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]  # Django and a worker in child processes
 
 # What `make worker` runs, minus the cluster chatter a single throwaway worker does not need.
 WORKER_COMMAND = [sys.executable, "-m", "celery", "-A", "config", "worker"]

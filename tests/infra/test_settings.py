@@ -9,6 +9,8 @@ import pytest
 
 from tests.infra.subproc import manage, python, shell_json
 
+pytestmark = pytest.mark.slow  # each test reads the settings in a child process
+
 GOOD_KEY = "Lq3n8PzV1xYc-7rT0wKe5mJ2uHb9sDf4gA6oNiR_kC1vX8zQ3yW5tE7pU0aS2dF4"
 
 SNAPSHOT = """

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 HEAVY = ("torch", "transformers", "gensim")
@@ -25,6 +26,7 @@ print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules], "checked
 """
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_urls_and_engine_availability_import_no_model_library():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     done = subprocess.run(

@@ -128,12 +128,14 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # settings read by a child process
 def test_embedded_default_prints_mails_on_the_console(tmp_path):
     snapshot = shell_json(EMAIL_SNAPSHOT, env={"VAR_DIR": str(tmp_path)})
 
     assert snapshot["backend"] == "django.core.mail.backends.console.EmailBackend"
 
 
+@pytest.mark.slow
 def test_email_host_in_the_environment_sends_over_smtp(tmp_path):
     env = {
         "VAR_DIR": str(tmp_path),
