@@ -1,0 +1,1 @@
+"""`make run` end to end (the embedded default), in child processes."""
