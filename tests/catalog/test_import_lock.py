@@ -147,3 +147,16 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed_by_the_next_impor
     assert (dead.status, dead.error) == (ImportRun.Status.FAILED, INTERRUPTED)
     assert dead.finished_at is not None
     assert ImportRun.objects.get(pk=report.run_id).status == ImportRun.Status.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_while_the_lock_is_held_is_refused_and_writes_nothing_on_either_database(native_set):
+    """The lock of this test's database (PostgreSQL: the advisory lock on a connection of its
+    own; SQLite: the lock file), held here, stops ``import_catalog`` before it writes anything."""
+    manifest = native_set(2)
+
+    with import_lock(), pytest.raises(CommandError, match=r"^An import is already running"):
+        call_command("import_catalog", str(manifest), "--no-progress", stdout=io.StringIO())
+
+    assert (Painting.objects.count(), ImportRun.objects.count()) == (0, 0)
+    assert run_import(manifest).summary() == "created 2, updated 0, unchanged 0, problems 0"
