@@ -13,10 +13,9 @@ WORKER_CONCURRENCY ?= 2
 PYTEST_ARGS ?=
 # pytest-xdist workers of `make test` (auto: one per CPU; 0: no parallelism)
 TEST_WORKERS ?= auto
-# The test folders whose code reads and writes through the ORM: `make test` runs them a second
-# time on SQLite, the embedded default's database (README, "Tests").
-SQLITE_TESTS ?= tests/users tests/api tests/web tests/catalog tests/clients tests/experiments \
-	tests/recsys_pipeline tests/recsys_scoring
+# `make test` runs the suite a second time on SQLite, the embedded default's database, less the
+# unit layer and these folders, whose tests do not depend on the database (README, "Tests").
+SQLITE_SKIP ?= tests/browser tests/infra tests/smoke
 BENCH_ARGS ?=
 DOCKER_COMPOSE ?= docker compose
 
@@ -95,14 +94,14 @@ run: venv
 	$(MANAGE) runserver "$(HOST):$(PORT)"
 
 # The whole suite in parallel (pytest-xdist), in two passes: everything on PostgreSQL, with Redis
-# on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL); then the database layers (SQLITE_TESTS, less
-# the unit layer, which touches no database) again on SQLite, where the tests marked postgres are
-# skipped and listed. The embedded default's smoke test (tests/smoke/) runs in the first pass.
+# on 127.0.0.1 (TEST_DATABASE_URL, TEST_REDIS_URL); then the tests that use a database again on
+# SQLite (not the unit layer, nor SQLITE_SKIP), where the tests marked postgres are skipped and
+# listed. The smoke test of `make run` (tests/smoke/) runs in the first pass, on its own SQLite file.
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: venv lint
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --db-vendor=postgresql $(PYTEST_ARGS)
 	TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --db-vendor=sqlite \
-		-m "not unit" $(PYTEST_ARGS) $(SQLITE_TESTS)
+		-m "not unit" $(addprefix --ignore=,$(SQLITE_SKIP)) $(PYTEST_ARGS)
 
 # Pure code only (tests/conftest.py gives the `unit` marker): no database, Redis or lint needed.
 test-fast: export DJANGO_SETTINGS_MODULE = config.settings.test
