@@ -99,7 +99,9 @@ run: venv
 # listed. The smoke test of `make run` (tests/smoke/) runs in the first pass, on its own SQLite file.
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: venv lint
+	@echo "make test, pass 1 of 2: the whole suite on PostgreSQL"
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --db-vendor=postgresql $(PYTEST_ARGS)
+	@echo "make test, pass 2 of 2: the tests that use a database, on SQLite"
 	TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --db-vendor=sqlite \
 		-m "not unit" $(addprefix --ignore=,$(SQLITE_SKIP)) $(PYTEST_ARGS)
 
