@@ -10,7 +10,7 @@ class RecsysConfig(AppConfig):
         from django.test.signals import setting_changed
 
         from catalog.signals import catalogue_changed
-        from recsys import receivers
+        from recsys.build import receivers
 
         catalogue_changed.connect(
             receivers.on_catalogue_changed, dispatch_uid="recsys.refresh_on_catalogue_change"
