@@ -14,9 +14,8 @@ RECSYS_ARTEFACT_CACHE = env_path("RECSYS_ARTEFACT_CACHE", VAR_DIR / "artefact-ca
 RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
-RECSYS_ANN_MIN_ITEMS = env_int(
-    "RECSYS_ANN_MIN_ITEMS", 100_000
-)  # ANN index (recsys.algorithms.ann) above this
+# ANN index (recsys.algorithms.ann) above this
+RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)
 # faiss (OpenMP) threads of a process that answers from an ANN index: one query is fastest on one.
 RECSYS_ANN_THREADS = env_int("RECSYS_ANN_THREADS", 1)
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
