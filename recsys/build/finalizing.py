@@ -1,4 +1,4 @@
-"""Step 3 of a build: assemble the rows (``recsys.build.assembling``), run the engine's
+"""Step 4 of a build (the last): assemble the rows (``recsys.build.assembling``), run the engine's
 postprocess hook, build the ANN index above ``RECSYS_ANN_MIN_ITEMS`` paintings
 (``recsys.algorithms.ann``), write the manifest, delete the scratch, publish the folder with one
 rename and activate it in one transaction, then prune old versions.

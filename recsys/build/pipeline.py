@@ -1,4 +1,5 @@
-"""Building an engine's artefact, written once for every engine, in three resumable steps.
+"""Building an engine's artefact, written once for every engine, in four resumable steps (the
+third only for engines that re-score pairs).
 
 ``prepare``  snapshot the catalogue, decide what to reuse from the active artefact, fit the engine
              if it learns from the catalogue, and write the plan into the staging folder;
@@ -7,7 +8,8 @@
 ``plan_pairs`` / ``score_pair_batch``  for an engine that re-scores pairs (BLIP's ITM): plan the
              pairs of each row's top-K, reusing unchanged pairs' scores, and score them in
              batches (``pairing``);
-``finalize`` assemble rows in painting-id order, L2-normalise, build the neighbour structure,
+``finalize`` assemble rows in painting-id order, L2-normalise, build the neighbour structure
+             (``assembling``; the pair step assembles first when there is one),
              run the engine's postprocess hook, write the manifest, delete the scratch, publish
              the folder with one rename and activate it in one transaction, then prune.
 

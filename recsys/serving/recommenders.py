@@ -1,7 +1,7 @@
 """The recommenders users choose from, built from ``settings.RECSYS_RECOMMENDERS``.
 
 An engine (``settings.RECSYS_ENGINES``) is a representation with an artefact; a recommender is
-what answers a request, in one of three kinds:
+what answers a request, in one of four kinds:
 
 * ``single``: eq. 1 on one unimodal engine (``{"KIND": "single", "ENGINE": "lda"}``);
 * ``early``: eq. 1 on one joint image-text engine, i.e. early fusion (``"ENGINE": "clip"``);
