@@ -1,12 +1,12 @@
 """Recommenders defined in the admin (``RecommenderDefinition``) as ``RecommenderConfig``s.
 
-``experiments.selectors.admin_recommenders`` is registered with
+``experiments.recommenders.admin_recommenders`` is registered with
 ``recsys.serving.recommenders.register_provider`` (see ``ExperimentsConfig.ready``);
 ``recsys.serving.recommenders`` keeps its answer per process for ``PROVIDED_TTL`` seconds, so a
 definition saved in the admin is served at once by the saving process and within that time by
 every other; a settings name always wins over an admin one (the admin refuses such names). A
 stored definition that no longer validates (an engine removed from ``RECSYS_ENGINES``) is left
-out and logged (``experiments.selectors``), never a 500.
+out and logged (``experiments.recommenders``), never a 500.
 
 The learned kind and the MMR lambda are stored and handed on in the config (``kind="learned"``,
 ``mmr_lambda``); scoring them is the learned/diversity work's (recsys/algorithms/learned.py,

@@ -10,19 +10,13 @@ memo costs no query, and one query per ``ACTIVE_TTL`` per process refreshes it.
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from experiments.definitions import to_config
-from experiments.models import Arm, Experiment, Exposure, Participant, RecommenderDefinition
-from recsys.serving.recommenders import RecommenderConfig
-
-logger = logging.getLogger(__name__)
+from experiments.models import Arm, Experiment, Exposure, Participant
 
 
 def running_experiments(*, now: datetime | None = None) -> QuerySet[Experiment]:
@@ -125,14 +119,3 @@ def exposures_for_analysis(*, experiment: Experiment) -> QuerySet[Exposure]:
 def exposure_get(*, exposure_id: int) -> Exposure | None:
     """One exposure with its experiment and participant (one query), or None."""
     return Exposure.objects.select_related("experiment", "participant").filter(pk=exposure_id).first()
-
-
-def admin_recommenders() -> dict[str, RecommenderConfig]:
-    """Every valid admin-defined recommender by name (one query)."""
-    configs: dict[str, RecommenderConfig] = {}
-    for definition in RecommenderDefinition.objects.order_by("name"):
-        try:
-            configs[definition.name] = to_config(definition)
-        except ValidationError as exc:
-            logger.warning("Recommender %r defined in the admin is left out: %s", definition.name, exc)
-    return configs
