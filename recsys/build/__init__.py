@@ -4,5 +4,5 @@ the receivers that refresh after a catalogue change.
 
 May import: ``recsys.serving`` (only to invalidate the status cache), ``recsys.engines``,
 ``recsys.artefacts``, ``recsys.algorithms``, ``recsys.models`` and the catalogue; never the API,
-the evaluation or experiments. Tasks are queued by their registered name, not imported
-(``recsys.tasks`` imports this package)."""
+the evaluation or experiments. Tasks are queued by their registered name
+(``services.task_named``), never imported: ``recsys.tasks`` imports this package."""

@@ -34,7 +34,8 @@ PREPARE_TASK = "recsys.prepare_artefact"
 REFRESH_TASK = "recsys.refresh_artefacts"
 
 
-def _task(name: str) -> Task:
+def task_named(name: str) -> Task:
+    """The registered Celery task called ``name`` (``recsys.tasks`` registers them at app start)."""
     return current_app.tasks[name]
 
 
@@ -74,7 +75,7 @@ def precompute_start(*, engine: str, full: bool = False) -> Artefact:
     refuses the task the row is failed at once and ``kombu.exceptions.OperationalError`` raised.
     ``full`` rebuilds every row and refits, instead of reusing the active artefact's rows.
     Raises ``UnknownEngine`` or ``ModelNotAvailable`` (naming the setting)."""
-    prepare_artefact = _task(PREPARE_TASK)
+    prepare_artefact = task_named(PREPARE_TASK)
     row, created = _create_run(engine)
     if created:
 
@@ -167,7 +168,7 @@ def schedule_refresh(*, painting_ids: Collection[int]) -> bool:
 
 
 def _queue_refresh(engines: list[str], *, countdown: int) -> None:
-    refresh_artefacts = _task(REFRESH_TASK)
+    refresh_artefacts = task_named(REFRESH_TASK)
 
     def publish() -> None:
         try:
