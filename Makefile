@@ -39,7 +39,7 @@ help:
 	@echo "make run           set everything up and serve the demo on http://$(HOST):$(PORT)/"
 	@echo "make test          set up and run the whole test suite (needs PostgreSQL and Redis, see README)"
 	@echo "make test-fast     the unit layer only (pure code: no database, no services, no lint)"
-	@echo "make lint          ruff check + ruff format --check"
+	@echo "make lint          ruff check + ruff format --check + lint-imports (recsys walls)"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make worker        a Celery worker (REDIS_URL's broker, else the embedded var/celery/ one)"
 	@echo "make bench         recommendation latency benchmark (bench/recommend.py)"
@@ -110,9 +110,12 @@ test-fast: export DJANGO_SETTINGS_MODULE = config.settings.test
 test-fast: venv
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
+# lint-imports: the import-linter contracts in pyproject.toml (recsys layers, no experiments in
+# recsys core, no Django in recsys/algorithms, no import cycles).
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(PY) -m ruff format .

@@ -25,9 +25,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from recsys.algorithms.learned import DEFAULT_LAMBDA  # noqa: E402
 from recsys.evaluation.plot import plot_report  # noqa: E402
 from recsys.evaluation.runner import evaluate, markdown_table, paired_table, write_report  # noqa: E402
-from recsys.learned import DEFAULT_LAMBDA  # noqa: E402
 
 
 def main() -> None:

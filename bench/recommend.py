@@ -8,7 +8,7 @@ Writes one synthetic artefact per engine (fixed seed; dimensions of the real eng
 resnet 2048, clip 512, blip 256, minilm 384) into a temporary artefact root, in the production
 layout (unit-norm embeddings, plus the dense similarity while m <= RECSYS_DENSE_MAX_ITEMS, unless
 ``--no-dense``), opens
-them memory-mapped as the service does and times ``recsys.recommend.recommend_with_artefacts``
+them memory-mapped as the service does and times ``recsys.serving.recommend.recommend_with_artefacts``
 (the whole request minus its two small validation queries: weights, eq. 1, exclusion, top-n,
 late fusion and explanations) for every configured recommender, the learned one included (its
 "seed" column is the seed's eq. 1 on the same engine; a line compares it with our eq. 1). Each
@@ -28,7 +28,7 @@ DataFrame: 3.2 GB per engine at 20,000 paintings).
 A second table times the fusion step of every late recommender in total mode on the same
 requests: each engine's eq.-1 scores are computed once, then fused the old way (every engine's
 whole ranking sorted with ``rank_all``, then ``reciprocal_rank_fusion``) and with
-``recsys.fusion.fuse_top_n`` (threshold algorithm, no full sort); both must return the same
+``recsys.algorithms.fusion.fuse_top_n`` (threshold algorithm, no full sort); both must return the same
 first n paintings, scores and ranks ("agree").
 
 Prints the tables (p50/p99 in milliseconds, ratios of medians) and writes JSON to
@@ -59,11 +59,11 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from recsys import artefacts as files  # noqa: E402
-from recsys import itm, scoring  # noqa: E402
-from recsys.fusion import fuse_top_n, reciprocal_rank_fusion  # noqa: E402
-from recsys.recommend import recommend_with_artefacts  # noqa: E402
-from recsys.recommenders import (  # noqa: E402
+from recsys.algorithms import itm, scoring  # noqa: E402
+from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion  # noqa: E402
+from recsys.artefacts import files, reader  # noqa: E402
+from recsys.serving.recommend import recommend_with_artefacts  # noqa: E402
+from recsys.serving.recommenders import (  # noqa: E402
     EARLY,
     LEARNED,
     PARTIAL,
@@ -72,7 +72,7 @@ from recsys.recommenders import (  # noqa: E402
     RecommenderConfig,
     settings_recommenders,
 )
-from recsys.similar import itm_source  # noqa: E402
+from recsys.serving.similar import itm_source  # noqa: E402
 
 try:
     import pandas as pd  # only the seed baseline needs it (requirements/bench.txt)
@@ -95,11 +95,11 @@ def write_synthetic(
         vectors = rng.standard_normal((ids.size, dim))
     embeddings = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     folder = root / engine / "bench"
-    files.save_array(folder / files.PAINTING_IDS, ids)
-    files.save_json(folder / files.EXTERNAL_IDS, [f"bench-{pk}" for pk in ids.tolist()])
-    files.save_array(folder / files.EMBEDDINGS, embeddings)
+    files.save_local_array(folder / files.PAINTING_IDS, ids)
+    files.save_local_json(folder / files.EXTERNAL_IDS, [f"bench-{pk}" for pk in ids.tolist()])
+    files.save_local_array(folder / files.EMBEDDINGS, embeddings)
     if dense:
-        files.save_array(folder / files.SIMILARITY, embeddings @ embeddings.T)
+        files.save_local_array(folder / files.SIMILARITY, embeddings @ embeddings.T)
     if engine == "blip":  # ITM lists: each painting's top-K by cosine, probabilities rising with it
         similarity = embeddings @ embeddings.T
         np.fill_diagonal(similarity, -np.inf)
@@ -107,13 +107,15 @@ def write_synthetic(
         cos = np.take_along_axis(similarity, top, axis=1)
         prob = np.clip(0.5 + 2 * cos + rng.normal(0, 0.05, cos.shape), 0, 1)
         order = np.argsort(-prob, axis=1)
-        files.save_array(folder / itm.ITM_IDX, np.take_along_axis(top, order, axis=1).astype(np.int32))
-        files.save_array(folder / itm.ITM_PROB, np.take_along_axis(prob, order, axis=1).astype(np.float32))
-    files.save_json(folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-bench"})
+        files.save_local_array(folder / itm.ITM_IDX, np.take_along_axis(top, order, axis=1).astype(np.int32))
+        files.save_local_array(
+            folder / itm.ITM_PROB, np.take_along_axis(prob, order, axis=1).astype(np.float32)
+        )
+    files.save_local_json(folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-bench"})
     return folder
 
 
-def itm_matrix(art: files.LoadedArtefact) -> np.ndarray | None:
+def itm_matrix(art: reader.LoadedArtefact) -> np.ndarray | None:
     """BLIP's dense A under RECSYS_BLIP_SCORE=itm (for the seed baseline's DataFrame)."""
     source = itm_source(art)
     if source is None:
@@ -259,7 +261,7 @@ def main() -> int:
         folders = {
             e: write_synthetic(root, e, d, ids, rng, dense=dense) for e, d in DIMS.items() if e in needed
         }
-        loaded = {e: files.open_artefact(folder) for e, folder in folders.items()}
+        loaded = {e: reader.open_artefact(folder) for e, folder in folders.items()}
         # the seed always holds the full similarity matrix in a DataFrame
         frames = {}
         if seed_on:

@@ -10,7 +10,7 @@ with Dirichlet(1) cluster sizes, each painting = its centre + isotropic noise (c
 centre ~0.75), L2-normalised; LDA rows are Dirichlet topic mixtures around per-cluster topic
 profiles. (On uniform random vectors every painting is about equally far from every query and
 ANN recall means nothing.) Written as float32 ``.npy`` in the production artefact layout under
-``--workdir`` and opened memory-mapped with ``recsys.artefacts.open_artefact``.
+``--workdir`` and opened memory-mapped with ``recsys.artefacts.reader.open_artefact``.
 
 ResNet (2,048-d float32 = 8 GB at 1M) is only built up to ``--resnet-max`` paintings; above it
 the late-fusion recommenders fuse lda with minilm instead of resnet (named in the output).
@@ -21,9 +21,9 @@ Per size it prints:
 
 1. exact path: ``recommend_with_artefacts`` p50/p99 for every recommender (single, early, late
    partial, late total: today's code, which sorts every engine's ranking in total mode), plus the
-   total-mode fusion step alone, full sort vs ``recsys.fusion.fuse_top_n``;
-2. ANN path (single and early engines): ``recsys.ann.build_index`` time, index file size, then
-   per request the eq.-1 profile q and ``recsys.ann.search`` (top 10, rated paintings excluded),
+   total-mode fusion step alone, full sort vs ``recsys.algorithms.fusion.fuse_top_n``;
+2. ANN path (single and early engines): ``recsys.algorithms.ann.build_index`` time, index file size, then
+   per request the eq.-1 profile q and ``recsys.algorithms.ann.search`` (top 10, rated paintings excluded),
    p50/p99 and recall@10 against the exact top 10; the same with a filter keeping a random 10%
    of the catalogue (a collection / story group);
 3. memory: two forked worker processes each open every artefact and index memory-mapped and
@@ -60,10 +60,10 @@ django.setup()
 
 import faiss  # noqa: E402
 
-from recsys import ann, scoring  # noqa: E402
-from recsys import artefacts as files  # noqa: E402
-from recsys.recommend import recommend_with_artefacts  # noqa: E402
-from recsys.recommenders import LATE, TOTAL, RecommenderConfig, settings_recommenders  # noqa: E402
+from recsys.algorithms import ann, scoring  # noqa: E402
+from recsys.artefacts import files, reader  # noqa: E402
+from recsys.serving.recommend import recommend_with_artefacts  # noqa: E402
+from recsys.serving.recommenders import LATE, TOTAL, RecommenderConfig, settings_recommenders  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_recommend", ROOT / "bench" / "recommend.py")
 bench_recommend = importlib.util.module_from_spec(_spec)
@@ -109,9 +109,9 @@ def write_clustered(root: Path, engine: str, dim: int, ids: np.ndarray, seed: in
         out[start : start + count] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     out.flush()
     del out
-    files.save_array(folder / files.PAINTING_IDS, ids)
-    files.save_json(folder / files.EXTERNAL_IDS, [f"scale-{pk}" for pk in ids.tolist()])
-    files.save_json(folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-scale-{size}"})
+    files.save_local_array(folder / files.PAINTING_IDS, ids)
+    files.save_local_json(folder / files.EXTERNAL_IDS, [f"scale-{pk}" for pk in ids.tolist()])
+    files.save_local_json(folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-scale-{size}"})
     return folder
 
 
@@ -224,7 +224,7 @@ def worker(folders: dict[str, Path], configs, requests, results) -> None:
     """A web worker: open every artefact and index itself, answer requests, report its memory."""
     faiss.omp_set_num_threads(1)
     before = smaps()
-    loaded = {e: files.open_artefact(folder) for e, folder in folders.items()}
+    loaded = {e: reader.open_artefact(folder) for e, folder in folders.items()}
     indexes = {e: ann.load_index(folder) for e, folder in folders.items()}
     opened = smaps()
     for config in configs.values():
@@ -261,7 +261,7 @@ def run_size(size: int, args, root: Path) -> dict:
     start = time.perf_counter()
     folders = {e: write_clustered(root, e, DIMS[e], ids, SEED + i) for i, e in enumerate(engines)}
     generate_s = time.perf_counter() - start
-    loaded = {e: files.open_artefact(folder) for e, folder in folders.items()}
+    loaded = {e: reader.open_artefact(folder) for e, folder in folders.items()}
     configs = late_configs(set(engines))
     requests = make_requests(ids, args.calls, rng)
     print(

@@ -1,11 +1,11 @@
-"""Search latency in-process: encoding the query and ranking the artefact (``recsys.search``).
+"""Search latency in-process: encoding the query and ranking the artefact (``recsys.serving.search``).
 
     .venv/bin/python bench/search.py [--items 11577] [--calls 100] [--n 24]
 
 * **Query encoding**: ``MiniLMEngine.encode_query_text`` with the real packaged all-MiniLM-L6-v2
   weights on this machine's CPU, for a short and a 200-word query (the model is loaded once
   before timing, as a server process keeps it).
-* **Ranking**: ``recsys.search.rank_by_query`` over ``--items`` unit rows (a fixed-seed random
+* **Ranking**: ``recsys.serving.search.rank_by_query`` over ``--items`` unit rows (a fixed-seed random
   matrix of the real engines' widths: minilm 384, clip 512, resnet 2048; the cost depends on the
   shape only), without a filter and with a collection filter keeping a third of the paintings.
 
@@ -32,9 +32,9 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from recsys.artefacts import LoadedArtefact  # noqa: E402
+from recsys.artefacts.reader import LoadedArtefact  # noqa: E402
 from recsys.engines.minilm import MiniLMEngine  # noqa: E402
-from recsys.search import rank_by_query  # noqa: E402
+from recsys.serving.search import rank_by_query  # noqa: E402
 
 SHORT = "a stormy sea with a sinking ship"
 LONG = " ".join(["Peasants gather wheat under a low evening sun near a river with willows."] * 16)

@@ -137,10 +137,10 @@ def _prepare_catalogue(paintings: int) -> int:
 
 def _build(workers: int, env: dict[str, str], tmp: Path, *, storage: str, timeout: float) -> dict[str, Any]:
     from config.celery import app
-    from recsys import services
-    from recsys.artefacts import artefact_cache
+    from recsys.artefacts.reader import artefact_cache
+    from recsys.build import services
     from recsys.models import Artefact
-    from recsys.selectors import active_artefact
+    from recsys.serving.selectors import active_artefact
 
     procs = [_start_worker(env, tmp, i, storage=storage) for i in range(workers)]
     try:

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 
+from catalog.hashes import paintings_refresh_content_hash
 from catalog.importing.image_fields import image_storage, stored_image_values
 from catalog.importing.images import CheckedUpload
 from catalog.importing.records import humanise
@@ -69,22 +70,6 @@ def paintings_delete(*, paintings: QuerySet[Painting]) -> int:
             transaction.on_commit(lambda: [storage.delete(n) for n in names])
         notify_catalogue_changed(ids)
     return len(ids)
-
-
-def paintings_refresh_content_hash(*, paintings: QuerySet[Painting]) -> list[int]:
-    """Recompute ``content_hash`` (after an artist or story group was renamed); returns and
-    announces the pks whose hash changed."""
-    stale = []
-    for painting in paintings.select_related("artist", "story_group").iterator(chunk_size=1000):
-        new_hash = painting_content_hash(painting)
-        if new_hash != painting.content_hash:
-            painting.content_hash = new_hash
-            stale.append(painting)
-    if stale:
-        with transaction.atomic():
-            Painting.objects.bulk_update(stale, fields=["content_hash"], batch_size=1000)
-            notify_catalogue_changed(p.pk for p in stale)
-    return [p.pk for p in stale]
 
 
 def artist_save(*, artist: Artist) -> Artist:

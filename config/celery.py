@@ -1,11 +1,13 @@
 """The Celery application.
 
-Broker and eager mode come from settings (``CELERY_*``), so the embedded default runs tasks
-in-process and ``REDIS_URL`` switches to a real broker with separate worker processes.
+Broker and eager mode come from settings (``CELERY_*``): the embedded default queues tasks on
+kombu's filesystem transport to the worker ``make run`` starts (``CELERY_TASK_ALWAYS_EAGER=1``
+runs them in the caller instead), and ``REDIS_URL`` switches to Redis with separate workers.
 
-Periodic tasks (run by ``celery beat``, embedded in the worker by ``make worker`` and compose
-with ``--beat``) come from ``CELERY_BEAT_SCHEDULE`` in the settings: the reaper of abandoned
-artefact builds every ``RECSYS_REAP_EVERY_S``.
+Periodic tasks come from ``CELERY_BEAT_SCHEDULE`` in the settings: the reaper of abandoned
+artefact builds every ``RECSYS_REAP_EVERY_S`` and the pick-up of refreshes owed by catalogue
+changes. Exactly one scheduler runs them: embedded in the worker (``--beat``) by ``make run`` and
+``make worker``, the ``beat`` service in docker compose, ``celery beat`` in production.
 """
 
 import os

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from config.exceptions import ApplicationError
 from experiments import services
 from experiments.models import Arm, Experiment, Exposure, Participant, RecommenderDefinition
-from recsys.recommenders import default_recommender_name, recommenders
+from recsys.serving.recommenders import default_recommender_name, recommenders
 
 
 @admin.register(RecommenderDefinition)

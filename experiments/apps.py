@@ -7,7 +7,7 @@ class ExperimentsConfig(AppConfig):
 
     def ready(self) -> None:
         from experiments import signals  # noqa: F401  (connects the receivers)
-        from experiments.definitions import admin_recommenders
-        from recsys.recommenders import register_provider
+        from experiments.recommenders import admin_recommenders
+        from recsys.serving.recommenders import register_provider
 
         register_provider(admin_recommenders)

@@ -1,28 +1,27 @@
 """Recommenders defined in the admin (``RecommenderDefinition``) as ``RecommenderConfig``s.
 
-``admin_recommenders`` is registered with ``recsys.recommenders.register_provider`` (see
-``ExperimentsConfig.ready``); ``recsys.recommenders`` keeps its answer per process for
-``PROVIDED_TTL`` seconds, so a definition saved in the admin is served at once by the saving
-process and within that time by every other; a settings name always wins over an admin one (the admin
-refuses such names). A stored definition that no longer validates (an engine removed from
-``RECSYS_ENGINES``) is left out and logged, never a 500.
+``experiments.recommenders.admin_recommenders`` is registered with
+``recsys.serving.recommenders.register_provider`` (see ``ExperimentsConfig.ready``);
+``recsys.serving.recommenders`` keeps its answer per process for ``PROVIDED_TTL`` seconds, so a
+definition saved in the admin is served at once by the saving process and within that time by
+every other; a settings name always wins over an admin one (the admin refuses such names). A
+stored definition that no longer validates (an engine removed from ``RECSYS_ENGINES``) is left
+out and logged (``experiments.recommenders``), never a 500.
 
 The learned kind and the MMR lambda are stored and handed on in the config (``kind="learned"``,
-``mmr_lambda``); scoring them is the learned/diversity work's (recsys/learned.py, recsys/diversity.py).
+``mmr_lambda``); scoring them is the learned/diversity work's (recsys/algorithms/learned.py,
+recsys/algorithms/diversity.py).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from recsys.recommenders import EARLY, LATE, LEARNED, SINGLE, RecommenderConfig
-from recsys.scoring import WEIGHTINGS
-
-logger = logging.getLogger(__name__)
+from recsys.algorithms.scoring import WEIGHTINGS
+from recsys.serving.recommenders import EARLY, LATE, LEARNED, SINGLE, RecommenderConfig
 
 
 def _engine_weights(engines: object) -> dict[str, float]:
@@ -85,16 +84,3 @@ def validate_definition(definition) -> None:
             {"name": f"{definition.name!r} is a recommender of the settings; choose another name."}
         )
     to_config(definition)
-
-
-def admin_recommenders() -> dict[str, RecommenderConfig]:
-    """Every valid admin-defined recommender by name (one query)."""
-    from experiments.models import RecommenderDefinition
-
-    configs: dict[str, RecommenderConfig] = {}
-    for definition in RecommenderDefinition.objects.order_by("name"):
-        try:
-            configs[definition.name] = to_config(definition)
-        except ValidationError as exc:
-            logger.warning("Recommender %r defined in the admin is left out: %s", definition.name, exc)
-    return configs

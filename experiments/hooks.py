@@ -20,7 +20,7 @@ from experiments import selectors, services
 from experiments.exceptions import NotYourExposure
 from experiments.models import QUESTION_TEXT, QUESTIONS, Click, Exposure, Feedback
 from experiments.visitors import stored_session_visitor_id, web_visitor_key
-from recsys.recommend import RecommendationResult
+from recsys.serving.recommend import RecommendationResult
 
 Session = MutableMapping[str, Any]
 

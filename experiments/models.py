@@ -14,6 +14,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from experiments.definitions import validate_definition
+
 QUESTIONS = ("accuracy", "diversity", "novelty", "serendipity")
 QUESTION_TEXT = {
     "accuracy": "The recommendations match my personal preferences and interests",
@@ -29,7 +31,8 @@ def _new_salt() -> str:
 
 
 class RecommenderDefinition(models.Model):
-    """A recommender defined in the admin; ``recsys.recommenders`` serves it beside the settings ones."""
+    """A recommender defined in the admin; ``recsys.serving.recommenders`` serves it beside the
+    settings ones."""
 
     class Kind(models.TextChoices):
         SINGLE = "single", "Single engine"
@@ -76,8 +79,6 @@ class RecommenderDefinition(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from experiments.definitions import validate_definition
-
         validate_definition(self)
 
 
@@ -148,7 +149,7 @@ class Arm(models.Model):
         from django.core.exceptions import ValidationError
 
         from config.exceptions import UnknownEngine
-        from recsys.recommenders import get_recommender
+        from recsys.serving.recommenders import get_recommender
 
         try:
             get_recommender(self.recommender)

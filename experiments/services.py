@@ -28,8 +28,8 @@ from experiments.models import (
     Feedback,
     Participant,
 )
-from recsys.recommend import RecommendationResult, recommend
-from recsys.recommenders import get_recommender
+from recsys.serving.recommend import RecommendationResult, recommend
+from recsys.serving.recommenders import get_recommender
 
 #: answers to the repeated arm this far apart (or more) on any question flag the participant
 FLAG_DIFFERENCE = 2
@@ -293,7 +293,7 @@ def recommend_for_visitor(
     viewable_only: bool = False,
     catalogued: Callable[[list[int]], Collection[int]] | None = None,
 ) -> VisitorRecommendation:
-    """``recsys.recommend.recommend`` for a visitor, inside the running experiment if any.
+    """``recsys.serving.recommend.recommend`` for a visitor, inside the running experiment if any.
 
     While an experiment runs and the visitor has a list still to see, the arm's recommender
     answers (its own weighting if it defines one, the experiment's list length) and the list is

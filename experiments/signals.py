@@ -1,7 +1,7 @@
 """Saving or deleting an experiment (start, stop, a new window) drops the cached answer of
 ``selectors.active_experiment``, at once and again when the transaction commits (a request
 reading in between may have cached the old state). Saving or deleting a recommender definition
-drops the process's memo of the admin-defined recommenders (``recsys.recommenders``) the same way."""
+drops the process's memo of the admin-defined recommenders (``recsys.serving.recommenders``) the same way."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from experiments.models import Experiment, RecommenderDefinition
 from experiments.selectors import forget_active_experiment
-from recsys.recommenders import forget_provided_recommenders
+from recsys.serving.recommenders import forget_provided_recommenders
 
 
 @receiver(post_save, sender=Experiment, dispatch_uid="experiments.forget_active_on_save")

@@ -24,8 +24,8 @@ from config.exceptions import ApplicationError
 from experiments import services
 from experiments.assignment import unit_hash
 from experiments.models import QUESTIONS, Arm, Experiment, Exposure
-from recsys.recommend import recommend
-from recsys.selectors import recommender_status
+from recsys.serving.recommend import recommend
+from recsys.serving.selectors import recommender_status
 
 INATTENTIVE = 0.1
 RATED = 5

@@ -15,9 +15,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from config.exceptions import ApplicationError
-from recsys import services
+from recsys.build import services
 from recsys.models import Artefact
-from recsys.selectors import engine_statuses
+from recsys.serving.selectors import engine_statuses
 
 AUTO_REFRESH_S = 5
 

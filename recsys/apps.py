@@ -10,7 +10,8 @@ class RecsysConfig(AppConfig):
         from django.test.signals import setting_changed
 
         from catalog.signals import catalogue_changed
-        from recsys import receivers
+        from recsys import tasks  # noqa: F401  (registers the tasks build.services queues by name)
+        from recsys.build import receivers
 
         catalogue_changed.connect(
             receivers.on_catalogue_changed, dispatch_uid="recsys.refresh_on_catalogue_change"

@@ -4,7 +4,7 @@ A row is also the job record of the run that builds it (status, progress, timing
 second run for the same engine cannot be queued while one is pending or running (constraint
 ``artefact_one_open_run_per_engine``), and at most one artefact per engine is active. An open
 run whose ``heartbeat_at`` is too old was abandoned (its worker died) and is failed by the
-reaper (``recsys.runs.reap_stale_runs``).
+reaper (``recsys.build.runs.reap_stale_runs``).
 The files live under ``RECSYS_ARTEFACT_ROOT/<engine>/<version>/`` (see ``recsys.artefacts``).
 """
 
@@ -84,7 +84,7 @@ class Artefact(models.Model):
 class RefreshRequest(models.Model):
     """A catalogue change an engine's artefact has not caught up with yet (a dirty flag).
 
-    Written in the same transaction as the change (``recsys.services.schedule_refresh``), so it
+    Written in the same transaction as the change (``recsys.build.services.schedule_refresh``), so it
     survives a broker that is down when the refresh is queued; cleared when a build of the engine
     is queued or finishes after it. ``recsys.refresh_requested`` (a periodic task) queues a refresh
     for flags older than the debounce window, e.g. once the broker is back.

@@ -4,7 +4,7 @@ prepare -> chord(encode_batch x n) -> plan_pairs -> chord(score_pair_batch x k) 
 once). An engine of ``RECSYS_ONE_TASK_ENGINES`` (LDA: its encoding is cheaper than queueing)
 runs every step in its prepare task, so it never waits behind other engines' batches.
 
-Each task takes ids and calls one pipeline step (``recsys.pipeline``), which reads the Artefact
+Each task takes ids and calls one pipeline step (``recsys.build.pipeline``), which reads the Artefact
 row first and returns quietly if the run is gone or closed. Batches land in separate files, so a
 retried or redelivered batch is skipped; ``acks_late`` means a worker that dies mid-task leaves
 the message to another one. Transient errors (file system, lost database connection) are
@@ -23,7 +23,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from recsys import pipeline, runs, services
+from recsys.build import pipeline, runs, services
 from recsys.models import Artefact
 
 TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
@@ -182,7 +182,7 @@ def refresh_artefacts(self: Task, engines: list[str]) -> list[str]:
 @shared_task(name="recsys.refresh_requested")
 def refresh_requested() -> list[str]:
     """Periodic (``CELERY_BEAT_SCHEDULE``): queue the refreshes owed by catalogue changes whose
-    automatic refresh was never queued (``recsys.services.refresh_requested_dispatch``)."""
+    automatic refresh was never queued (``recsys.build.services.refresh_requested_dispatch``)."""
     return services.refresh_requested_dispatch()
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Painting
-from recsys import artefacts as files
+from recsys.artefacts import files
 from recsys.models import Artefact
 
 
@@ -44,25 +44,25 @@ def write_artefact(
     version = version or f"{engine}-{uuid.uuid4().hex[:12]}"
     folder = files.final_dir(engine, version)
     painting_ids = np.array([p.pk for p in paintings], dtype=np.int64)
-    files.save_array(folder / files.PAINTING_IDS, painting_ids)
-    files.save_json(folder / files.EXTERNAL_IDS, [p.external_id for p in paintings])
-    files.save_array(folder / files.EMBEDDINGS, embeddings)
+    files.save_local_array(folder / files.PAINTING_IDS, painting_ids)
+    files.save_local_json(folder / files.EXTERNAL_IDS, [p.external_id for p in paintings])
+    files.save_local_array(folder / files.EMBEDDINGS, embeddings)
     similarity = embeddings @ embeddings.T
     if dense:
-        files.save_array(folder / files.SIMILARITY, similarity)
+        files.save_local_array(folder / files.SIMILARITY, similarity)
     if neighbours_k:
         masked = similarity.copy()
         np.fill_diagonal(masked, -np.inf)
         order = np.lexsort((np.broadcast_to(painting_ids, masked.shape), -masked), axis=1)[:, :neighbours_k]
-        files.save_array(folder / files.NEIGHBOURS_IDX, order.astype(np.int32))
-        files.save_array(folder / files.NEIGHBOURS_SIM, np.take_along_axis(similarity, order, axis=1))
+        files.save_local_array(folder / files.NEIGHBOURS_IDX, order.astype(np.int32))
+        files.save_local_array(folder / files.NEIGHBOURS_SIM, np.take_along_axis(similarity, order, axis=1))
     payload = {
         "engine": engine,
         "version": version,
         "shapes": {"embeddings": list(embeddings.shape)},
         **(manifest or {}),
     }
-    files.save_json(folder / files.MANIFEST, payload)
+    files.save_local_json(folder / files.MANIFEST, payload)
     now = timezone.now()
     with transaction.atomic():
         if activate:

@@ -108,8 +108,8 @@ def _no_experiment_runs_yet():
 def _fresh_process_memos():
     """Per-process memos (the status cache's, the admin-defined recommenders') start empty: a
     rolled-back test's rows sent no signal to drop them."""
-    from recsys.recommenders import forget_provided_recommenders
-    from recsys.status_cache import forget_local
+    from recsys.serving.recommenders import forget_provided_recommenders
+    from recsys.serving.status_cache import forget_local
 
     forget_local()
     forget_provided_recommenders()

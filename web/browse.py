@@ -75,7 +75,7 @@ def _render_search(
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    """``/search/?q=``: paintings closest to the words (``recsys.search.search_text``)."""
+    """``/search/?q=``: paintings closest to the words (``recsys.serving.search.search_text``)."""
     choices = browse_choices()
     form = SearchForm(request.GET, choices=choices)
     if not form.is_valid():

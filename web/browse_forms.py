@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from recsys.search import MAX_QUERY_LENGTH
+from recsys.serving.search import MAX_QUERY_LENGTH
 from web.selectors import BrowseChoices
 
 ANY = ("", "Any")

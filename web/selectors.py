@@ -6,7 +6,7 @@ search pages (a page of the filtered catalogue, search results as cards).
 This module is the web UI's door to the recommender's reads (statuses, similar paintings, plain
 names of recommenders); the recommendations themselves come through
 ``experiments.hooks.recommend_for_web_visitor`` (the A/B integration point, which calls
-``recsys.recommend.recommend``).
+``recsys.serving.recommend.recommend``).
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from catalog.selectors import (
 )
 from catalog.thumbnails import thumbnail_url
 from recsys.models import Artefact
-from recsys.recommend import RecommendationResult
-from recsys.recommenders import get_recommender as _get_recommender
-from recsys.search import IMAGE, TEXT, SearchResult, ready_search_engine
-from recsys.search import search_image as _search_image
-from recsys.search import search_text as _search_text
-from recsys.selectors import RecommenderStatus
-from recsys.selectors import recommender_statuses as _recommender_statuses
-from recsys.similar import similar_paintings as _similar_paintings
+from recsys.serving.recommend import RecommendationResult
+from recsys.serving.recommenders import get_recommender as _get_recommender
+from recsys.serving.search import IMAGE, TEXT, SearchResult, ready_search_engine
+from recsys.serving.search import search_image as _search_image
+from recsys.serving.search import search_text as _search_text
+from recsys.serving.selectors import RecommenderStatus
+from recsys.serving.selectors import recommender_statuses as _recommender_statuses
+from recsys.serving.similar import similar_paintings as _similar_paintings
 from users.models import RATING_MAX, RATING_MIN, Rating, User
 from users.selectors import user_rating_map
 
@@ -203,12 +203,12 @@ def _search_page(result: SearchResult) -> SearchPage:
 
 
 def text_search_page(*, q: str, n: int, collection: str | None = None) -> SearchPage:
-    """``recsys.search.search_text`` as cards; raises ``ApplicationError`` as it does."""
+    """``recsys.serving.search.search_text`` as cards; raises ``ApplicationError`` as it does."""
     return _search_page(_search_text(q=q, n=n, collection=collection))
 
 
 def image_search_page(*, upload: BinaryIO, n: int, collection: str | None = None) -> SearchPage:
-    """``recsys.search.search_image`` as cards; raises ``ApplicationError`` as it does."""
+    """``recsys.serving.search.search_image`` as cards; raises ``ApplicationError`` as it does."""
     return _search_page(_search_image(upload=upload, n=n, collection=collection))
 
 
@@ -398,7 +398,7 @@ def visitor_engines(choices: Sequence[EngineChoice]) -> list[VisitorChoice]:
 def ready_recommender_names() -> list[str]:
     """Names of the settings recommenders whose every engine has an active artefact, in settings
     order: what the "getting ready" page polls, so one query, no artefact opened (the same rule
-    as ``recsys.selectors.recommender_statuses``' "ready")."""
+    as ``recsys.serving.selectors.recommender_statuses``' "ready")."""
     active = set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
     return [
         name

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.hashes import paintings_refresh_content_hash
 from catalog.importing.image_fields import image_storage
 from catalog.importing.lock import import_lock
 from catalog.importing.problems import Problem
@@ -30,7 +31,6 @@ from catalog.importing.reports import ImportReport, SourceReport
 from catalog.importing.sources import ImportSource
 from catalog.importing.writer import ImportFiles, story_groups_ensure, write_batch
 from catalog.models import Artist, ImportProblem, ImportRun, Painting, StoryGroup
-from catalog.services import paintings_refresh_content_hash
 from catalog.signals import notify_catalogue_changed
 from config.exceptions import ImportAlreadyRunning, ImportFailed, ValidationFailed
 from config.iterables import batched

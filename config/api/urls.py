@@ -1,4 +1,4 @@
-"""/api/v1/ routes (one thin view per operation; see catalog/apis.py, users/apis.py, recsys/apis.py).
+"""/api/v1/ routes (one thin view per operation; see catalog/apis.py, users/apis.py, recsys/api/views.py).
 
 Museum apps are written against these paths: keep them stable. Paintings are addressed by their
 external id.
@@ -10,7 +10,8 @@ from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
 from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
 from experiments.apis import AssignmentApi, ClickApi, FeedbackApi
-from recsys.apis import (
+from recsys.api.search_views import ImageSearchApi, SearchApi
+from recsys.api.views import (
     EngineDetailApi,
     EngineListApi,
     PaintingSimilarApi,
@@ -18,7 +19,6 @@ from recsys.apis import (
     RecommenderDetailApi,
     RecommenderListApi,
 )
-from recsys.search_apis import ImageSearchApi, SearchApi
 from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
 
 register_converter(ExternalIdConverter, "painting_id")

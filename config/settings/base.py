@@ -145,11 +145,11 @@ MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 # Let Django serve MEDIA_URL itself (dev default; a small deployment without a media proxy).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
-# Artefacts (recsys.artefact_store): by default a FileSystemStorage on RECSYS_ARTEFACT_ROOT, a
+# Artefacts (recsys.artefacts.store): by default a FileSystemStorage on RECSYS_ARTEFACT_ROOT, a
 # folder every worker and web machine mounts. RECSYS_ARTEFACT_STORAGE (a JSON object with BACKEND
 # and OPTIONS, e.g. django-storages' S3Storage) replaces it; a storage without local paths makes
 # each machine copy what it needs into RECSYS_ARTEFACT_CACHE (README: "Several machines").
-ARTEFACT_STORAGE_DEFAULT = {"BACKEND": "recsys.artefacts.ArtefactRootStorage"}
+ARTEFACT_STORAGE_DEFAULT = {"BACKEND": "recsys.artefacts.files.ArtefactRootStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

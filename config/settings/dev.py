@@ -1,4 +1,5 @@
-"""Local development: the embedded default (SQLite, eager tasks) unless the environment says otherwise."""
+"""Local development: the embedded default (SQLite, a filesystem Celery broker with the worker
+`make run` starts) unless the environment says otherwise; DEBUG on."""
 
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool

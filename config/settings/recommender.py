@@ -14,7 +14,8 @@ RECSYS_ARTEFACT_CACHE = env_path("RECSYS_ARTEFACT_CACHE", VAR_DIR / "artefact-ca
 RECSYS_ARTEFACT_KEEP = env_int("RECSYS_ARTEFACT_KEEP", 3)
 RECSYS_DENSE_MAX_ITEMS = env_int("RECSYS_DENSE_MAX_ITEMS", 5000)
 RECSYS_NEIGHBOURS_K = env_int("RECSYS_NEIGHBOURS_K", 100)
-RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)  # ANN index (recsys.ann) above this
+# ANN index (recsys.algorithms.ann) above this
+RECSYS_ANN_MIN_ITEMS = env_int("RECSYS_ANN_MIN_ITEMS", 100_000)
 # faiss (OpenMP) threads of a process that answers from an ANN index: one query is fastest on one.
 RECSYS_ANN_THREADS = env_int("RECSYS_ANN_THREADS", 1)
 RECSYS_DEVICE = env_str("RECSYS_DEVICE", "cpu")
@@ -143,12 +144,12 @@ RECSYS_RECOMMENDERS = {
         "ENGINES": {"lda": 1.0, "minilm": 1.0},
         "RRF_K": env_int("RECSYS_RRF_K", 60),
     },
-    # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
+    # Kernel ridge on the visitor's own ratings (recsys.algorithms.learned). MiniLM alone: in the offline
     # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
     "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
 }
 # A request naming no recommender gets the first of these whose engines are all ready (else the
-# first ready recommender of all): recsys.recommenders.default_recommender_name. The order follows
+# first ready recommender of all): recsys.serving.recommenders.default_recommender_name. The order follows
 # the offline evaluation (`manage.py evaluate`, README): on the sample MiniLM alone (nDCG@9 0.343)
 # beats its late fusion with LDA (0.269-0.295), so minilm comes before late-text; late-total
 # (LDA + ResNet, the paper's best) stays first where an image model is installed.
@@ -156,17 +157,17 @@ RECSYS_DEFAULT_RECOMMENDERS = env_list(
     "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "minilm", "late-text", "lda"]
 )
 # How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
-# cosine outside each painting's ITM list; recsys.itm) or "cosine" (of the multimodal embeddings).
+# cosine outside each painting's ITM list; recsys.algorithms.itm) or "cosine" (of the multimodal embeddings).
 RECSYS_BLIP_SCORE = env_str("RECSYS_BLIP_SCORE", "itm")
 RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
-# Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);
+# Seconds the recommenders' statuses and the active artefacts stay cached (recsys/serving/status_cache.py);
 # an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.
 RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
 # ... and how long each process keeps what it read before asking the cache again (0: always ask)
 RECSYS_STATUS_LOCAL_S = env_int("RECSYS_STATUS_LOCAL_S", 2)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
-# Search (recsys.search): the engines that may encode a query, first ready one by default.
+# Search (recsys.serving.search): the engines that may encode a query, first ready one by default.
 RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "clip"])
 RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
 # Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).

@@ -3,8 +3,8 @@
 An engine turns paintings (``catalog.snapshot.PaintingInput``: text and/or image path) into
 float32 vectors whose cosine similarity is the engine's painting-to-painting similarity A_ij.
 Everything around it (id <-> row mapping, batching, L2 normalisation, neighbour structures,
-artefact I/O, Celery orchestration) is written once in ``recsys.pipeline``,
-``recsys.similarity`` and ``recsys.artefacts``; an engine module only knows how to load its
+artefact I/O, Celery orchestration) is written once in ``recsys.build.pipeline``,
+``recsys.algorithms.similarity`` and ``recsys.artefacts``; an engine module only knows how to load its
 model and encode a batch. Engines never import the pipeline.
 
 Lifecycle, driven by the pipeline:
@@ -15,12 +15,12 @@ Lifecycle, driven by the pipeline:
 2. ``encode(items, state_dir)`` per batch, possibly in several worker processes; returns one
    row per item it could encode and the items it had to skip, with a reason.
 3. For an engine that ``scores_pairs`` (BLIP's ITM cross-encoder), the pipeline's pair step
-   (``recsys.pipeline.pairing``) asks it which pairs to score (``plan_pairs``), spreads them
+   (``recsys.build.pairing``) asks it which pairs to score (``plan_pairs``), spreads them
    over workers in batches (``score_pairs``) and hands the results to ``postprocess``.
 4. ``postprocess(...)`` optionally adds extra arrays to the artefact (BLIP's ITM re-scored
    neighbour lists).
 
-At request time (search, ``recsys.search``) an engine that declares ``query_modalities`` encodes
+At request time (search, ``recsys.serving.search``) an engine that declares ``query_modalities`` encodes
 a free-text query (``encode_query_text``) or an uploaded picture (``encode_query_image``) into one
 unit vector through exactly the preprocessing its artefact rows went through, so the cosine of
 the query with a row is comparable with the rows' cosines among themselves.

@@ -20,10 +20,10 @@ One checkpoint (default ``Salesforce/blip-itm-base-coco``) gives three things pe
   catalogue, so they are rebuilt on every run; the pair *scores* do not: an incremental run
   reuses the previous artefact's p_ij of every pair of unchanged paintings and scores only the
   pairs that involve a new or changed painting. In the pipeline the scoring is its own step
-  (``recsys.pipeline.pairing``: ``plan_pairs`` here says which (image, text) directions to
+  (``recsys.build.pairing``: ``plan_pairs`` here says which (image, text) directions to
   score, ``score_pairs`` scores one batch of images on a worker, ``postprocess`` receives the
   merged ``PairScores``); called alone, ``postprocess`` does all of it in this process. The
-  manifest records the least-squares line of ``recsys.itm`` (``itm_calibration``) that scores
+  manifest records the least-squares line of ``recsys.algorithms.itm`` (``itm_calibration``) that scores
   the pairs outside the lists when BLIP is scored by ITM (``RECSYS_BLIP_SCORE``).
 * **Unimodal ITC embeddings**: ``vision_proj`` of the ViT's CLS state and ``text_proj`` of the
   unimodal text encoder's CLS state (chunk-averaged), L2-normalised: BLIP's image-text
@@ -60,13 +60,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from config.iterables import batched
-from recsys import itm
-from recsys.artefacts import save_array
+from recsys.algorithms import itm
+from recsys.algorithms.itm import ITM_IDX, ITM_PROB
+from recsys.algorithms.similarity import top_k_neighbours
+from recsys.artefacts.files import save_local_array
 from recsys.engines.base import PaintingInput
 from recsys.engines.hf import ModalInput, TransformerEngine
 from recsys.engines.images import ImageUnreadable, open_rgb
-from recsys.itm import ITM_IDX, ITM_PROB
-from recsys.similarity import top_k_neighbours
 
 if TYPE_CHECKING:
     import torch
@@ -229,8 +229,8 @@ class BlipEngine(TransformerEngine):
         if pairs.candidates.shape[1] == 0:
             return {"itm_top_k": 0}
         itm_idx, itm_prob = rescore(pairs.candidates, pairs.scores, pairs.reused)
-        save_array(out_dir / ITM_IDX, itm_idx)
-        save_array(out_dir / ITM_PROB, itm_prob)
+        save_local_array(out_dir / ITM_IDX, itm_idx)
+        save_local_array(out_dir / ITM_PROB, itm_prob)
         graph = itm.itm_graph(itm_idx, itm_prob)
         line = itm.calibrate(itm.graph_cosines(embeddings, graph), graph.probs)
 
@@ -255,8 +255,8 @@ class BlipEngine(TransformerEngine):
                     lambda batch, owner: (model.text_proj(self.text_cls(batch)),),
                 )
             itc_text[text_rows] = vectors.cpu().numpy()
-        save_array(out_dir / ITC_IMAGE, itc_image)
-        save_array(out_dir / ITC_TEXT, itc_text)
+        save_local_array(out_dir / ITC_IMAGE, itc_image)
+        save_local_array(out_dir / ITC_TEXT, itc_text)
         return {
             "itm_top_k": int(pairs.candidates.shape[1]),
             "itm_pairs_scored": len(pairs.scores),

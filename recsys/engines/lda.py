@@ -1,6 +1,6 @@
 """LDA topic engine (gensim): a painting is its topic distribution, similarity is cosine.
 
-``fit`` tokenises the catalogue (``recsys.textprep``), builds a dictionary without rare and
+``fit`` tokenises the catalogue (``recsys.engines.textprep``), builds a dictionary without rare and
 ubiquitous tokens (``filter_extremes``), chooses the number of topics by a coherence sweep
 unless it is fixed, trains the final model and saves model + dictionary under ``state_dir``.
 ``encode`` only *infers* with the saved model, so new paintings get vectors without a refit.
@@ -19,7 +19,7 @@ as much as the counts. The sweep trains ``sweep_seeds`` models per count k (seed
 model. Ties go to the smaller number of topics.
 
 Honest coverage: a painting whose text leaves fewer than ``min_tokens`` informative tokens
-(``recsys.textprep.informative_count``: tokens after preprocessing that the fitted dictionary
+(``recsys.engines.textprep.informative_count``: tokens after preprocessing that the fitted dictionary
 keeps) has too little text for a topic mix. Its inferred mix is the prior spread over the topic
 or two its couple of words touch, the same for every such painting, so it would be "similar" to
 hundreds of others at cosine ~1 and its neighbours an arbitrary pick. Such a painting is neither
@@ -128,7 +128,7 @@ class LdaEngine(Engine):
     def fit(self, items: Sequence[PaintingInput], state_dir: Path) -> dict[str, Any]:
         from gensim.corpora import Dictionary
 
-        from recsys.textprep import informative_count, tokenize  # gensim's stop words: workers only
+        from recsys.engines.textprep import informative_count, tokenize  # gensim's stop words: workers only
 
         texts = [tokenize(item.text, language=self.options["language"]) for item in items]
         dictionary = Dictionary(texts)
@@ -227,7 +227,7 @@ class LdaEngine(Engine):
 
     # -- encode --------------------------------------------------------------------------------
     def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:
-        from recsys.textprep import informative_count, tokenize
+        from recsys.engines.textprep import informative_count, tokenize
 
         model, dictionary = _load(str(state_dir / MODEL_DIR))
         pks: list[int] = []
@@ -258,7 +258,7 @@ class LdaEngine(Engine):
         self, *, items: Sequence[PaintingInput], embeddings: np.ndarray, out_dir: Path, pairs: Any = None
     ) -> dict[str, Any]:
         """Record each topic's top words, so a topic number means something in the manifest."""
-        from recsys.artefacts import STATE_DIR
+        from recsys.artefacts.files import STATE_DIR
 
         model, _ = _load(str(out_dir / STATE_DIR / MODEL_DIR))
         topn = self.options["top_words"]

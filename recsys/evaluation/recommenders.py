@@ -1,10 +1,10 @@
 """The recommenders the evaluation compares, each reduced to "ratings in, ranked pks and scores out".
 
 * every configured recommender (``settings.RECSYS_RECOMMENDERS``) whose engines are all ready,
-  through ``core_ranking``, the ONE call of ``recsys.recommend``'s database-free core;
+  through ``core_ranking``, the ONE call of ``recsys.serving.recommend``'s database-free core;
 * ``late-total:a+b`` / ``late-partial:a+b``: late fusion (RRF, k = 60, equal weights) of every
   ready text/image engine pair not already configured (e.g. LDA + MiniLM on an offline install);
-* ``learned:a+b``: the kernel ridge model of ``recsys.learned`` on all ready engines, and
+* ``learned:a+b``: the kernel ridge model of ``recsys.algorithms.learned`` on all ready engines, and
   ``learned:<engine>`` on each engine alone when several are ready;
 * ``paper:<engine>``: the seed paper's algorithm, eq. 1 with min-max weights and rated paintings
   NOT excluded (they come back as their own nearest neighbours);
@@ -23,11 +23,11 @@ import numpy as np
 from django.conf import settings
 
 from config.exceptions import ValidationFailed
-from recsys import scoring
-from recsys.artefacts import LoadedArtefact
-from recsys.learned import learned_scores, mean_kernel, painting_union
-from recsys.recommend import recommend_with_artefacts
-from recsys.recommenders import LATE, PARTIAL, TOTAL, RecommenderConfig, recommenders
+from recsys.algorithms import scoring
+from recsys.algorithms.learned import NoKnownRatings, learned_scores, mean_kernel, painting_union
+from recsys.artefacts.reader import LoadedArtefact
+from recsys.serving.recommend import recommend_with_artefacts
+from recsys.serving.recommenders import LATE, PARTIAL, TOTAL, RecommenderConfig, recommenders
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def core_ranking(
     allowed: np.ndarray,
     weighting: str,
 ) -> Ranked:
-    """The evaluation's only call of ``recsys.recommend``'s core (adjust here if it changes)."""
+    """The evaluation's only call of ``recsys.serving.recommend``'s core (adjust here if it changes)."""
     try:
         result = recommend_with_artefacts(
             config=config,
@@ -106,7 +106,7 @@ def learned(artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray, lam: f
     def rank(ratings: Mapping[int, int], n: int) -> Ranked:
         try:
             fit = learned_scores(artefacts=mine, ratings=ratings, lam=lam)
-        except ValidationFailed:
+        except NoKnownRatings:
             return EMPTY
         keep = allowed_mask & ~np.isin(fit.painting_ids, list(ratings))
         rows = np.flatnonzero(keep)

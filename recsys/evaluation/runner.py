@@ -56,13 +56,13 @@ import numpy as np
 from django.conf import settings
 
 from config.exceptions import EngineUnavailable
-from recsys.artefacts import LoadedArtefact
-from recsys.diversity import mmr_order
+from recsys.algorithms.diversity import mmr_order
+from recsys.algorithms.learned import DEFAULT_LAMBDA
+from recsys.artefacts.reader import LoadedArtefact
 from recsys.evaluation import metrics, selectors
 from recsys.evaluation.recommenders import EvalRecommender, Ranked, build, learned
 from recsys.evaluation.visitors import Visitor, leave_k_out_visitors, simulate_visitors
-from recsys.learned import DEFAULT_LAMBDA
-from recsys.selectors import active_artefact
+from recsys.serving.selectors import active_artefact
 
 SCHEMA = 1
 K = 9

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from catalog.models import Painting
-from recsys.artefacts import artefact_cache
+from recsys.artefacts.reader import artefact_cache
 from tests.artefact_helpers import write_artefact
 from tests.factories import ArtistFactory, PaintingFactory, StoryGroupFactory
 

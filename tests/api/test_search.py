@@ -17,10 +17,10 @@ from PIL import Image
 
 from catalog.snapshot import painting_input
 from catalog.text import painting_text
-from recsys.artefacts import LoadedArtefact
+from recsys.artefacts.reader import LoadedArtefact
 from recsys.engines.images import open_rgb
 from recsys.engines.registry import get_engine
-from recsys.search import rank_by_query
+from recsys.serving.search import rank_by_query
 from tests.api.conftest import VECTORS, give_image, jpeg_bytes
 from tests.artefact_helpers import write_artefact
 from tests.factories import ArtistFactory, PaintingFactory, StoryGroupFactory

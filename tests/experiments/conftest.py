@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from experiments.models import Arm, Experiment
-from recsys.artefacts import artefact_cache
+from recsys.artefacts.reader import artefact_cache
 from tests.artefact_helpers import write_artefact
 from tests.factories import PaintingFactory, UserFactory
 

@@ -10,7 +10,7 @@ from config.exceptions import UnknownEngine, ValidationFailed
 from experiments import services
 from experiments.exceptions import ExperimentNotRunning, FeedbackExists, NotYourExposure
 from experiments.models import Exposure, Participant, RecommenderDefinition
-from recsys.recommenders import get_recommender, recommenders
+from recsys.serving.recommenders import get_recommender, recommenders
 from tests.experiments.conftest import make_experiment
 from tests.factories import UserFactory
 

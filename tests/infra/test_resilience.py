@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 from catalog.signals import notify_catalogue_changed
 from config import ratelimit
 from config.celery import app as celery_app
-from recsys import services
+from recsys.build import services
 from recsys.models import RefreshRequest
 from tests.factories import PaintingFactory
 
@@ -227,7 +227,7 @@ def test_a_catalogue_change_while_the_broker_is_down_is_queued_once_it_is_back(b
     painting = PaintingFactory()
     broker_on.stop()
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="recsys.services"), transaction.atomic():
+    with caplog.at_level(logging.WARNING, logger="recsys.build.services"), transaction.atomic():
         notify_catalogue_changed([painting.pk])
     assert time.monotonic() - started < 5  # the failed publish does not hang the save
     assert "not queued; it stays requested" in caplog.text

@@ -1,12 +1,12 @@
-"""The ANN index (recsys.ann) on a small seeded clustered set: recall against the exact eq. 1,
+"""The ANN index (recsys.algorithms.ann) on a small seeded clustered set: recall against the exact eq. 1,
 exclusion and filters, exact scores, save and load."""
 
 import faiss
 import numpy as np
 import pytest
 
-from recsys import ann
-from recsys.scoring import top_n
+from recsys.algorithms import ann
+from recsys.algorithms.scoring import top_n
 
 SIZE, DIM, CLUSTERS = 4000, 32, 40
 

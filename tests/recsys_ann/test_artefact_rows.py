@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys import artefacts as files
-from recsys.artefacts import ExternalIds, RowIndex
+from recsys.artefacts import files, reader
+from recsys.artefacts.reader import ExternalIds, RowIndex
 
 
 def test_rows_of_sorted_pks_by_binary_search():
@@ -46,10 +46,10 @@ def test_external_ids_decode_one_row_at_a_time():
 
 def test_an_opened_artefact_looks_rows_up_without_a_dict(tmp_path):
     folder = tmp_path / "lda" / "v1"
-    files.save_array(folder / files.PAINTING_IDS, np.array([5, 9, 12], dtype=np.int64))
-    files.save_json(folder / files.EXTERNAL_IDS, ["a", "b", "c"])
-    files.save_array(folder / files.EMBEDDINGS, np.eye(3, dtype=np.float32))
-    files.save_json(folder / files.MANIFEST, {"engine": "lda", "version": "v1"})
-    art = files.open_artefact(folder)
+    files.save_local_array(folder / files.PAINTING_IDS, np.array([5, 9, 12], dtype=np.int64))
+    files.save_local_json(folder / files.EXTERNAL_IDS, ["a", "b", "c"])
+    files.save_local_array(folder / files.EMBEDDINGS, np.eye(3, dtype=np.float32))
+    files.save_local_json(folder / files.MANIFEST, {"engine": "lda", "version": "v1"})
+    art = reader.open_artefact(folder)
     assert isinstance(art.row_of, RowIndex) and isinstance(art.external_ids, ExternalIds)
     assert (art.row_of[9], art.external_ids[art.row_of[12]], art.ann_index) == (1, "c", None)

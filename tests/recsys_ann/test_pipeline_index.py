@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recsys import ann
-from recsys.services import precompute_engine
+from recsys.algorithms import ann
+from recsys.build.services import precompute_engine
 from tests.recsys_pipeline.conftest import catalogue, loaded, pipeline_settings  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from catalog.models import Painting
-from recsys import ann
-from recsys import artefacts as files
-from recsys.artefacts import artefact_cache
-from recsys.recommend import recommend
-from recsys.selectors import active_artefact
+from recsys.algorithms import ann
+from recsys.artefacts import files, reader
+from recsys.artefacts.reader import artefact_cache
+from recsys.serving.recommend import recommend
+from recsys.serving.selectors import active_artefact
 from tests.artefact_helpers import write_artefact
 from tests.factories import ArtistFactory, PaintingFactory, StoryGroupFactory
 
@@ -52,7 +52,7 @@ def paintings(db):
 @pytest.fixture
 def minilm(paintings):
     row = write_artefact(engine="minilm", paintings=paintings, vectors=clustered(), dense=False)
-    art = files.open_artefact(files.final_dir("minilm", row.version))
+    art = reader.open_artefact(files.final_dir("minilm", row.version))
     ann.save_index(ann.build_index(np.asarray(art.embeddings)), art.path)
     return row
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from recsys.algorithms.similarity import top_k_neighbours
 from recsys.engines.blip import ITC_IMAGE, ITC_TEXT, ITM_IDX, ITM_PROB, BlipEngine
 from recsys.engines.images import open_rgb
-from recsys.similarity import top_k_neighbours
 from tests.recsys_engines.conftest import assert_identical_pair_closest
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys import itm, services
-from recsys.artefacts import artefact_cache
+from recsys.algorithms import itm
+from recsys.artefacts.reader import artefact_cache
+from recsys.build import services
 from recsys.models import Artefact
-from recsys.recommend import recommend
-from recsys.selectors import active_artefact
-from recsys.similar import similar_paintings
+from recsys.serving.recommend import recommend
+from recsys.serving.selectors import active_artefact
+from recsys.serving.similar import similar_paintings
 from tests.recsys_engines.test_precompute import catalogue, engine_settings  # noqa: F401 (fixtures)
 
 

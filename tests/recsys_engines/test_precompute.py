@@ -1,4 +1,4 @@
-"""Every transformer engine end to end through ``recsys.services.precompute_engine``: a small
+"""Every transformer engine end to end through ``recsys.build.services.precompute_engine``: a small
 factory catalogue with generated images in MEDIA_ROOT, tiny local checkpoints (MiniLM: the real
 packaged weights), and the published, active artefact checked by its numbers."""
 
@@ -14,10 +14,10 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from catalog.models import Painting
-from recsys.artefacts import artefact_cache
+from recsys.artefacts.reader import artefact_cache
+from recsys.build.services import precompute_engine
 from recsys.engines.blip import ITC_IMAGE, ITM_IDX, ITM_PROB
-from recsys.selectors import active_artefact
-from recsys.services import precompute_engine
+from recsys.serving.selectors import active_artefact
 from tests.factories import ArtistFactory, PaintingFactory
 
 TEXTS = [

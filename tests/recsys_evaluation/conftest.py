@@ -2,7 +2,7 @@
 
 import pytest
 
-from recsys.artefacts import artefact_cache
+from recsys.artefacts.reader import artefact_cache
 
 
 @pytest.fixture(autouse=True)

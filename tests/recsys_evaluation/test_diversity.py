@@ -10,7 +10,7 @@ pool (best first)  scores  rel    similarity  0    1    2    3
 import numpy as np
 import pytest
 
-from recsys.diversity import mmr_order, normalised_relevance
+from recsys.algorithms.diversity import mmr_order, normalised_relevance
 
 SCORES = np.array([1.0, 0.9, 0.5, 0.0])
 SIM = np.array(

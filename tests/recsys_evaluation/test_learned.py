@@ -15,9 +15,14 @@ s(p3) = 0.6 * 0.467033 + 0.109890 = 0.390110
 import numpy as np
 import pytest
 
-from config.exceptions import ValidationFailed
-from recsys.learned import centred_targets, kernel_ridge_alpha, learned_scores, mean_kernel
-from recsys.selectors import active_artefact
+from recsys.algorithms.learned import (
+    NoKnownRatings,
+    centred_targets,
+    kernel_ridge_alpha,
+    learned_scores,
+    mean_kernel,
+)
+from recsys.serving.selectors import active_artefact
 from tests.artefact_helpers import write_artefact
 from tests.factories import PaintingFactory
 
@@ -93,6 +98,6 @@ def test_ratings_no_engine_knows_are_ignored_and_none_left_is_refused(paintings,
     fit = learned_scores(artefacts={"lda": lda}, ratings={paintings[0].pk: 5, stranger.pk: 1})
     assert fit.rated_pks.tolist() == [paintings[0].pk]
     assert list(fit.ignored_ratings) == [stranger.pk]
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(NoKnownRatings) as caught:
         learned_scores(artefacts={"lda": lda}, ratings={stranger.pk: 4})
-    assert caught.value.field == "ratings"
+    assert list(caught.value.ignored) == [stranger.pk]

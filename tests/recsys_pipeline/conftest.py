@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from recsys.artefacts import artefact_cache, final_dir, open_artefact
+from recsys.artefacts.files import final_dir
+from recsys.artefacts.reader import artefact_cache, open_artefact
 from recsys.engines.registry import clear_engine_cache
 from recsys.models import Artefact
 from tests.factories import ArtistFactory, PaintingFactory, StoryGroupFactory

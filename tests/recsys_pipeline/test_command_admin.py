@@ -8,11 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from recsys import runs
+from recsys.build import runs
+from recsys.build.services import precompute_engine
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.selectors import engine_status, engine_statuses
-from recsys.services import precompute_engine
+from recsys.serving.selectors import engine_status, engine_statuses
 from tests.recsys_pipeline.conftest import make_painting
 
 pytestmark = pytest.mark.django_db

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from config.exceptions import ValidationFailed
+from recsys.build.services import precompute_engine
 from recsys.engines.base import PaintingInput
 from recsys.engines.lda import MODEL_DIR, NO_TOKENS, TOO_FEW_TOKENS, LdaEngine, _load
 from recsys.engines.registry import get_engine
-from recsys.recommend import recommend
-from recsys.selectors import engine_status
-from recsys.services import precompute_engine
-from recsys.similar import similar_paintings
-from recsys.textprep import informative_count, tokenize
+from recsys.engines.textprep import informative_count, tokenize
+from recsys.serving.recommend import recommend
+from recsys.serving.selectors import engine_status
+from recsys.serving.similar import similar_paintings
 from tests.factories import PaintingFactory
 from tests.recsys_pipeline.conftest import THEMES, loaded, make_painting
 

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 
 from catalog import snapshot
+from catalog.hashes import paintings_refresh_content_hash
 from catalog.models import Painting
-from catalog.services import paintings_refresh_content_hash
 from config.exceptions import ModelNotAvailable, RunInProgress, UnknownEngine
-from recsys import pipeline, runs
-from recsys.artefacts import SIMILARITY, engine_dir, final_dir, publish, staging_dir
+from recsys.artefacts.files import SIMILARITY, engine_dir, final_dir, publish_local, staging_dir
+from recsys.build import finalizing as finalize_step
+from recsys.build import pipeline, runs
+from recsys.build.services import precompute_engine
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.pipeline import finalizing as finalize_step
-from recsys.services import precompute_engine
 from tests.factories import PaintingFactory
 from tests.recsys_pipeline.conftest import loaded, make_painting
 from tests.recsys_pipeline.fakes import FakeEngine, bag_of_words
@@ -239,7 +239,7 @@ def test_finalize_activates_a_folder_published_before_a_crash(catalogue):
         pipeline.encode_batch(row.pk, batch_no)
     finalize_step._build(row, staging_dir("fake", row.version))
     finalize_step.drop_scratch(staging_dir("fake", row.version))
-    publish(staging_dir("fake", row.version), final_dir("fake", row.version))
+    publish_local(staging_dir("fake", row.version), final_dir("fake", row.version))
     # the worker died here; the redelivered finalize only activates
     activated = pipeline.finalize(row.pk)
     assert activated.status == "ready" and activated.is_active and loaded(activated).size == 12

@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from recsys import pipeline, runs
-from recsys.artefacts import MANIFEST, staging_dir
+from recsys.artefacts.files import MANIFEST, staging_dir
+from recsys.build import finalizing, pipeline, runs
+from recsys.build.services import precompute_engine, precompute_reap_stale
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
-from recsys.pipeline import finalizing
-from recsys.selectors import active_artefact
-from recsys.services import precompute_engine, precompute_reap_stale
+from recsys.serving.selectors import active_artefact
 from tests.recsys_pipeline.conftest import loaded, make_painting
 from tests.recsys_pipeline.fakes import FakeEngine
 

@@ -1,11 +1,11 @@
-"""recsys.similarity against hand-worked numbers."""
+"""recsys.algorithms.similarity against hand-worked numbers."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from recsys import similarity
-from recsys.similarity import dense_similarity, l2_normalise, top_k_neighbours
+from recsys.algorithms import similarity
+from recsys.algorithms.similarity import dense_similarity, l2_normalise, top_k_neighbours
 
 
 def test_l2_normalise_divides_by_the_length_and_flags_zero_and_non_finite_rows():

@@ -10,9 +10,9 @@ import socket
 import pytest
 from django.core.cache import caches
 
-from recsys import status_cache
-from recsys.selectors import active_artefact, engine_statuses
-from recsys.services import precompute_engine
+from recsys.build.services import precompute_engine
+from recsys.serving import status_cache
+from recsys.serving.selectors import active_artefact, engine_statuses
 from tests.recsys_pipeline.conftest import THEMES, make_painting
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_with_the_cache_down_statuses_come_from_the_database(settings, monkeypat
         }
     }
     make_painting("sea", 0)
-    with caplog.at_level(logging.WARNING, logger="recsys.status_cache"):
+    with caplog.at_level(logging.WARNING, logger="recsys.serving.status_cache"):
         (state,) = engine_statuses(["fake"])
         status_cache.invalidate()
     assert state.status == "unavailable"

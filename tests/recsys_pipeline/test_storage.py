@@ -13,14 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys import itm, pipeline, runs
-from recsys.artefacts import MANIFEST, artefact_cache
+from recsys.algorithms import itm
+from recsys.artefacts.files import MANIFEST
+from recsys.artefacts.reader import artefact_cache
+from recsys.build import pipeline, runs
+from recsys.build.services import precompute_engine
 from recsys.engines.blip import rescore
 from recsys.engines.registry import clear_engine_cache, get_engine
 from recsys.models import Artefact
-from recsys.recommend import recommend
-from recsys.selectors import active_artefact
-from recsys.services import precompute_engine
+from recsys.serving.recommend import recommend
+from recsys.serving.selectors import active_artefact
 from tests.factories import ArtistFactory, PaintingFactory
 from tests.recsys_engines.conftest import tiny_models  # noqa: F401 (fixture)
 from tests.recsys_engines.test_precompute import TEXTS, give_image

@@ -7,8 +7,9 @@ import pytest
 from celery.exceptions import Retry
 
 from catalog.signals import catalogue_changed
-from recsys import pipeline, runs, services, tasks
-from recsys.artefacts import staging_dir
+from recsys import tasks
+from recsys.artefacts.files import staging_dir
+from recsys.build import pipeline, runs, services
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from tests.recsys_pipeline.conftest import loaded, make_painting

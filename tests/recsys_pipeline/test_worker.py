@@ -19,8 +19,9 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from recsys import runs
-from recsys.artefacts import final_dir, open_artefact
+from recsys.artefacts.files import final_dir
+from recsys.artefacts.reader import open_artefact
+from recsys.build import runs
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from tests.recsys_pipeline.conftest import THEMES, make_painting

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recsys.artefacts import artefact_cache
+from recsys.artefacts.reader import artefact_cache
 from tests.artefact_helpers import write_artefact
 from tests.factories import ArtistFactory, PaintingFactory, StoryGroupFactory
 from tests.recsys_scoring.vectors import LDA, RESNET

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from recsys.fusion import reciprocal_rank_fusion
+from recsys.algorithms.fusion import reciprocal_rank_fusion
 
 
 def fuse(lists, weights=None, k=60):

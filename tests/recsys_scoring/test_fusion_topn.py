@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from recsys.fusion import fuse_top_n, reciprocal_rank_fusion
-from recsys.scoring import rank_all
+from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
+from recsys.algorithms.scoring import rank_all
 
 
 def full_sort(scored, weights, n, k):

@@ -1,4 +1,4 @@
-"""recsys.itm against a hand-worked example (the numbers are derived in the comments).
+"""recsys.algorithms.itm against a hand-worked example (the numbers are derived in the comments).
 
 Four paintings, unit vectors e0 = (1, 0), e1 = (0.8, 0.6), e2 = (0.6, -0.8), e3 = (0, 1), K = 1:
 
@@ -13,7 +13,7 @@ A03 = A12 = -0.1 + 1.25 * 0 = -0.1, A23 = -0.1 + 1.25 * (-0.8) = -1.1.
 import numpy as np
 import pytest
 
-from recsys import itm
+from recsys.algorithms import itm
 
 E = np.array([(1, 0), (0.8, 0.6), (0.6, -0.8), (0, 1)], dtype=np.float32)
 IDX = np.array([[1], [0], [0], [1]], dtype=np.int32)

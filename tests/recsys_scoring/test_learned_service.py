@@ -23,8 +23,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from config.exceptions import ValidationFailed
-from recsys.recommend import recommend
-from recsys.recommenders import LEARNED, get_recommender
+from recsys.serving.recommend import recommend
+from recsys.serving.recommenders import LEARNED, get_recommender
 from tests.artefact_helpers import write_artefact
 from tests.factories import PaintingFactory, StoryGroupFactory
 

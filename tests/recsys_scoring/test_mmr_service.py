@@ -26,8 +26,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from recsys.recommend import recommend
-from recsys.recommenders import get_recommender
+from recsys.serving.recommend import recommend
+from recsys.serving.recommenders import get_recommender
 from tests.artefact_helpers import write_artefact
 from tests.factories import PaintingFactory
 

@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import Painting
 from config.exceptions import EngineUnavailable, UnknownEngine, ValidationFailed
-from recsys.recommend import recommend
+from recsys.serving.recommend import recommend
 from tests.artefact_helpers import write_artefact
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from config.exceptions import UnknownEngine
-from recsys.recommenders import get_recommender, preferred_recommender, recommenders
+from recsys.serving.recommenders import get_recommender, preferred_recommender, recommenders
 from tests.artefact_helpers import write_artefact
 from tests.recsys_scoring.vectors import LDA, RESNET
 

@@ -13,7 +13,7 @@ Unit vectors in 2-d (rows of E) and their cosine similarity A = E @ E.T:
 import numpy as np
 import pytest
 
-from recsys import scoring
+from recsys.algorithms import scoring
 
 E = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [0.8, 0.6], [-1.0, 0.0]], dtype=np.float32)
 A = E @ E.T

@@ -1,9 +1,9 @@
-"""recsys.similar.similar_paintings on artefacts written to RECSYS_ARTEFACT_ROOT (see conftest.py)."""
+"""recsys.serving.similar.similar_paintings on artefacts written to RECSYS_ARTEFACT_ROOT (see conftest.py)."""
 
 import pytest
 
 from config.exceptions import ValidationFailed
-from recsys.similar import similar_paintings
+from recsys.serving.similar import similar_paintings
 from tests.artefact_helpers import write_artefact
 from tests.recsys_scoring.vectors import LDA
 

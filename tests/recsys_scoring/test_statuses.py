@@ -1,15 +1,16 @@
-"""Recommender statuses (recsys.selectors) from the engines' artefacts and runs."""
+"""Recommender statuses (recsys.serving.selectors) from the engines' artefacts and runs."""
 
 import pytest
 
 from recsys.models import Artefact
-from recsys.selectors import recommender_names, recommender_status, recommender_statuses
+from recsys.serving.selectors import recommender_names, recommender_status, recommender_statuses
 
 
 @pytest.fixture
 def models_available(monkeypatch):
-    """Whether model weights can be loaded is the engines' business (recsys.selectors), not this one's."""
-    monkeypatch.setattr("recsys.selectors.engine_unavailable_reason", lambda name: "")
+    """Whether model weights can be loaded is the engines' business (recsys.serving.selectors), not
+    this one's."""
+    monkeypatch.setattr("recsys.serving.selectors.engine_unavailable_reason", lambda name: "")
 
 
 def test_recommender_names_follow_settings(db):

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from config.exceptions import ApplicationError
+from recsys.algorithms.learned import DEFAULT_LAMBDA
 from recsys.evaluation.runner import (
     default_report_path,
     evaluate,
@@ -16,7 +17,6 @@ from recsys.evaluation.runner import (
     paired_table,
     write_report,
 )
-from recsys.learned import DEFAULT_LAMBDA
 
 
 class Command(BaseCommand):

@@ -21,7 +21,7 @@ from kombu.exceptions import OperationalError
 from tqdm import tqdm
 
 from config.exceptions import ApplicationError
-from recsys import services
+from recsys.build import services
 from recsys.engines.registry import enabled_engine_names, engine_names, engine_unavailable_reason
 from recsys.models import Artefact
 
