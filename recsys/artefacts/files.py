@@ -1,9 +1,9 @@
 """Artefact files on this machine's disk: where they are, atomic writing and publishing.
 
 Every writer here has ``local`` in its name (``save_local_array``, ``publish_local``, ...): it
-touches this machine's folder only.
-The build's files go through ``recsys.artefacts.store`` (``store.save_array``, ``store.publish``,
-...), which also carries them to the storage; reading is ``recsys.artefacts.reader``.
+touches this machine's folder only. The build's files go through ``recsys.artefacts.store``
+(``store.save_array``, ``store.publish``, ...), which also carries them to the storage; reading
+is ``recsys.artefacts.reader``.
 
 Layout of one artefact (``RECSYS_ARTEFACT_ROOT/<engine>/<version>/``)::
 
