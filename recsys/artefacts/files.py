@@ -1,8 +1,9 @@
 """Artefact files on this machine's disk: where they are, atomic writing and publishing.
 
-Every writer here is named ``*_local`` / ``save_local_*``: it touches this machine's folder only.
-The build's files go through ``recsys.artefacts.store`` (``store.save_array``, ``store.publish``,
-...), which also carries them to the storage; reading is ``recsys.artefacts.reader``.
+Every writer here has ``local`` in its name (``save_local_array``, ``publish_local``, ...): it
+touches this machine's folder only. The build's files go through ``recsys.artefacts.store``
+(``store.save_array``, ``store.publish``, ...), which also carries them to the storage; reading
+is ``recsys.artefacts.reader``.
 
 Layout of one artefact (``RECSYS_ARTEFACT_ROOT/<engine>/<version>/``)::
 
@@ -131,7 +132,7 @@ def fsync_dir(path: Path) -> None:
 
 
 def _fsync_tree(root: Path) -> None:
-    """fsync every file (engines' own files, e.g. gensim's, are not written by ``save_*``) and
+    """fsync every file (engines' own files, e.g. gensim's, are not written by ``save_local_*``) and
     then every directory of ``root``, deepest first."""
     for folder, _, names in sorted(os.walk(root), key=lambda entry: -entry[0].count(os.sep)):
         for name in names:
