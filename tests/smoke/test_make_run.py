@@ -17,8 +17,10 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 START_TIMEOUT_S = 300  # venv check, migrate, collectstatic, import, demo admin, worker, server
 READY_TIMEOUT_S = 300  # the worker's LDA build of the slice
 STOP_TIMEOUT_S = 60
+RACERS = 8  # concurrent first ratings of one painting
 SERVER_ERROR = re.compile(r'" 5\d\d ')  # runserver's request log: "GET /path HTTP/1.1" 500 123
 
 
@@ -195,8 +198,22 @@ def test_a_signed_in_visitor_rates_and_gets_recommendations_then_make_run_stops(
     assert (first.status_code, again.status_code, bulk.status_code) == (201, 200, 200), [
         _brief(r) for r in (first, again, bulk)
     ]
-    mine = client.get(f"{api}/me/ratings/").json()["results"]
-    assert {r["painting"]["id"]: r["value"] for r in mine} == {ids[0]: 5, ids[1]: 3, ids[2]: 1, ids[3]: 5}
+    # the same first rating sent at once by several clients (a double-clicking app): one insert
+    barrier = threading.Barrier(RACERS)
+
+    def race(i: int) -> int:
+        racer = site.session()
+        racer.headers["Authorization"] = client.headers["Authorization"]
+        barrier.wait(timeout=30)
+        body = {"painting": ids[4], "value": 1 + i % 5}
+        return racer.post(f"{api}/me/ratings/", json=body, timeout=60).status_code
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        raced = sorted(pool.map(race, range(RACERS)))
+    assert raced == [200] * (RACERS - 1) + [201]
+    mine = {r["painting"]["id"]: r["value"] for r in client.get(f"{api}/me/ratings/").json()["results"]}
+    assert mine.pop(ids[4]) in range(1, 6)  # the last writer's value
+    assert mine == {ids[0]: 5, ids[1]: 3, ids[2]: 1, ids[3]: 5}
 
     # recommendations, once the worker has computed LDA for the imported slice
     _wait_until_ready(site, "lda")
