@@ -129,7 +129,9 @@ def _questionnaire(report: Report, counted: list[Exposure]) -> None:
             report.models[question] = f"no model: {exc}"
 
 
-def _behaviour(report: Report, exposures: list[Exposure]) -> None:
+def _behaviour(report: Report, exposures: list[Exposure], *, tests: bool) -> None:
+    """Clicks and linked ratings per arm; the two-proportion tests only between subjects (within
+    subjects the lists of one participant are not independent samples of each arm)."""
     shown: dict[str, int] = defaultdict(int)
     clicked: dict[str, int] = defaultdict(int)
     ratings: dict[str, list[int]] = defaultdict(list)
@@ -138,11 +140,11 @@ def _behaviour(report: Report, exposures: list[Exposure]) -> None:
         clicked[exposure.arm.name] += bool(exposure.clicks.all())
         ratings[exposure.arm.name].extend(link.value for link in exposure.ratings.all())
     report.clicks = [ProportionRow(arm, clicked[arm], shown[arm]) for arm in report.arms]
-    report.click_tests = _pair_tests(report.clicks)
+    report.click_tests = _pair_tests(report.clicks) if tests else []
     report.liked = [
         ProportionRow(arm, sum(v >= LIKED for v in ratings[arm]), len(ratings[arm])) for arm in report.arms
     ]
-    report.liked_tests = _pair_tests(report.liked)
+    report.liked_tests = _pair_tests(report.liked) if tests else []
     report.mean_rating = {
         arm: (sum(ratings[arm]) / len(ratings[arm]) if ratings[arm] else None) for arm in report.arms
     }
@@ -199,8 +201,7 @@ def analyse(*, experiment: Experiment, include_flagged: bool = False) -> Report:
         answered=len(counted),
     )
     _questionnaire(report, counted)
-    if not experiment.is_within:
-        _behaviour(report, kept)
+    _behaviour(report, kept, tests=not experiment.is_within)
     _overlap(report, kept)
     _coverage(report, kept)
     report.offline, report.offline_note = offline_rows(arm.recommender for arm in arms)
