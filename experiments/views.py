@@ -73,7 +73,7 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "coverage": list(report.coverage.items()),
         "behaviour": list(
-            zip(report.clicks, report.liked, [report.mean_rating.get(a) for a in report.arms], strict=True)
+            zip(report.clicks, report.liked, [report.mean_rating.get(a) for a in report.arms], strict=False)
         ),
         "offline_columns": columns,
         "offline_rows": [

@@ -311,3 +311,16 @@ def test_no_running_experiment_logs_nothing_and_asks_nothing_of_the_experiments(
     assert SESSION_KEY not in client.session  # no visitor id is made for nothing
     tables = ("experiments_experiment", "experiments_participant", "experiments_exposure")
     assert not [q["sql"] for q in queries if any(table in q["sql"] for table in tables)]
+
+
+def test_an_interleaved_list_mixes_both_arms_and_asks_nothing(client, scored):
+    experiment = make_experiment(design="interleaved", n=4)
+    rate_in_session(client, {"p-a": 5})
+
+    response = client.get(RECS)
+
+    exposure = Exposure.objects.get()
+    assert len(exposure.teams) == len(exposure.painting_ids) == 4
+    assert set(exposure.teams) <= set(experiment.arms.values_list("id", flat=True))
+    assert response.context["questionnaire"] is None
+    assert client.get(RECS).context["exposure"] == exposure  # a reload is the same list
