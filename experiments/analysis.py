@@ -37,6 +37,7 @@ from experiments.stats import (
     RatioCheck,
     Summary,
     holm,
+    participants_for_proportions,
     participants_for_share,
     sample_ratio,
     summarize,
@@ -102,6 +103,7 @@ class Report:
     holm_family: int = 0  # tests Holm's correction ran over (questions x contrasts)
     sample_ratio: RatioCheck | None = None
     interleaving: InterleavingResult | None = None
+    click_participants_needed: int | None = None  # two arms between subjects: 80% power on click-through
 
     def as_json(self) -> dict[str, Any]:
         return _finite(asdict(self))
@@ -189,6 +191,14 @@ def _behaviour(report: Report, exposures: list[Exposure], *, tests: bool) -> Non
         ratings[exposure.arm.name].extend(link.value for link in exposure.ratings.all())
     report.clicks = [ProportionRow(arm, clicked[arm], shown[arm]) for arm in report.arms]
     report.click_tests = _pair_tests(report.clicks) if tests else []
+    visitors = len({exposure.participant_id for exposure in exposures})
+    if tests and len(report.clicks) == 2 and all(row.trials for row in report.clicks) and visitors:
+        a, b = report.clicks
+        report.click_participants_needed = participants_for_proportions(
+            p1=a.successes / a.trials,
+            p2=b.successes / b.trials,
+            lists_per_participant=len(exposures) / visitors,
+        )
     report.liked = [
         ProportionRow(arm, sum(v >= LIKED for v in ratings[arm]), len(ratings[arm])) for arm in report.arms
     ]

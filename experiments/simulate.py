@@ -50,7 +50,7 @@ Effects = Mapping[str, Mapping[str, float]]
 @dataclass(frozen=True, slots=True)
 class SimulationSummary:
     participants: int
-    exposures: int
+    exposures: int  # lists logged (a list shown again is the same exposure)
     real_lists: int  # lists from the recommendation service (the rest: random draws)
     inattentive: frozenset[str] = field(default_factory=frozenset)  # their visitor keys
     effects: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -173,7 +173,9 @@ def simulate(
                 extra -= 1
     return SimulationSummary(
         participants=participants,
-        exposures=exposures,
+        exposures=Exposure.objects.filter(
+            experiment=experiment, visitor_key__startswith=f"visitor:sim-{seed}-"
+        ).count(),
         real_lists=lists.real,
         inattentive=frozenset(inattentive),
         effects=planted,

@@ -32,6 +32,12 @@ normal distributions) only; no Django.
 
       m_needed = ((z_{1-alpha/2} / 2 + z_{1-beta} sqrt(s (1 - s))) / (s - 1/2))^2,
       n_needed = m_needed * n / m.
+
+  For two proportions p1, p2 (lists with a click) with equal lists per arm (Fleiss):
+
+      k = (z_{1-alpha/2} sqrt(2 pbar (1 - pbar)) + z_{1-beta} sqrt(p1 q1 + p2 q2))^2 / (p1 - p2)^2
+
+  lists per arm, pbar = (p1 + p2) / 2; participants = 2 k / (lists per participant so far).
 """
 
 from __future__ import annotations
@@ -163,3 +169,17 @@ def participants_for_share(
     za, zb = float(sstats.norm.ppf(1 - alpha / 2)), float(sstats.norm.ppf(power))
     needed = ((za * 0.5 + zb * math.sqrt(share * (1 - share))) / (share - 0.5)) ** 2
     return math.ceil(needed * n / decided)
+
+
+def participants_for_proportions(
+    *, p1: float, p2: float, lists_per_participant: float, alpha: float = 0.05, power: float = 0.8
+) -> int | None:
+    """Participants needed in all for a two-proportion test to find ``p1`` != ``p2`` (two arms)."""
+    if p1 == p2 or lists_per_participant <= 0 or not (0 < p1 < 1 and 0 < p2 < 1):
+        return None
+    za, zb = float(sstats.norm.ppf(1 - alpha / 2)), float(sstats.norm.ppf(power))
+    pbar = (p1 + p2) / 2
+    k = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (
+        p1 - p2
+    ) ** 2
+    return math.ceil(2 * k / lists_per_participant)

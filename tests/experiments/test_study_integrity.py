@@ -19,7 +19,13 @@ from experiments.findings import finding
 from experiments.mixed import Contrast
 from experiments.models import Arm, Experiment, Participant
 from experiments.simulate import simulate
-from experiments.stats import holm, participants_for_power, participants_for_share, sample_ratio
+from experiments.stats import (
+    holm,
+    participants_for_power,
+    participants_for_proportions,
+    participants_for_share,
+    sample_ratio,
+)
 from tests.experiments.conftest import make_experiment
 
 
@@ -156,6 +162,9 @@ def test_power_and_share_sample_sizes_by_hand():
     assert participants_for_power(n=100, se=0.2, difference=0.0) is None
     # ((1.95996 * 0.5 + 0.84162 * sqrt(0.24)) / 0.1)^2 = 193.85 decided of 80 in 100 -> 242.3
     assert participants_for_share(n=100, decided=80, share=0.6) == 243
+    # (1.95996 sqrt(2 * 0.35 * 0.65) + 0.84162 sqrt(0.3 * 0.7 + 0.4 * 0.6))^2 / 0.01 = 355.9 lists per
+    # arm; 2 arms at 1.5 lists per participant -> 474.6
+    assert participants_for_proportions(p1=0.3, p2=0.4, lists_per_participant=1.5) == 475
 
 
 def test_sample_ratio_mismatch_by_hand():
