@@ -14,6 +14,7 @@ from tests.experiments.conftest import make_experiment
 ARMS = {
     "between": (("A", "lda", 1.0), ("B", "resnet", 1.0)),
     "within": (("A", "lda", 1.0), ("B", "resnet", 1.0), ("C", "clip", 1.0)),
+    "interleaved": (("A", "lda", 1.0), ("B", "resnet", 1.0)),
 }
 
 
@@ -47,7 +48,10 @@ def test_html(staff_client, case):
     assert page.status_code == 200
     html = page.content.decode()
     assert f"{Exposure.objects.filter(experiment=experiment).count()} lists shown" in html
-    assert "The recommended paintings are diverse" in html
+    if experiment.is_interleaved:
+        assert "Share of wins of B" in html and "not asked about" in html
+    else:
+        assert "The recommended paintings are diverse" in html and "What the terms mean" in html
 
 
 def test_json(staff_client, case):
@@ -58,7 +62,8 @@ def test_json(staff_client, case):
     assert report["design"] == experiment.design
     assert report["participants"] == (12 if filled else 0)
     assert report["arms"] == [name for name, _, _ in ARMS[experiment.design]]
-    assert (report["answered"] > 0) is filled
+    assert (report["answered"] > 0) is (filled and not experiment.is_interleaved)
+    assert (report["interleaving"] is not None) is experiment.is_interleaved
 
 
 def test_png(staff_client, case):
