@@ -51,6 +51,15 @@ class AssignmentApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="experiments_assignment",
+        summary="The arm to show this visitor in the running A/B experiment",
+        description=(
+            "Joins the running experiment on the first call. A museum app sends its own `visitor` "
+            "ids with its API key (scoped to the key); a caller without key or account sends "
+            "none and gets a server-issued `visitor` to send with every later call (a made-up one "
+            "is refused with 400). Null `experiment` when none runs; null `arm` once every step "
+            "of a within-subjects sequence is answered."
+        ),
         parameters=[AssignmentQuerySerializer],
         responses={200: AssignmentOutputSerializer, **error_responses(400)},
     )
@@ -83,6 +92,13 @@ class FeedbackApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="experiments_feedback",
+        summary="Answer the four questions about one list shown",
+        description=(
+            "`exposure_id` is the list's public id (`exposure.id` of a recommendation answer). "
+            "Only the visitor the list was shown to may answer, once; a list shown to someone "
+            "else answers 404 exactly like one that does not exist."
+        ),
         request=FeedbackInputSerializer,
         responses={
             201: FeedbackOutputSerializer,
@@ -107,6 +123,9 @@ class ClickApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="experiments_click",
+        summary="Record that the visitor opened a painting of a list shown",
+        description="Only the list's own visitor; 404 for anyone else's list, as for an unknown one.",
         request=ClickInputSerializer,
         responses={201: ClickOutputSerializer, **error_responses(400, 404)},
     )
