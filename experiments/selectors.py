@@ -117,11 +117,6 @@ def answered_steps(*, participant: Participant) -> int:
     return Exposure.objects.filter(participant=participant, feedback__isnull=False).count()
 
 
-def list_count(*, participant: Participant) -> int:
-    """How many lists the participant has been shown."""
-    return Exposure.objects.filter(participant=participant).count()
-
-
 def exposures_for_analysis(*, experiment: Experiment) -> QuerySet[Exposure]:
     """Every exposure of ``experiment`` with its arm, participant, feedback, clicks and ratings
     (four queries however many rows)."""

@@ -373,18 +373,17 @@ def _interleaved(
     options: dict[str, Any],
     source: str,
 ) -> VisitorRecommendation:
-    """Team-draft interleaving of the two arms' lists (``experiments.interleaving``), seeded by
-    the visitor and their number of lists so far, logged as one exposure of the first arm with
-    each position's team."""
+    """Team-draft interleaving of the two arms' lists (``experiments.interleaving``), its coin
+    seeded by the visitor and their ratings (a reload draws the same list, new ratings a new
+    draw), logged as one exposure of the first arm with each position's team."""
     experiment = assignment.experiment
     first, second = selectors.experiment_arms(experiment=experiment)[:2]
     n = experiment.n_recommendations
     lists = [
         _arm_list(arm, ratings=ratings, n=n, weighting=weighting, options=options) for arm in (first, second)
     ]
-    seed = unit_hash(
-        experiment.salt, "draft", key, str(selectors.list_count(participant=assignment.participant))
-    )
+    # the same visitor with the same ratings gets the same draw: a reload is the same list
+    seed = unit_hash(experiment.salt, "draft", key, repr(sorted(ratings.items())))
     ids, teams = team_draft(
         [item.painting_id for item in lists[0].result.items],
         [item.painting_id for item in lists[1].result.items],

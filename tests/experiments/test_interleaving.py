@@ -4,12 +4,13 @@ experiment end to end (web page, simulation, analysis)."""
 import io
 import random
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
 from experiments.interleaving import credit, preference, team_draft, win_share
-from experiments.models import Feedback
+from experiments.models import Exposure, Feedback
 from tests.experiments.conftest import make_experiment
 
 
@@ -72,3 +73,20 @@ def test_simulated_interleaving_reports_the_planted_difference(staff_client, pai
         assert share["ci_low"] <= 0.5 <= share["ci_high"]
     page = staff_client.get(reverse("experiments:analysis", args=[experiment.pk])).content.decode()
     assert "Share of wins of B" in page
+
+
+def test_a_reload_of_an_interleaved_list_is_the_same_draw(lda, paintings):
+    from experiments import services
+    from tests.artefact_helpers import write_artefact
+
+    angles = np.linspace(np.pi / 2, 0, len(paintings))  # resnet ranks the other way round
+    write_artefact(
+        engine="resnet", paintings=paintings, vectors=np.c_[np.cos(angles), np.sin(angles), np.ones(12)]
+    )
+    experiment = make_experiment(design="interleaved", arms=(("A", "lda", 1.0), ("B", "resnet", 1.0)))
+    ratings = {paintings[0].pk: 5, paintings[11].pk: 4}
+    first = services.recommend_for_visitor(visitor_key="visitor:v1", ratings=ratings, n=9).exposure
+    again = services.recommend_for_visitor(visitor_key="visitor:v1", ratings=ratings, n=9).exposure
+    assert again == first and Exposure.objects.count() == 1
+    assert set(first.teams) == set(experiment.arms.values_list("id", flat=True))
+    assert not first.fallback_reason and first.recommender == "lda+resnet"
