@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.exceptions import ApplicationError
-from experiments import services
+from experiments import selectors, services
 from experiments.models import Arm, Experiment, Exposure, Participant, RecommenderDefinition
 from recsys.serving.recommenders import default_recommender_name, recommenders
+from recsys.serving.selectors import recommender_statuses
 
 
 @admin.register(RecommenderDefinition)
@@ -34,7 +35,17 @@ class RecommenderDefinitionAdmin(admin.ModelAdmin):
 
 
 def _recommender_choices() -> list[tuple[str, str]]:
-    return [(name, f"{name} ({config.kind}, {config.source})") for name, config in recommenders().items()]
+    """Every recommender with its readiness now: an experiment starts only with ready arms."""
+    states = {state.name: state for state in recommender_statuses()}
+    choices = []
+    for name, config in recommenders().items():
+        state = states.get(name)
+        if state is None or state.status == "ready":
+            readiness = "ready" if state else "readiness unknown"
+        else:
+            readiness = f"{state.status}: {state.reason}" if state.reason else state.status
+        choices.append((name, f"{name} ({config.kind}, {config.source}) — {readiness}"))
+    return choices
 
 
 class ArmForm(forms.ModelForm):
@@ -55,7 +66,7 @@ class ArmInline(admin.TabularInline):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ("name", "design", "status", "starts_at", "ends_at", "analysis_link")
+    list_display = ("name", "design", "status", "starts_at", "ends_at", "overlaps", "analysis_link")
     list_filter = ("status", "design")
     search_fields = ("name",)
     readonly_fields = ("status", "analysis_link", "created_at")
@@ -72,6 +83,26 @@ class ExperimentAdmin(admin.ModelAdmin):
     )
     inlines = (ArmInline,)
     actions = ("start", "stop")
+
+    @admin.display(description="Overlapping running experiments")
+    def overlaps(self, obj: Experiment) -> str:
+        if obj.status != Experiment.Status.RUNNING:
+            return "-"
+        clashes = selectors.overlapping_running(experiment=obj)
+        return ", ".join(other.name for other in clashes) or "none"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        running = list(selectors.running_experiments())
+        if len(running) > 1:
+            names = ", ".join(e.name for e in running)
+            messages.warning(
+                request,
+                f"{len(running)} experiments are running now ({names}); visitors take part only in the "
+                "most recently created one. Stop the others.",
+            )
+        return super().changelist_view(request, extra_context=extra_context)
 
     @admin.display(description="Analysis")
     def analysis_link(self, obj: Experiment) -> str:
@@ -104,24 +135,36 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_filter = ("experiment", "flagged")
     list_select_related = ("experiment", "arm")
     search_fields = ("visitor_key",)
-    readonly_fields = ("experiment", "visitor_key", "index", "arm", "sequence", "created_at")
+    readonly_fields = ("public_id", "experiment", "visitor_key", "index", "arm", "sequence", "created_at")
 
 
 @admin.register(Exposure)
 class ExposureAdmin(admin.ModelAdmin):
-    list_display = ("id", "experiment", "arm", "visitor_key", "step", "recommender", "source", "created_at")
+    list_display = (
+        "public_id",
+        "experiment",
+        "arm",
+        "step",
+        "recommender",
+        "fallback_reason",
+        "source",
+        "created_at",
+    )
     list_filter = ("experiment", "source")
     list_select_related = ("experiment", "arm")
     search_fields = ("visitor_key", "recommender")
     readonly_fields = (
+        "public_id",
         "experiment",
         "participant",
         "arm",
         "visitor_key",
         "step",
         "recommender",
+        "fallback_reason",
         "versions",
         "painting_ids",
+        "teams",
         "source",
         "created_at",
     )

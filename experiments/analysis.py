@@ -3,7 +3,15 @@
 Which answers count: flagged participants (intra-rater disagreement on the repeated arm) are
 left out unless ``include_flagged``; within subjects only each participant's first list of each
 arm counts (the second showing of the repeated arm is the attention check); between subjects
-every answered list counts, the participant random effect absorbing repeats.
+every answered list counts, the participant random effect absorbing repeats. Lists a stand-in
+recommender answered (the arm's was unavailable: ``Exposure.fallback_reason``) are shown per arm
+and left out of the questionnaire analysis, since they say nothing about the arm.
+
+Multiple comparisons: Holm's correction runs once over every question x contrast of the
+experiment (the paper's family), replacing the per-question values the model fit returns.
+Between subjects the participants per arm are checked against the traffic weights
+(sample-ratio mismatch, ``stats.sample_ratio``). Interleaved experiments are analysed by the
+share of participants whose clicks and liked ratings favour each arm (``interleaving``).
 
 Ranking overlap (the paper's tables 1-2): cell (a, a) is the mean IoU / RBO between different
 visitors' lists of arm a (each visitor's first list, at most ``OVERLAP_MAX_LISTS`` lists);
@@ -15,15 +23,26 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from catalog.models import Painting
-from experiments import overlap, selectors
+from experiments import interleaving, overlap, selectors
+from experiments.findings import Finding, finding
 from experiments.mixed import MixedResult, ModelError, fit_mixed
-from experiments.models import QUESTIONS, Experiment, Exposure
+from experiments.models import QUESTIONS, Arm, Experiment, Exposure
 from experiments.offline import offline_rows
-from experiments.stats import ProportionTest, Summary, holm, summarize, two_proportion_test
+from experiments.stats import (
+    ProportionTest,
+    RatioCheck,
+    Summary,
+    holm,
+    participants_for_proportions,
+    participants_for_share,
+    sample_ratio,
+    summarize,
+    two_proportion_test,
+)
 
 OVERLAP_MAX_LISTS = 200
 LIKED = 4  # a linked rating this high or higher counts as liked
@@ -42,6 +61,15 @@ class PairTest:
     b: str
     test: ProportionTest
     p_holm: float
+
+
+@dataclass(frozen=True, slots=True)
+class InterleavingResult:
+    a: str
+    b: str
+    share: interleaving.WinShare
+    participants_needed: int | None  # for 80% power at the observed share (None: no preference)
+    more_needed: int | None
 
 
 @dataclass
@@ -70,6 +98,12 @@ class Report:
     coverage: dict[str, float] = field(default_factory=dict)  # arm (and "all") -> share of catalogue
     offline: list[dict[str, Any]] = field(default_factory=list)
     offline_note: str | None = None
+    fallbacks: dict[str, int] = field(default_factory=dict)  # arm -> lists a stand-in answered
+    findings: dict[str, list[Finding]] = field(default_factory=dict)  # question -> per contrast
+    holm_family: int = 0  # tests Holm's correction ran over (questions x contrasts)
+    sample_ratio: RatioCheck | None = None
+    interleaving: InterleavingResult | None = None
+    click_participants_needed: int | None = None  # two arms between subjects: 80% power on click-through
 
     def as_json(self) -> dict[str, Any]:
         return _finite(asdict(self))
@@ -96,8 +130,8 @@ def _pair_tests(rows: list[ProportionRow]) -> list[PairTest]:
 
 
 def _counted(exposures: list[Exposure], *, within: bool) -> list[Exposure]:
-    """The answered exposures that enter the questionnaire analysis."""
-    answered = [e for e in exposures if hasattr(e, "feedback")]
+    """The answered exposures that enter the questionnaire analysis (the arm's own lists)."""
+    answered = [e for e in exposures if hasattr(e, "feedback") and not e.fallback_reason]
     if not within:
         return answered
     seen: set[tuple[int, int]] = set()
@@ -127,9 +161,27 @@ def _questionnaire(report: Report, counted: list[Exposure]) -> None:
             )
         except (ModelError, ValueError, ArithmeticError) as exc:  # numpy's LinAlgError is a ValueError
             report.models[question] = f"no model: {exc}"
+    _holm_across(report)
 
 
-def _behaviour(report: Report, exposures: list[Exposure]) -> None:
+def _holm_across(report: Report) -> None:
+    """Holm over every question x contrast, then each contrast's finding."""
+    fitted = {q: m for q, m in report.models.items() if isinstance(m, MixedResult)}
+    family = [(q, i) for q, m in fitted.items() for i in range(len(m.contrasts))]
+    adjusted = dict(zip(family, holm([fitted[q].contrasts[i].p for q, i in family]), strict=True))
+    report.holm_family = len(family)
+    for question, model in fitted.items():
+        contrasts = [replace(c, p_holm=adjusted[(question, i)]) for i, c in enumerate(model.contrasts)]
+        report.models[question] = replace(model, contrasts=contrasts)
+        report.findings[question] = [
+            finding(question=question, contrast=c, participants=model.n_participants, tests=len(family))
+            for c in contrasts
+        ]
+
+
+def _behaviour(report: Report, exposures: list[Exposure], *, tests: bool) -> None:
+    """Clicks and linked ratings per arm; the two-proportion tests only between subjects (within
+    subjects the lists of one participant are not independent samples of each arm)."""
     shown: dict[str, int] = defaultdict(int)
     clicked: dict[str, int] = defaultdict(int)
     ratings: dict[str, list[int]] = defaultdict(list)
@@ -138,11 +190,19 @@ def _behaviour(report: Report, exposures: list[Exposure]) -> None:
         clicked[exposure.arm.name] += bool(exposure.clicks.all())
         ratings[exposure.arm.name].extend(link.value for link in exposure.ratings.all())
     report.clicks = [ProportionRow(arm, clicked[arm], shown[arm]) for arm in report.arms]
-    report.click_tests = _pair_tests(report.clicks)
+    report.click_tests = _pair_tests(report.clicks) if tests else []
+    visitors = len({exposure.participant_id for exposure in exposures})
+    if tests and len(report.clicks) == 2 and all(row.trials for row in report.clicks) and visitors:
+        a, b = report.clicks
+        report.click_participants_needed = participants_for_proportions(
+            p1=a.successes / a.trials,
+            p2=b.successes / b.trials,
+            lists_per_participant=len(exposures) / visitors,
+        )
     report.liked = [
         ProportionRow(arm, sum(v >= LIKED for v in ratings[arm]), len(ratings[arm])) for arm in report.arms
     ]
-    report.liked_tests = _pair_tests(report.liked)
+    report.liked_tests = _pair_tests(report.liked) if tests else []
     report.mean_rating = {
         arm: (sum(ratings[arm]) / len(ratings[arm]) if ratings[arm] else None) for arm in report.arms
     }
@@ -179,6 +239,33 @@ def _coverage(report: Report, exposures: list[Exposure]) -> None:
     report.coverage["all"] = len(every) / size if size else 0.0
 
 
+def _interleaving(report: Report, exposures: list[Exposure], arms: list[Arm]) -> None:
+    """Each participant's preference from the team credit of all of their interleaved lists."""
+    if len(arms) < 2:
+        return
+    first, second = arms[0].pk, arms[1].pk
+    points: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for exposure in exposures:
+        if len(exposure.teams) != len(exposure.painting_ids):
+            continue
+        teams = [0 if team == first else 1 for team in exposure.teams if team in (first, second)]
+        if len(teams) != len(exposure.teams):
+            continue
+        position = {pk: i for i, pk in enumerate(exposure.painting_ids)}
+        clicked = {position[c.painting_id] for c in exposure.clicks.all() if c.painting_id in position}
+        liked = {position[r.painting_id] for r in exposure.ratings.all() if r.value >= LIKED}
+        points[exposure.participant_id].append(interleaving.credit(teams=teams, clicked=clicked, liked=liked))
+    share = interleaving.win_share(interleaving.preference(p) for p in points.values())
+    needed = None
+    if share.share_b is not None:
+        needed = participants_for_share(
+            n=len(points), decided=share.wins_a + share.wins_b, share=share.share_b
+        )
+    report.interleaving = InterleavingResult(
+        arms[0].name, arms[1].name, share, needed, None if needed is None else max(0, needed - len(points))
+    )
+
+
 def analyse(*, experiment: Experiment, include_flagged: bool = False) -> Report:
     """Everything the analysis page shows (a handful of queries whatever the data size)."""
     arms = selectors.experiment_arms(experiment=experiment)
@@ -198,9 +285,19 @@ def analyse(*, experiment: Experiment, include_flagged: bool = False) -> Report:
         exposures=len(exposures),
         answered=len(counted),
     )
+    for exposure in kept:
+        if exposure.fallback_reason:
+            report.fallbacks[exposure.arm.name] = report.fallbacks.get(exposure.arm.name, 0) + 1
     _questionnaire(report, counted)
-    if not experiment.is_within:
-        _behaviour(report, kept)
+    if experiment.is_interleaved:
+        _interleaving(report, kept, arms)
+    else:
+        _behaviour(report, kept, tests=experiment.design == Experiment.Design.BETWEEN)
+    if experiment.design == Experiment.Design.BETWEEN:
+        counts = dict.fromkeys((arm.name for arm in arms), 0)
+        for arm_name in participants.exclude(arm=None).values_list("arm__name", flat=True):
+            counts[arm_name] = counts.get(arm_name, 0) + 1
+        report.sample_ratio = sample_ratio(counts, {arm.name: arm.weight for arm in arms})
     _overlap(report, kept)
     _coverage(report, kept)
     report.offline, report.offline_note = offline_rows(arm.recommender for arm in arms)

@@ -6,16 +6,17 @@ from rest_framework import status
 
 from config.exceptions import ApplicationError, NotFound
 
-
-class NotYourExposure(ApplicationError):
-    """The exposure was shown to another visitor."""
-
-    code = "not_your_exposure"
-    status_code = status.HTTP_403_FORBIDDEN
+#: what a visitor reads about a list that does not exist or is not theirs (the same words and
+#: status for both, so that the answer tells nothing about other visitors' lists)
+NO_SUCH_LIST = "No such list for this visitor."
 
 
 class UnknownExposure(NotFound):
     code = "unknown_exposure"
+
+
+class NotYourExposure(UnknownExposure):
+    """The exposure was shown to another visitor: answered exactly as an unknown one (404)."""
 
 
 class FeedbackExists(ApplicationError):

@@ -11,6 +11,7 @@ experiment shows them a list, so nothing is written to a session while nothing r
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import partial
@@ -24,15 +25,15 @@ from recsys.serving.recommend import RecommendationResult
 
 Session = MutableMapping[str, Any]
 
-#: an exposure id as a ``?from=`` link carries it (a bigint's worth of ASCII digits)
-_EXPOSURE_ID = re.compile(r"[0-9]{1,18}")
+#: an exposure's public id as a ``?from=`` link carries it (a UUID's 32 hex digits, dashes optional)
+_EXPOSURE_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
 class Questionnaire:
     """The four questions about one list shown, as the web form asks them."""
 
-    exposure_id: int
+    exposure_id: uuid.UUID  # the exposure's public id
     step: int  # 1-based position in the participant's sequence (1 between subjects)
     steps: int
     has_next: bool  # within subjects: another arm's list comes after this one
@@ -67,7 +68,10 @@ def recommend_for_web_visitor(
     )
     exposure = answer.exposure
     questionnaire = None
-    if exposure is not None and (
+    asks = (
+        exposure is not None and not hasattr(exposure, "feedback") and not exposure.experiment.is_interleaved
+    )
+    if asks and (
         exposure.experiment.is_within or selectors.answered_steps(participant=exposure.participant) == 0
     ):
         questionnaire = questionnaire_of(exposure)
@@ -79,7 +83,7 @@ def questionnaire_of(exposure: Exposure) -> Questionnaire:
     within = exposure.experiment.is_within
     steps = len(exposure.participant.sequence) if within else 1
     return Questionnaire(
-        exposure_id=exposure.pk,
+        exposure_id=exposure.public_id,
         step=exposure.step + 1,
         steps=steps,
         has_next=within and exposure.step + 1 < steps,
@@ -107,17 +111,23 @@ def feedback_from_web(
     return FeedbackOutcome(feedback=feedback, remaining=remaining)
 
 
+def visitor_exposure(*, user: Any, session: Session, exposure_id: uuid.UUID) -> Exposure:
+    """The page visitor's list ``exposure_id`` (public id); ``NotYourExposure`` (a 404, the same
+    as for an id that does not exist) for anyone else's."""
+    key = web_visitor_key(user=user, session=session, create=False)
+    return selectors.visitor_exposure(exposure_id=exposure_id, visitor_key=key)
+
+
 def click_from_web(*, user: Any, session: Session, exposure_id: object, painting_id: int) -> Click | None:
     """Record that the visitor opened ``painting_id`` from the list ``exposure_id`` (the raw
-    ``?from=`` value). Quiet: a malformed or unknown id, someone else's list or a painting not in
-    it records nothing (None), since a link can be shared or edited."""
-    # ASCII digits only: str.isdigit() also takes "²" and "٣", which int() refuses or reads
-    if not isinstance(exposure_id, str) or not _EXPOSURE_ID.fullmatch(exposure_id):
+    ``?from=`` value, a public id). Quiet: a malformed or unknown id, someone else's list or a
+    painting not in it records nothing (None), since a link can be shared or edited."""
+    if not isinstance(exposure_id, str) or not _EXPOSURE_ID.fullmatch(exposure_id.lower()):
         return None
     key = web_visitor_key(user=user, session=session, create=False)
     if key is None:
         return None
-    exposure = selectors.exposure_get(exposure_id=int(exposure_id))
+    exposure = selectors.exposure_get(exposure_id=uuid.UUID(exposure_id))
     if exposure is None or exposure.visitor_key != key or painting_id not in exposure.painting_ids:
         return None
     return services.record_click(exposure=exposure, visitor_key=key, painting_id=painting_id)

@@ -91,6 +91,7 @@ class Experiment(models.Model):
     class Design(models.TextChoices):
         BETWEEN = "between", "Between subjects (one arm per visitor)"
         WITHIN = "within", "Within subjects (every arm, counterbalanced, one repeated)"
+        INTERLEAVED = "interleaved", "Interleaved (two arms team-drafted into one list)"
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
@@ -121,6 +122,10 @@ class Experiment(models.Model):
     @property
     def is_within(self) -> bool:
         return self.design == self.Design.WITHIN
+
+    @property
+    def is_interleaved(self) -> bool:
+        return self.design == self.Design.INTERLEAVED
 
 
 class Arm(models.Model):
@@ -161,6 +166,7 @@ class Participant(models.Model):
     """A visitor taking part in one experiment: their arm or their sequence of arms."""
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="participants")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     visitor_key = models.CharField(max_length=120)
     index = models.PositiveIntegerField(help_text="Order of joining (row of the Latin square).")
     arm = models.ForeignKey(Arm, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -190,13 +196,26 @@ class Exposure(models.Model):
         SIMULATED = "simulated", "Simulated"
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="exposures")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="How the visitor's pages and app name it."
+    )
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="exposures")
     arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="exposures")
     visitor_key = models.CharField(max_length=120, db_index=True)
     step = models.PositiveSmallIntegerField(default=0, help_text="Position in a within-subjects sequence.")
-    recommender = models.CharField(max_length=50)
+    recommender = models.CharField(max_length=50, help_text="The recommender that answered.")
+    fallback_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the arm's recommender did not answer (blank: it did); ``recommender`` stood in.",
+    )
     versions = models.JSONField(default=dict, blank=True, help_text="Engine -> artefact version.")
     painting_ids = models.JSONField(default=list, help_text="Recommended painting pks, best first.")
+    teams = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Interleaved: for each position, the arm id whose ranking drafted the painting.",
+    )
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

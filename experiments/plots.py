@@ -14,8 +14,15 @@ from experiments.models import QUESTIONS
 COLOURS = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")  # 1 (disagree) .. 5 (agree)
 
 
+def plain(text: str) -> str:
+    """``text`` as matplotlib draws it literally: a ``$`` would start mathtext (and a name such as
+    ``$\\foo{x}$`` would fail the whole plot), so it is escaped."""
+    return text.replace("$", r"\$")
+
+
 def ratings_png(report: Report) -> bytes:
-    """One panel per question, one bar per arm; returns the PNG bytes."""
+    """One panel per question, one bar per arm; returns the PNG bytes. Arm names are drawn as
+    plain text."""
     arms = report.arms or ["(no arms)"]
     figure = Figure(figsize=(10, 1.2 + 0.5 * len(arms) * len(QUESTIONS)), dpi=100)
     FigureCanvasAgg(figure)
@@ -30,7 +37,7 @@ def ratings_png(report: Report) -> bytes:
                 share = count / total
                 ax.barh(row, share, left=left, color=colour, label=str(level) if row == 0 else None)
                 left += share
-        ax.set_yticks(range(len(arms)), labels=arms)
+        ax.set_yticks(range(len(arms)), labels=[plain(arm) for arm in arms])
         ax.set_title(question.capitalize(), loc="left", fontsize=10)
         ax.set_xlim(0, 1)
     axes[0].legend(ncols=5, loc="lower right", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)

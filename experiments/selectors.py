@@ -11,11 +11,13 @@ memo costs no query, and one query per ``ACTIVE_TTL`` per process refreshes it.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from experiments.exceptions import NO_SUCH_LIST, NotYourExposure
 from experiments.models import Arm, Experiment, Exposure, Participant
 
 
@@ -88,6 +90,16 @@ def active_experiment(*, now: datetime | None = None) -> Experiment | None:
     return _refresh(now)
 
 
+def overlapping_running(*, experiment: Experiment) -> list[Experiment]:
+    """Other running experiments whose time window (open ends: unbounded) meets ``experiment``'s."""
+    others = Experiment.objects.filter(status=Experiment.Status.RUNNING).exclude(pk=experiment.pk)
+    if experiment.ends_at is not None:
+        others = others.filter(Q(starts_at__isnull=True) | Q(starts_at__lt=experiment.ends_at))
+    if experiment.starts_at is not None:
+        others = others.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=experiment.starts_at))
+    return list(others.order_by("created_at", "id"))
+
+
 def is_running(experiment: Experiment, *, now: datetime | None = None) -> bool:
     return running_experiments(now=now).filter(pk=experiment.pk).exists()
 
@@ -116,6 +128,35 @@ def exposures_for_analysis(*, experiment: Experiment) -> QuerySet[Exposure]:
     )
 
 
-def exposure_get(*, exposure_id: int) -> Exposure | None:
-    """One exposure with its experiment and participant (one query), or None."""
-    return Exposure.objects.select_related("experiment", "participant").filter(pk=exposure_id).first()
+def exposure_get(*, exposure_id: uuid.UUID | str) -> Exposure | None:
+    """One exposure by its public id with its experiment and participant (one query), or None."""
+    return (
+        Exposure.objects.select_related("experiment", "participant", "arm")
+        .filter(public_id=exposure_id)
+        .first()
+    )
+
+
+def visitor_exposure(*, exposure_id: uuid.UUID | str, visitor_key: str | None) -> Exposure:
+    """The visitor's exposure by public id; ``NotYourExposure`` (404, the same answer as for an
+    id that does not exist) when there is none or it was shown to someone else."""
+    exposure = exposure_get(exposure_id=exposure_id) if visitor_key else None
+    if exposure is None or exposure.visitor_key != visitor_key:
+        raise NotYourExposure(NO_SUCH_LIST, field="exposure")
+    return exposure
+
+
+def reusable_exposure(
+    *, participant: Participant, step: int, arm: Arm, painting_ids: list[int]
+) -> Exposure | None:
+    """The participant's latest list if showing ``painting_ids`` again at ``step`` from ``arm`` is
+    a reload of it (same step, arm and paintings in the same order): one query."""
+    latest = Exposure.objects.filter(participant=participant).order_by("-created_at", "-id").first()
+    if (
+        latest is not None
+        and latest.step == step
+        and latest.arm_id == arm.pk
+        and latest.painting_ids == painting_ids
+    ):
+        return latest
+    return None

@@ -71,6 +71,10 @@ class ExperimentOutputSerializer(serializers.Serializer):
 
 
 class AssignmentOutputSerializer(serializers.Serializer):
+    visitor = serializers.CharField(
+        allow_null=True,
+        help_text="The visitor id to send with later calls (issued to an anonymous caller that sent none).",
+    )
     experiment = ExperimentOutputSerializer(allow_null=True)
     arm = ArmOutputSerializer(allow_null=True, help_text="Null: no experiment, or every step done.")
     step = serializers.IntegerField(allow_null=True)
@@ -79,7 +83,7 @@ class AssignmentOutputSerializer(serializers.Serializer):
 
 
 class FeedbackOutputSerializer(serializers.Serializer):
-    exposure = serializers.IntegerField(source="exposure_id")
+    exposure = serializers.UUIDField(source="exposure.public_id")
     accuracy = serializers.IntegerField()
     diversity = serializers.IntegerField()
     novelty = serializers.IntegerField()
@@ -88,6 +92,6 @@ class FeedbackOutputSerializer(serializers.Serializer):
 
 
 class ClickOutputSerializer(serializers.Serializer):
-    exposure = serializers.IntegerField(source="exposure_id")
+    exposure = serializers.UUIDField(source="exposure.public_id")
     painting = serializers.CharField(source="painting.external_id")
     rank = serializers.IntegerField()

@@ -7,32 +7,33 @@ answers with the arm's recommender while an experiment runs, and logs the exposu
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
-from config.exceptions import ValidationFailed
+from config.exceptions import EngineUnavailable, ValidationFailed
 from experiments import selectors
-from experiments.assignment import pick_weighted, repeated_arm, unit_hash, within_sequence
-from experiments.exceptions import ExperimentNotRunning, FeedbackExists, NotYourExposure
+from experiments.assignment import pick_weighted, unit_hash, within_sequence
+from experiments.exceptions import NO_SUCH_LIST, ExperimentNotRunning, NotYourExposure
+
+# the feedback writes live in experiments.feedback; callers keep importing them from here
+from experiments.feedback import FLAG_TOTAL, inconsistent, record_feedback, update_flag  # noqa: F401
+from experiments.interleaving import team_draft
 from experiments.models import (
-    QUESTIONS,
     Arm,
     Click,
     Experiment,
     Exposure,
     ExposureRating,
-    Feedback,
     Participant,
 )
 from recsys.serving.recommend import RecommendationResult, recommend
-from recsys.serving.recommenders import get_recommender
-
-#: answers to the repeated arm this far apart (or more) on any question flag the participant
-FLAG_DIFFERENCE = 2
+from recsys.serving.recommenders import default_recommender_name, get_recommender
+from recsys.serving.selectors import recommender_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +120,12 @@ def log_exposure(
     versions: Mapping[str, str],
     painting_ids: Sequence[int],
     source: str = Exposure.Source.WEB,
+    fallback_reason: str = "",
+    teams: Sequence[int] = (),
 ) -> Exposure:
-    """Record one list shown to the visitor (ordered painting pks, artefact versions)."""
+    """Record one list shown to the visitor (ordered painting pks, artefact versions), or return
+    the visitor's latest list when this is a reload of it (same step, arm and paintings): one
+    exposure per list actually shown. ``teams``: interleaved, the arm id drafting each position."""
     if arm.experiment_id != experiment.pk:
         raise ValidationFailed(f"Arm {arm.name!r} is not an arm of {experiment.name!r}.", field="arm")
     if source not in Exposure.Source.values:
@@ -128,24 +133,33 @@ def log_exposure(
     ids = [int(pk) for pk in painting_ids]
     if len(set(ids)) != len(ids):
         raise ValidationFailed("A list shows each painting once.", field="painting_ids")
+    if teams and len(teams) != len(ids):
+        raise ValidationFailed("One team per painting of the list.", field="teams")
     participant = participant_for(experiment=experiment, visitor_key=visitor_key)
     step = selectors.answered_steps(participant=participant) if experiment.is_within else 0
-    return Exposure.objects.create(
-        experiment=experiment,
-        participant=participant,
-        arm=arm,
-        visitor_key=visitor_key,
-        step=step,
-        recommender=recommender,
-        versions=dict(versions),
-        painting_ids=ids,
-        source=source,
-    )
+    with transaction.atomic():
+        Participant.objects.select_for_update().filter(pk=participant.pk).first()  # one list per reload
+        shown = selectors.reusable_exposure(participant=participant, step=step, arm=arm, painting_ids=ids)
+        if shown is not None:
+            return shown
+        return Exposure.objects.create(
+            experiment=experiment,
+            participant=participant,
+            arm=arm,
+            visitor_key=visitor_key,
+            step=step,
+            recommender=recommender,
+            fallback_reason=fallback_reason[:300],
+            versions=dict(versions),
+            painting_ids=ids,
+            teams=list(teams),
+            source=source,
+        )
 
 
 def _owned(exposure: Exposure, visitor_key: str) -> None:
     if exposure.visitor_key != visitor_key:
-        raise NotYourExposure("This list was shown to another visitor.", field="exposure")
+        raise NotYourExposure(NO_SUCH_LIST, field="exposure")
 
 
 def record_click(*, exposure: Exposure, visitor_key: str, painting_id: int) -> Click:
@@ -190,57 +204,6 @@ def link_rating(*, visitor_key: str, painting_id: int, value: int) -> ExposureRa
     return link_ratings(visitor_key=visitor_key, ratings={painting_id: value}).get(painting_id)
 
 
-# -- feedback ------------------------------------------------------------------------------------
-def _validated_answers(answers: Mapping[str, Any]) -> dict[str, int]:
-    unknown = sorted(set(answers) - set(QUESTIONS))
-    if unknown:
-        raise ValidationFailed(f"Unknown question {unknown[0]!r}.", field=unknown[0])
-    validated: dict[str, int] = {}
-    for question in QUESTIONS:
-        value = answers.get(question)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            raise ValidationFailed(
-                f"{question} must be a whole number from 1 to 5, got {value!r}.", field=question
-            )
-        validated[question] = value
-    return validated
-
-
-def inconsistent(first: Mapping[str, int], second: Mapping[str, int]) -> bool:
-    """Intra-rater disagreement: some question answered ``FLAG_DIFFERENCE`` or more apart."""
-    return any(abs(first[q] - second[q]) >= FLAG_DIFFERENCE for q in QUESTIONS)
-
-
-def update_flag(*, participant: Participant) -> bool:
-    """Flag a within-subjects participant whose two answers to the repeated arm disagree."""
-    repeated = repeated_arm(participant.sequence)
-    if repeated is None:
-        return participant.flagged
-    answered = list(
-        Feedback.objects.filter(exposure__participant=participant, exposure__arm_id=repeated).order_by(
-            "exposure__step", "id"
-        )[:2]
-    )
-    flagged = len(answered) == 2 and inconsistent(answered[0].answers(), answered[1].answers())
-    if flagged != participant.flagged:
-        participant.flagged = flagged
-        participant.save(update_fields=["flagged"])
-    return flagged
-
-
-def record_feedback(*, exposure: Exposure, visitor_key: str, answers: Mapping[str, Any]) -> Feedback:
-    """The four answers about one list (once per list); updates the participant's flag."""
-    _owned(exposure, visitor_key)
-    validated = _validated_answers(answers)
-    with transaction.atomic():
-        Exposure.objects.select_for_update().filter(pk=exposure.pk).first()
-        if Feedback.objects.filter(exposure=exposure).exists():
-            raise FeedbackExists("This list already has feedback.", field="exposure")
-        feedback = Feedback.objects.create(exposure=exposure, **validated)
-        update_flag(participant=exposure.participant)
-    return feedback
-
-
 # -- accounts and lifecycle ------------------------------------------------------------------------
 def adopt_visitor(*, visitor_id: str, user: Any) -> int:
     """At sign-up: the guest's participations become the account's (same arm, same sequence).
@@ -258,12 +221,33 @@ def adopt_visitor(*, visitor_id: str, user: Any) -> int:
 
 
 def experiment_start(*, experiment: Experiment) -> Experiment:
-    """Run a draft (or stopped) experiment: it needs two arms with known recommenders."""
+    """Run a draft (or stopped) experiment. It needs two arms (exactly two when interleaved)
+    whose recommenders are all ready now (the error names each arm that is not, and why), and
+    no other running experiment whose time window overlaps its own: visitors take part in one
+    experiment at a time, so two running at once would leave one without visitors."""
     arms = selectors.experiment_arms(experiment=experiment)
     if len(arms) < 2:
         raise ValidationFailed("An experiment compares at least two arms.", field="arms")
+    if experiment.is_interleaved and len(arms) != 2:
+        raise ValidationFailed("Interleaving compares exactly two arms.", field="arms")
+    not_ready = []
     for arm in arms:
-        get_recommender(arm.recommender)
+        state = recommender_status(name=arm.recommender)
+        if state.status != "ready":
+            why = f": {state.reason}" if state.reason else ""
+            not_ready.append(f"arm {arm.name!r} ({arm.recommender}) is {state.status}{why}")
+    if not_ready:
+        raise ValidationFailed(
+            "Every arm must be ready to start: " + "; ".join(not_ready) + ".", field="arms"
+        )
+    clashes = selectors.overlapping_running(experiment=experiment)
+    if clashes:
+        names = ", ".join(repr(other.name) for other in clashes)
+        raise ValidationFailed(
+            f"Another running experiment overlaps this one's time window ({names}); stop it or set "
+            "the windows apart, so that visitors are not silently split between experiments.",
+            field="status",
+        )
     experiment.status = Experiment.Status.RUNNING
     experiment.save(update_fields=["status"])
     return experiment
@@ -328,26 +312,102 @@ def recommend_for_visitor(
             **checks,
         )
         return VisitorRecommendation(result=result, exposure=None)
-    config = get_recommender(assignment.arm.recommender)
-    result = recommend(
-        ratings=ratings,
-        recommender=config.name,
-        n=assignment.experiment.n_recommendations,
-        exclude=exclude,
-        weighting=config.weighting or weighting,
-        story_group=story_group,
-        artist=artist,
-        collection=collection,
-        viewable_only=viewable_only,
+    options = {
+        "exclude": exclude,
+        "story_group": story_group,
+        "artist": artist,
+        "collection": collection,
+        "viewable_only": viewable_only,
         **checks,
-    )
+    }
+    n_list = assignment.experiment.n_recommendations
+    if assignment.experiment.is_interleaved:
+        return _interleaved(assignment, key, ratings, weighting, options, source)
+    served = _arm_list(assignment.arm, ratings=ratings, n=n_list, weighting=weighting, options=options)
     exposure = log_exposure(
         experiment=assignment.experiment,
         arm=assignment.arm,
         visitor_key=key,
-        recommender=config.name,
-        versions=result.versions,
-        painting_ids=[item.painting_id for item in result.items],
+        recommender=served.result.recommender,
+        versions=served.result.versions,
+        painting_ids=[item.painting_id for item in served.result.items],
         source=source,
+        fallback_reason=served.fallback_reason,
+    )
+    return VisitorRecommendation(result=served.result, exposure=exposure)
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    result: RecommendationResult
+    fallback_reason: str  # empty: the arm's own recommender answered
+
+
+def _arm_list(
+    arm: Arm, *, ratings: Mapping[int, int], n: int, weighting: str | None, options: dict[str, Any]
+) -> _Served:
+    """The arm's list; if its recommender cannot serve now (an engine's artefact went away), the
+    first ready recommender's list, with the reason (the exposure records both)."""
+    config = get_recommender(arm.recommender)
+    try:
+        result = recommend(
+            ratings=ratings, recommender=config.name, n=n, weighting=config.weighting or weighting, **options
+        )
+        return _Served(result, "")
+    except EngineUnavailable as exc:
+        stand_in = default_recommender_name()
+        if stand_in == config.name:
+            raise
+        fallback = get_recommender(stand_in)
+        result = recommend(
+            ratings=ratings, recommender=stand_in, n=n, weighting=fallback.weighting or weighting, **options
+        )
+        return _Served(result, f"{config.name} unavailable: {exc.message}")
+
+
+def _interleaved(
+    assignment: Assignment,
+    key: str,
+    ratings: Mapping[int, int],
+    weighting: str | None,
+    options: dict[str, Any],
+    source: str,
+) -> VisitorRecommendation:
+    """Team-draft interleaving of the two arms' lists (``experiments.interleaving``), its coin
+    seeded by the visitor and their ratings (a reload draws the same list, new ratings a new
+    draw), logged as one exposure of the first arm with each position's team."""
+    experiment = assignment.experiment
+    first, second = selectors.experiment_arms(experiment=experiment)[:2]
+    n = experiment.n_recommendations
+    lists = [
+        _arm_list(arm, ratings=ratings, n=n, weighting=weighting, options=options) for arm in (first, second)
+    ]
+    # the same visitor with the same ratings gets the same draw: a reload is the same list
+    seed = unit_hash(experiment.salt, "draft", key, repr(sorted(ratings.items())))
+    ids, teams = team_draft(
+        [item.painting_id for item in lists[0].result.items],
+        [item.painting_id for item in lists[1].result.items],
+        n=n,
+        rng=random.Random(seed),
+    )
+    items = {item.painting_id: item for served in reversed(lists) for item in served.result.items}
+    merged = [replace(items[pk], rank=rank) for rank, pk in enumerate(ids, start=1)]
+    result = replace(
+        lists[0].result,
+        recommender=f"{lists[0].result.recommender}+{lists[1].result.recommender}",
+        items=tuple(merged),
+        versions={**lists[1].result.versions, **lists[0].result.versions},
+    )
+    arm_ids = (first.pk, second.pk)
+    exposure = log_exposure(
+        experiment=experiment,
+        arm=first,
+        visitor_key=key,
+        recommender=result.recommender,
+        versions=result.versions,
+        painting_ids=[int(pk) for pk in ids],
+        source=source,
+        fallback_reason="; ".join(served.fallback_reason for served in lists if served.fallback_reason),
+        teams=[arm_ids[team] for team in teams],
     )
     return VisitorRecommendation(result=result, exposure=exposure)

@@ -20,6 +20,24 @@ normal distributions) only; no Django.
       z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2)),   two-sided p as above
 
   (z = 0, p = 1 when the pooled proportion is 0 or 1: both samples agree completely).
+* Sample-ratio mismatch: Pearson's chi-square of the participants per arm n_i against the
+  expected N w_i / W (weights w_i, W = sum w_i), k - 1 degrees of freedom (scipy.stats.chisquare).
+* Power (normal approximation): a two-sided test at level alpha has power 1 - beta at an effect
+  d when its SE is at most |d| / (z_{1-alpha/2} + z_{1-beta}); the SE shrinks as 1/sqrt(n), so
+  the participants needed are
+
+      n_needed = n * (SE (z_{1-alpha/2} + z_{1-beta}) / d)^2.
+
+  For a share s of wins against 1/2 (interleaving), with m decided participants of n:
+
+      m_needed = ((z_{1-alpha/2} / 2 + z_{1-beta} sqrt(s (1 - s))) / (s - 1/2))^2,
+      n_needed = m_needed * n / m.
+
+  For two proportions p1, p2 (lists with a click) with equal lists per arm (Fleiss):
+
+      k = (z_{1-alpha/2} sqrt(2 pbar (1 - pbar)) + z_{1-beta} sqrt(p1 q1 + p2 q2))^2 / (p1 - p2)^2
+
+  lists per arm, pbar = (p1 + p2) / 2; participants = 2 k / (lists per participant so far).
 """
 
 from __future__ import annotations
@@ -30,6 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sstats
+
+Z95 = float(sstats.norm.ppf(0.975))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +123,63 @@ def two_proportion_test(*, x1: int, n1: int, x2: int, n2: int) -> ProportionTest
         return ProportionTest(p1, p2, 0.0, 1.0)
     z = (p1 - p2) / math.sqrt(variance)
     return ProportionTest(p1, p2, z, normal_p(z))
+
+
+@dataclass(frozen=True, slots=True)
+class RatioCheck:
+    observed: dict[str, int]
+    expected: dict[str, float]
+    chi2: float
+    p_value: float
+    mismatch: bool  # p below ``SRM_ALPHA``
+
+
+#: a sample-ratio mismatch is reported below this p (a strict level: the check runs continuously)
+SRM_ALPHA = 0.001
+
+
+def sample_ratio(counts: dict[str, int], weights: dict[str, float]) -> RatioCheck | None:
+    """Chi-square of ``counts`` per arm against ``weights`` (None with fewer than 2 arms or no one)."""
+    names = list(counts)
+    total = sum(counts.values())
+    if len(names) < 2 or total == 0:
+        return None
+    weight = sum(weights[name] for name in names)
+    expected = {name: total * weights[name] / weight for name in names}
+    chi2, p = sstats.chisquare([counts[n] for n in names], [expected[n] for n in names])
+    return RatioCheck(dict(counts), expected, float(chi2), float(p), bool(p < SRM_ALPHA))
+
+
+def participants_for_power(
+    *, n: int, se: float, difference: float, alpha: float = 0.05, power: float = 0.8
+) -> int | None:
+    """Participants needed in all for ``power`` at ``difference`` (None: no effect observed)."""
+    if n <= 0 or se <= 0 or not math.isfinite(se) or difference == 0 or not math.isfinite(difference):
+        return None
+    z = float(sstats.norm.ppf(1 - alpha / 2)) + float(sstats.norm.ppf(power))
+    return math.ceil(n * (se * z / difference) ** 2)
+
+
+def participants_for_share(
+    *, n: int, decided: int, share: float, alpha: float = 0.05, power: float = 0.8
+) -> int | None:
+    """Participants needed in all for a share ``share`` of wins to differ from 1/2 with ``power``."""
+    if n <= 0 or decided <= 0 or share in (0.5,) or not 0 < share < 1:
+        return None
+    za, zb = float(sstats.norm.ppf(1 - alpha / 2)), float(sstats.norm.ppf(power))
+    needed = ((za * 0.5 + zb * math.sqrt(share * (1 - share))) / (share - 0.5)) ** 2
+    return math.ceil(needed * n / decided)
+
+
+def participants_for_proportions(
+    *, p1: float, p2: float, lists_per_participant: float, alpha: float = 0.05, power: float = 0.8
+) -> int | None:
+    """Participants needed in all for a two-proportion test to find ``p1`` != ``p2`` (two arms)."""
+    if p1 == p2 or lists_per_participant <= 0 or not (0 < p1 < 1 and 0 < p2 < 1):
+        return None
+    za, zb = float(sstats.norm.ppf(1 - alpha / 2)), float(sstats.norm.ppf(power))
+    pbar = (p1 + p2) / 2
+    k = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (
+        p1 - p2
+    ) ** 2
+    return math.ceil(2 * k / lists_per_participant)

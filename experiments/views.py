@@ -1,5 +1,7 @@
-"""The staff-only analysis page of an experiment (HTML or ``?format=json``), its plot (PNG) and
-its CSV export. Everyone else, signed in or not, gets 403."""
+"""The analysis page of an experiment (HTML or ``?format=json``), its plot (PNG) and its CSV
+export, for active accounts with the experiments view permission (``experiments.view_experiment``:
+superusers, and the "curator" group the migrations create). Everyone else, signed in or not,
+staff included, gets 403."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from experiments.exports import exposures_csv
 from experiments.models import QUESTION_TEXT, QUESTIONS, Experiment
 from experiments.plots import ratings_png
 
+VIEW_PERMISSION = "experiments.view_experiment"
 
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+
+def curators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         user = request.user
-        if not (user.is_authenticated and user.is_active and user.is_staff):
+        if not (user.is_authenticated and user.is_active and user.has_perm(VIEW_PERMISSION)):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -32,7 +36,7 @@ def _include_flagged(request: HttpRequest) -> bool:
     return request.GET.get("include_flagged") in {"1", "true", "yes"}
 
 
-@staff_only
+@curators_only
 def analysis(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = get_object_or_404(Experiment, pk=pk)
     report = analyse(experiment=experiment, include_flagged=_include_flagged(request))
@@ -52,6 +56,14 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
                 "rows": [(arm, report.descriptives[q][arm]) for arm in report.arms],
                 "model": report.models[q] if not isinstance(report.models[q], str) else None,
                 "model_note": report.models[q] if isinstance(report.models[q], str) else None,
+                "findings": report.findings.get(q, []),
+                "contrasts": list(
+                    zip(
+                        getattr(report.models[q], "contrasts", []),
+                        report.findings.get(q, []),
+                        strict=False,
+                    )
+                ),
             }
             for q in QUESTIONS
         ],
@@ -61,7 +73,7 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "coverage": list(report.coverage.items()),
         "behaviour": list(
-            zip(report.clicks, report.liked, [report.mean_rating[a] for a in report.arms], strict=True)
+            zip(report.clicks, report.liked, [report.mean_rating.get(a) for a in report.arms], strict=False)
         ),
         "offline_columns": columns,
         "offline_rows": [
@@ -71,14 +83,14 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "experiments/analysis.html", context)
 
 
-@staff_only
+@curators_only
 def ratings_plot(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = get_object_or_404(Experiment, pk=pk)
     report = analyse(experiment=experiment, include_flagged=_include_flagged(request))
     return HttpResponse(ratings_png(report), content_type="image/png")
 
 
-@staff_only
+@curators_only
 def export_csv(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = get_object_or_404(Experiment, pk=pk)
     response = HttpResponse(exposures_csv(experiment=experiment), content_type="text/csv; charset=utf-8")

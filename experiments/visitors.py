@@ -3,19 +3,26 @@
 * a signed-in user: ``user:<pk>``;
 * a guest of the web UI: ``visitor:<id>``, with a random id kept in the session
   (``session_visitor_id``) and carried over to the account at sign-up (``services.adopt_visitor``);
-* a museum app: ``visitor:<id>`` with the id the app sends (``visitor`` in the API), or
-  ``app<key pk>:visitor:<id>`` when the app authenticates with its API key (``clients``), so two
-  apps that both number their visitors from 1 never share a participant. A ``visitor`` sent with
-  the request wins over the signed-in account, so an app authenticated with one key (or account)
-  can speak for each of its visitors.
+* a museum app: ``app<key pk>:visitor:<id>`` with the id the app sends (``visitor`` in the API)
+  when it authenticates with its API key (``clients``), or ``user<pk>:visitor:<id>`` when it
+  signs in with an account's token: the ids an app makes up are its own, so two apps that both
+  number their visitors from 1 never share a participant and no one can speak for another
+  app's visitors. A ``visitor`` sent with the request wins over the signed-in account;
+* an anonymous caller (no key, no account): ``visitor:<id>`` only for an id this server issued
+  (``issue_visitor_id``: random and signed with the secret key, handed out by the assignment
+  endpoint). A made-up id is refused (400 on ``visitor``), so no one can create participants
+  under, or answer as, someone else's visitor id.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from collections.abc import Mapping, MutableMapping
 from typing import Any
+
+from django.core import signing
 
 from config.exceptions import ValidationFailed
 
@@ -36,14 +43,42 @@ def _user_key(user: Any) -> str | None:
     return None
 
 
+_SIGNER = signing.Signer(salt="experiments.visitor-id")
+ANONYMOUS_VISITOR_RULE = (
+    "Without an API key or a signed-in account, send the visitor id the assignment endpoint "
+    "(GET /api/v1/experiments/assignment/) issued; a museum app sends its own ids with its API key."
+)
+
+
+def issue_visitor_id() -> str:
+    """A new anonymous visitor id: 20 random hex digits and their signature (64 characters)."""
+    return _SIGNER.sign(secrets.token_hex(10))
+
+
+def is_issued(visitor_id: str) -> bool:
+    try:
+        _SIGNER.unsign(visitor_id)
+    except signing.BadSignature:
+        return False
+    return True
+
+
 def visitor_key_or_none(
     *, user: Any = None, visitor_id: str | None = None, app_id: int | None = None
 ) -> str | None:
-    """The participant key: the given visitor id's (scoped to the app key ``app_id`` when there
-    is one), else the signed-in user's, else None."""
+    """The participant key: the given visitor id's scoped to the app key ``app_id`` or the
+    signed-in account when there is one (an anonymous caller's id must be one we issued), else
+    the signed-in user's, else None."""
     if visitor_id is not None:
         key = f"visitor:{validate_visitor_id(visitor_id)}"
-        return key if app_id is None else f"app{app_id}:{key}"
+        if app_id is not None:
+            return f"app{app_id}:{key}"
+        owner = _user_key(user)
+        if owner is not None:
+            return f"user{user.pk}:{key}"
+        if not is_issued(visitor_id):
+            raise ValidationFailed(ANONYMOUS_VISITOR_RULE, field="visitor")
+        return key
     return _user_key(user)
 
 

@@ -13,7 +13,7 @@ urlpatterns = [
     path("recommendations/ready/", views.ready_status, name="ready_status"),
     path("my/ratings/save/", views.rating_save, name="rating_save"),
     path(
-        "recommendations/feedback/<int:exposure_id>/",
+        "recommendations/feedback/<uuid:exposure_id>/",
         views.experiment_feedback,
         name="experiment_feedback",
     ),

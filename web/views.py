@@ -11,6 +11,7 @@ redirect (POST-redirect-GET); a form with errors is shown again with status 400.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -24,14 +25,15 @@ from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
 from config.redirects import safe_next_url
+from experiments.exceptions import NotYourExposure
 from experiments.forms import FeedbackForm
 from experiments.hooks import (
     click_from_web,
     feedback_from_web,
     questionnaire_of,
     recommend_for_web_visitor,
+    visitor_exposure,
 )
-from experiments.selectors import exposure_get
 from web.forms import (
     ElicitationForm,
     QuickRatingForm,
@@ -360,12 +362,14 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def experiment_feedback(request: HttpRequest, exposure_id: int) -> HttpResponse:
+def experiment_feedback(request: HttpRequest, exposure_id: uuid.UUID) -> HttpResponse:
     """The questionnaire about one list shown in an experiment; then back to the recommendations
-    (within subjects: the next arm's list). Missing answers show the form again (400)."""
-    exposure = exposure_get(exposure_id=exposure_id)
-    if exposure is None:
-        raise Http404("Unknown list.")
+    (within subjects: the next arm's list). Missing answers show the form again (400). A list
+    that is not the visitor's is a 404, exactly like one that does not exist."""
+    try:
+        exposure = visitor_exposure(user=request.user, session=request.session, exposure_id=exposure_id)
+    except NotYourExposure as exc:
+        raise Http404(exc.message) from exc
     back = safe_next_url(request, reverse("web:recommendations"))
     form = FeedbackForm(request.POST)
     if not form.is_valid():

@@ -46,12 +46,12 @@ urlpatterns = [
     path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),
     path("experiments/assignment/", AssignmentApi.as_view(), name="api-experiment-assignment"),
     path(
-        "experiments/exposures/<int:exposure_id>/feedback/",
+        "experiments/exposures/<uuid:exposure_id>/feedback/",
         FeedbackApi.as_view(),
         name="api-experiment-feedback",
     ),
     path(
-        "experiments/exposures/<int:exposure_id>/clicks/",
+        "experiments/exposures/<uuid:exposure_id>/clicks/",
         ClickApi.as_view(),
         name="api-experiment-click",
     ),

@@ -189,7 +189,7 @@ class RecommendedPaintingSerializer(serializers.Serializer):
 
 
 class ExposureSerializer(serializers.Serializer):
-    id = serializers.IntegerField(
+    id = serializers.UUIDField(
         help_text="POST answers about this list to /api/v1/experiments/exposures/{id}/feedback/."
     )
     experiment = serializers.IntegerField(source="experiment_id", help_text="The experiment's id.")
@@ -320,7 +320,7 @@ def recommendations_data(
         ],
         "exposure": None
         if exposure is None
-        else {"id": exposure.id, "experiment": exposure.experiment_id, "arm": exposure.arm.name},
+        else {"id": exposure.public_id, "experiment": exposure.experiment_id, "arm": exposure.arm.name},
     }
 
 

@@ -142,7 +142,7 @@ def _recommend(
             excluded = list(resolve_paintings(exclude, field="exclude").values()) if exclude else []
         # inside a running A/B experiment the visitor's arm answers and the list is logged
         answer = recommend_for_visitor(
-            visitor_key=visitor_key_or_none(
+            visitor_key=lambda: visitor_key_or_none(  # checked only while an experiment runs
                 user=request.user, visitor_id=data.get("visitor"), app_id=app.pk if app else None
             ),
             source=Exposure.Source.API,

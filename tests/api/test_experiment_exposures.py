@@ -4,6 +4,8 @@ the app answers the questionnaire about it through /api/v1/experiments/."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -13,6 +15,7 @@ from django.urls import resolve, reverse
 from rest_framework.test import APIClient
 
 from experiments.models import Arm, Experiment, Exposure, Feedback, Participant
+from experiments.visitors import issue_visitor_id
 from tests.factories import RatingFactory
 from users.services import api_token_create
 
@@ -36,27 +39,44 @@ def make_experiment(*, status: str = "running", n: int = 2) -> Experiment:
 
 def test_a_museum_visitor_takes_part_and_the_list_is_logged(api_client, minilm, paintings):
     experiment = make_experiment()
+    visitor = issue_visitor_id()
 
-    response = post(api_client, BODY | {"visitor": "museum:42", "n": 3})
+    response = post(api_client, BODY | {"visitor": visitor, "n": 3})
 
     assert response.status_code == 200
     body = response.json()
     exposure = Exposure.objects.get()
-    assert body["exposure"] == {"id": exposure.pk, "experiment": experiment.pk, "arm": exposure.arm.name}
-    assert exposure.visitor_key == "visitor:museum:42" and exposure.source == "api"
+    assert body["exposure"] == {
+        "id": str(exposure.public_id),
+        "experiment": experiment.pk,
+        "arm": exposure.arm.name,
+    }
+    assert exposure.visitor_key == f"visitor:{visitor}" and exposure.source == "api"
     assert exposure.recommender == "minilm" and exposure.versions == {"minilm": minilm.version}
     # the experiment's list length (2), not the request's n, in the order shown
     assert [r["painting"]["id"] for r in body["results"]] == ["p-e", "p-c"]
     assert exposure.painting_ids == [paintings["e"].pk, paintings["c"].pk]
 
 
-def test_the_same_visitor_keeps_their_arm_and_each_list_is_logged(api_client, minilm):
+def test_the_same_visitor_keeps_their_arm_and_a_repeated_list_is_logged_once(api_client, minilm):
     make_experiment()
-    first = post(api_client, BODY | {"visitor": "museum:42"}).json()["exposure"]
-    second = post(api_client, BODY | {"visitor": "museum:42"}).json()["exposure"]
-    assert first["arm"] == second["arm"] and first["id"] != second["id"]
-    assert Participant.objects.get().visitor_key == "visitor:museum:42"
+    visitor = issue_visitor_id()
+    first = post(api_client, BODY | {"visitor": visitor}).json()["exposure"]
+    second = post(api_client, BODY | {"visitor": visitor}).json()["exposure"]
+    other = post(api_client, {**BODY, "ratings": {"p-a": 5, "p-e": 4}, "visitor": visitor}).json()["exposure"]
+    assert first == second  # the same list again (a reload) is the same exposure
+    assert other["arm"] == first["arm"] and other["id"] != first["id"]
+    assert Participant.objects.get().visitor_key == f"visitor:{visitor}"
     assert Exposure.objects.count() == 2
+
+
+def test_a_made_up_anonymous_visitor_id_is_refused_and_creates_nobody(api_client, minilm):
+    make_experiment()
+    response = post(api_client, BODY | {"visitor": "museum:42"})
+    assert response.status_code == 400 and response.json()["error"]["field"] == "visitor"
+    forged = issue_visitor_id()[:-1] + "x"
+    assert post(api_client, BODY | {"visitor": forged}).status_code == 400
+    assert not Participant.objects.exists() and not Exposure.objects.exists()
 
 
 def test_without_visitor_an_anonymous_caller_takes_no_part(api_client, minilm):
@@ -73,7 +93,7 @@ def test_a_token_user_without_visitor_takes_part_as_themselves(api_client, minil
 
     body = post(api_client, BODY, HTTP_AUTHORIZATION=f"Token {key}").json()
 
-    assert Exposure.objects.get(pk=body["exposure"]["id"]).visitor_key == f"user:{user.pk}"
+    assert Exposure.objects.get(public_id=body["exposure"]["id"]).visitor_key == f"user:{user.pk}"
 
 
 def test_a_visitor_sent_by_a_signed_in_app_wins(api_client, minilm, user):
@@ -82,7 +102,10 @@ def test_a_visitor_sent_by_a_signed_in_app_wins(api_client, minilm, user):
 
     body = post(api_client, BODY | {"visitor": "guest.7"}, HTTP_AUTHORIZATION=f"Token {key}").json()
 
-    assert Exposure.objects.get(pk=body["exposure"]["id"]).visitor_key == "visitor:guest.7"
+    # scoped to the account: no one else can speak for this app's visitors
+    assert (
+        Exposure.objects.get(public_id=body["exposure"]["id"]).visitor_key == f"user{user.pk}:visitor:guest.7"
+    )
 
 
 def test_a_session_cookie_does_not_make_a_post_a_users(minilm, user):
@@ -99,7 +122,7 @@ def test_get_logs_the_signed_in_users_list(auth_client, user, minilm, paintings)
 
     body = auth_client.get(URL).json()
 
-    exposure = Exposure.objects.get(pk=body["exposure"]["id"])
+    exposure = Exposure.objects.get(public_id=body["exposure"]["id"])
     assert exposure.visitor_key == f"user:{user.pk}" and exposure.source == "api"
     assert [r["painting"]["id"] for r in body["results"]] == ["p-e", "p-c"]
 
@@ -116,29 +139,38 @@ def test_a_bad_visitor_is_400_naming_it_and_logs_nothing(api_client, minilm, vis
 
 
 @pytest.mark.parametrize("visitor", ["a", "A-Z_0.9:x", "x" * 64])
-def test_visitor_ids_of_1_to_64_allowed_characters(api_client, minilm, visitor):
+def test_an_apps_visitor_ids_of_1_to_64_allowed_characters(api_client, minilm, visitor):
+    from clients.services import api_key_create
+
     make_experiment()
-    assert post(api_client, BODY | {"visitor": visitor}).json()["exposure"] is not None
-    assert Exposure.objects.get().visitor_key == f"visitor:{visitor}"
+    key, raw = api_key_create(name="museum")
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {raw}"}
+    assert post(api_client, BODY | {"visitor": visitor}, **auth).json()["exposure"] is not None
+    assert Exposure.objects.get().visitor_key == f"app{key.pk}:visitor:{visitor}"
 
 
 def test_feedback_on_the_logged_list_through_the_api(api_client, minilm):
     make_experiment()
-    exposure = post(api_client, BODY | {"visitor": "museum:42"}).json()["exposure"]
+    mine_id, theirs_id = issue_visitor_id(), issue_visitor_id()
+    exposure = post(api_client, BODY | {"visitor": mine_id}).json()["exposure"]
     url = f"/api/v1/experiments/exposures/{exposure['id']}/feedback/"
+    unknown = "/api/v1/experiments/exposures/00000000-0000-4000-8000-000000000000/feedback/"
 
-    mine = api_client.post(url, {"visitor": "museum:42", **ANSWERS}, format="json")
-    theirs = api_client.post(url, {"visitor": "museum:43", **ANSWERS}, format="json")
+    theirs = api_client.post(url, {"visitor": theirs_id, **ANSWERS}, format="json")
+    nobody = api_client.post(unknown, {"visitor": theirs_id, **ANSWERS}, format="json")
+    mine = api_client.post(url, {"visitor": mine_id, **ANSWERS}, format="json")
 
-    assert mine.status_code == 201 and theirs.status_code == 403
+    assert mine.status_code == 201
+    # someone else's list answers exactly as a list that does not exist: no oracle
+    assert theirs.status_code == nobody.status_code == 404 and theirs.json() == nobody.json()
     assert Feedback.objects.get().answers() == ANSWERS
-    assert Feedback.objects.get().exposure_id == exposure["id"]
+    assert str(Feedback.objects.get().exposure.public_id) == exposure["id"]
 
 
 @pytest.mark.parametrize("status", ["draft", "stopped"])
 def test_a_draft_or_stopped_experiment_logs_nothing(api_client, minilm, status):
     make_experiment(status=status)
-    response = post(api_client, BODY | {"visitor": "museum:42"})
+    response = post(api_client, BODY | {"visitor": issue_visitor_id()})
     assert response.status_code == 200 and response.json()["exposure"] is None
     assert len(response.json()["results"]) == 3
     assert not Exposure.objects.exists() and not Participant.objects.exists()
@@ -146,10 +178,11 @@ def test_a_draft_or_stopped_experiment_logs_nothing(api_client, minilm, status):
 
 def test_a_stopped_experiment_stops_logging_at_once(api_client, minilm):
     experiment = make_experiment()
-    assert post(api_client, BODY | {"visitor": "museum:42"}).json()["exposure"] is not None
+    visitor = issue_visitor_id()
+    assert post(api_client, BODY | {"visitor": visitor}).json()["exposure"] is not None
     experiment.status = Experiment.Status.STOPPED
     experiment.save()
-    assert post(api_client, BODY | {"visitor": "museum:42"}).json()["exposure"] is None
+    assert post(api_client, BODY | {"visitor": visitor}).json()["exposure"] is None
     assert Exposure.objects.count() == 1
 
 
@@ -165,10 +198,12 @@ def test_no_running_experiment_costs_no_query(api_client, minilm):
 
 
 def test_experiment_api_routes_live_in_the_one_api_urlconf(api_client, db):
-    match = resolve("/api/v1/experiments/exposures/7/feedback/")
-    assert match.url_name == "api-experiment-feedback" and match.kwargs == {"exposure_id": 7}
+    public = uuid.UUID("12345678-1234-4234-8234-123456789abc")
+    match = resolve(f"/api/v1/experiments/exposures/{public}/feedback/")
+    assert match.url_name == "api-experiment-feedback" and match.kwargs == {"exposure_id": public}
+    assert api_client.get("/api/v1/experiments/exposures/7/feedback/").status_code == 404  # no sequential ids
     assert reverse("api-experiment-assignment") == "/api/v1/experiments/assignment/"
-    assert reverse("api-experiment-click", args=[7]) == "/api/v1/experiments/exposures/7/clicks/"
+    assert reverse("api-experiment-click", args=[public]) == f"/api/v1/experiments/exposures/{public}/clicks/"
     assert reverse("experiments:analysis", args=[7]) == "/experiments/7/analysis/"
     unknown = api_client.get("/api/v1/experiments/nowhere/")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"]
@@ -194,7 +229,7 @@ def test_a_rating_saved_through_the_api_is_linked_to_the_list_that_showed_it(api
 
     api_client.post("/api/v1/me/ratings/", {"painting": first, "value": 4}, format="json", **auth)
 
-    exposure = Exposure.objects.get(pk=shown["exposure"]["id"])
+    exposure = Exposure.objects.get(public_id=shown["exposure"]["id"])
     (link,) = exposure.ratings.all()
     assert (link.value, link.rank) == (4, 1)
 

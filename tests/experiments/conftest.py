@@ -54,5 +54,10 @@ def within(db):
 
 @pytest.fixture
 def staff_client(client, db):
-    client.force_login(UserFactory(username="staffer", is_staff=True))
+    """A curator: staff, in the "curator" group the migrations create (experiments view rights)."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username="staffer", is_staff=True)
+    user.groups.add(Group.objects.get(name="curator"))
+    client.force_login(user)
     return client

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from catalog.models import Painting
 from experiments.exports import COLUMNS
 from experiments.models import Exposure, Feedback, Participant
 from experiments.offline import MISSING, report_rows
@@ -28,12 +29,27 @@ def simulated(lda, paintings):
 
 
 @pytest.mark.parametrize("name", ["analysis", "ratings-plot", "exposures-csv"])
-def test_everyone_but_staff_gets_403(client, between, name):
+def test_everyone_without_the_experiments_view_permission_gets_403(client, between, name):
     url = reverse(f"experiments:{name}", args=[between.pk])
     assert client.get(url).status_code == 403
     assert client.get(url, {"format": "json"}, HTTP_ACCEPT="application/json").status_code == 403
     client.force_login(UserFactory())
     assert client.get(url).status_code == 403
+    client.force_login(UserFactory(is_staff=True))  # staff alone is not enough
+    assert client.get(url).status_code == 403
+    assert client.get(url, {"format": "json"}).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["analysis", "ratings-plot", "exposures-csv"])
+def test_the_curator_group_may_read_every_output(client, between, name):
+    from django.contrib.auth.models import Group
+
+    curator = Group.objects.get(name="curator")
+    assert set(curator.permissions.values_list("codename", flat=True)) >= {"view_experiment", "view_exposure"}
+    user = UserFactory()
+    user.groups.add(curator)
+    client.force_login(user)
+    assert client.get(reverse(f"experiments:{name}", args=[between.pk])).status_code == 200
 
 
 def test_staff_page_shows_the_analysis(staff_client, simulated, tmp_path):
@@ -118,7 +134,10 @@ def test_csv_has_one_row_per_exposure_with_the_answers(staff_client, simulated):
     assert len(rows) - 1 == Exposure.objects.filter(experiment=simulated).count()
     first = Exposure.objects.filter(experiment=simulated).order_by("created_at", "id").first()
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert row["painting_ids"] == " ".join(map(str, first.painting_ids))
+    external = dict(Painting.objects.values_list("pk", "external_id"))
+    assert row["paintings"] == " ".join(external[pk] for pk in first.painting_ids)
+    assert row["exposure"] == str(first.public_id) and row["participant"] == str(first.participant.public_id)
+    assert "visitor_key" not in row and "sim-" not in response.content.decode()
     assert int(row["accuracy"]) == first.feedback.accuracy
 
 

@@ -43,11 +43,23 @@ def test_residual_variance_and_standard_errors_match_two_way_anova():
     assert min(c.p_holm for c in result.contrasts) == pytest.approx(3 * ps[0])
 
 
-def test_one_answer_per_participant_is_refused():
+def test_one_answer_per_participant_is_ordinary_least_squares():
+    # A: 1, 3 (mean 2); B: 2, 4, 6 (mean 4); pooled variance (2 + 8) / 3 = 10/3
+    result = fit_mixed(
+        scores=[1, 2, 3, 4, 6], arms=["A", "B", "A", "B", "B"], participants=list("12345"), order=["A", "B"]
+    )
+    (contrast,) = result.contrasts
+    assert result.kind == "ols" and result.group_variance == 0.0
+    assert result.residual_variance == pytest.approx(10 / 3)
+    assert contrast.difference == pytest.approx(2.0)
+    se = np.sqrt(10 / 3 * (1 / 2 + 1 / 3))
+    assert contrast.se == pytest.approx(se)
+    assert (contrast.ci_low, contrast.ci_high) == pytest.approx(
+        (2 - 1.959964 * se, 2 + 1.959964 * se), rel=1e-5
+    )
+    assert contrast.standardised == pytest.approx(2 / np.sqrt(10 / 3))
+
+
+def test_a_single_participant_is_refused():
     with pytest.raises(ModelError):
-        fit_mixed(
-            scores=[1, 2, 3, 4],
-            arms=["A", "B", "A", "B"],
-            participants=["1", "2", "3", "4"],
-            order=["A", "B"],
-        )
+        fit_mixed(scores=[1, 2], arms=["A", "B"], participants=["1", "1"], order=["A", "B"])

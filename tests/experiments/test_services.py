@@ -86,7 +86,8 @@ def test_disagreeing_on_the_repeated_arm_flags_the_participant(within):
         answers = dict(ANSWERS)
         if step.arm.pk == next(a for a in participant.sequence if participant.sequence.count(a) == 2):
             repeated_seen += 1
-            answers["accuracy"] = 5 if repeated_seen == 1 else 3
+            if repeated_seen == 1:  # 5, 5, 5, 5 then 4, 3, 5, 2: 1 + 2 + 0 + 3 = 6 points apart
+                answers = dict.fromkeys(ANSWERS, 5)
         services.record_feedback(exposure=exposure, visitor_key=key, answers=answers)
     participant.refresh_from_db()
     assert participant.flagged is True
@@ -209,3 +210,16 @@ def test_admin_definitions_are_validated(db):
     RecommenderDefinition.objects.create(name="broken", kind="single", engines={"gone": 1})
     with pytest.raises(UnknownEngine):
         get_recommender("broken")
+
+
+@pytest.mark.parametrize(
+    ("second", "flagged"),
+    [
+        ({"accuracy": 2, "diversity": 3, "novelty": 5, "serendipity": 2}, False),  # 2 points: one slip
+        ({"accuracy": 3, "diversity": 2, "novelty": 4, "serendipity": 1}, False),  # 4 points
+        ({"accuracy": 3, "diversity": 2, "novelty": 4, "serendipity": 5}, True),  # 1 + 1 + 1 + 3 = 6
+        ({"accuracy": 1, "diversity": 5, "novelty": 5, "serendipity": 2}, True),  # 3 + 2 = 5
+    ],
+)
+def test_the_attention_check_sums_the_disagreement_over_the_four_questions(second, flagged):
+    assert services.inconsistent(ANSWERS, second) is flagged

@@ -3,6 +3,8 @@ questions under it, clicks and later ratings of its paintings, and a guest signi
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -35,7 +37,7 @@ def make_experiment(*, design: str = "between", status: str = "running", n: int 
 
 
 def feedback_url(exposure: Exposure) -> str:
-    return reverse("web:experiment_feedback", args=[exposure.pk])
+    return reverse("web:experiment_feedback", args=[exposure.public_id])
 
 
 def test_a_guest_is_shown_the_arms_list_and_it_is_logged(client, scored):
@@ -52,7 +54,7 @@ def test_a_guest_is_shown_the_arms_list_and_it_is_logged(client, scored):
     assert exposure.painting_ids == [scored[k].pk for k in ("p-b", "p-c", "p-e")]  # the experiment's n
     assert [c.painting.pk for c in cards] == exposure.painting_ids
     html = response.content.decode()
-    assert f'href="/paintings/p-b/?from={exposure.pk}"' in html
+    assert f'href="/paintings/p-b/?from={exposure.public_id}"' in html
     assert f'action="{feedback_url(exposure)}"' in html
     feedback = html[html.index('<section class="feedback"') :]
     assert feedback.count('type="radio"') == 4 * 5  # the cards' own star ratings come before it
@@ -71,21 +73,50 @@ def test_a_signed_in_user_takes_part_as_themselves(client, scored):
     assert SESSION_KEY not in client.session
 
 
-def test_every_list_shown_is_logged_and_between_subjects_asks_once(client, scored):
+def test_every_list_shown_is_logged_once_and_between_subjects_asks_once(client, scored):
     make_experiment()
     rate_in_session(client, {"p-a": 5})
     first = client.get(RECS)
     exposure = first.context["exposure"]
+    assert client.get(RECS).context["exposure"] == exposure  # a reload is the same list
 
     answered = client.post(feedback_url(exposure), {**ANSWERS, "next": RECS})
     again = client.get(RECS)
+    rate_in_session(client, {"p-a": 5, "p-b": 4})
+    other = client.get(RECS)
 
     assert answered.status_code == 302 and answered["Location"] == RECS
     assert Feedback.objects.get(exposure=exposure).answers() == {k: int(v) for k, v in ANSWERS.items()}
-    assert Exposure.objects.count() == 2
-    assert again.context["exposure"].arm == exposure.arm  # the same arm: between subjects
-    assert again.context["questionnaire"] is None
+    assert again.context["exposure"] == exposure and again.context["questionnaire"] is None
     assert "Thank you for your answers." in again.content.decode()
+    assert other.context["exposure"] != exposure and other.context["exposure"].arm == exposure.arm
+    assert other.context["questionnaire"] is None  # between subjects: asked once
+    assert Exposure.objects.count() == 2
+
+
+def test_during_a_study_the_list_is_labelled_neutrally_and_the_selector_hidden(client, scored):
+    make_experiment()
+    rate_in_session(client, {"p-a": 5})
+    html = client.get(RECS).content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    assert 'id="id_engine"' not in main and "Recommend by" not in main
+    assert "taking part in a study" in main
+    assert not [name for name in ("LDA", "lda", "ResNet", "resnet", "match <data") if name in main]
+
+
+def test_within_subjects_a_reload_or_going_back_reuses_the_list(client, scored):
+    make_experiment(design="within")
+    rate_in_session(client, {"p-a": 5})
+    first = client.get(RECS).context["exposure"]
+    assert client.get(RECS).context["exposure"] == first
+    client.post(feedback_url(first), ANSWERS)
+    second = client.get(RECS).context["exposure"]
+    assert client.get(RECS).context["exposure"] == second
+
+    stale = client.post(feedback_url(first), ANSWERS)  # the back button's old form, sent again
+
+    assert stale.status_code == 302 and Feedback.objects.count() == 1
+    assert Exposure.objects.count() == 2
 
 
 def test_within_subjects_the_next_list_is_the_next_arms(client, scored):
@@ -119,6 +150,7 @@ def test_within_subjects_the_last_answer_ends_the_study(client, scored):
     assert after.context["exposure"] is None and after.context["questionnaire"] is None
     assert after.context["result"].recommender == "lda"
     assert Exposure.objects.count() == 3
+    assert 'id="id_engine"' in after.content.decode()  # the study is over: the selector is back
 
 
 def test_missing_answers_show_the_form_again(client, scored):
@@ -142,11 +174,22 @@ def test_another_visitor_cannot_answer_for_a_list(client, scored):
     rate_in_session(other, {"p-a": 5})
     other.get(RECS)
 
-    response = other.post(feedback_url(exposure), ANSWERS, follow=True)
+    response = other.post(feedback_url(exposure), ANSWERS)
+    nowhere = other.post(reverse("web:experiment_feedback", args=[uuid.uuid4()]), ANSWERS)
 
-    assert "This list was shown to another visitor." in response.content.decode()
+    assert response.status_code == nowhere.status_code == 404
     assert not Feedback.objects.exists()
-    assert client.post(reverse("web:experiment_feedback", args=[999999]), ANSWERS).status_code == 404
+
+
+def test_an_anonymous_empty_post_shows_no_one_elses_list(client, scored):
+    make_experiment()
+    rate_in_session(client, {"p-a": 5})
+    exposure = client.get(RECS).context["exposure"]
+
+    response = Client().post(feedback_url(exposure), {})
+
+    assert response.status_code == 404 and "Title p-b" not in response.content.decode()
+    assert client.get("/recommendations/feedback/1/").status_code == 404  # no sequential ids
 
 
 def test_opening_a_recommended_painting_records_the_click(client, scored):
@@ -154,7 +197,7 @@ def test_opening_a_recommended_painting_records_the_click(client, scored):
     rate_in_session(client, {"p-a": 5})
     exposure = client.get(RECS).context["exposure"]
 
-    response = client.get(reverse("web:painting", args=["p-c"]), {"from": exposure.pk})
+    response = client.get(reverse("web:painting", args=["p-c"]), {"from": str(exposure.public_id)})
 
     assert response.status_code == 200
     click = Click.objects.get()
@@ -162,7 +205,7 @@ def test_opening_a_recommended_painting_records_the_click(client, scored):
 
 
 # "²" and "٣" are digits to str.isdigit(); int() refused the first (a 500) and read the second as 3
-@pytest.mark.parametrize("value", ["abc", "-1", "999999", "", "²", "٣", "1" * 19])
+@pytest.mark.parametrize("value", ["abc", "-1", "1", "", "²", "٣", "1" * 19, "0" * 32])
 def test_a_bad_from_records_nothing(client, scored, value):
     make_experiment()
     rate_in_session(client, {"p-a": 5})
@@ -180,8 +223,8 @@ def test_only_the_lists_own_visitor_records_a_click(client, scored):
     rate_in_session(other, {"p-d": 5})
     other.get(RECS)  # a guest in the study too, with a list of their own
 
-    other.get(reverse("web:painting", args=["p-c"]), {"from": exposure.pk})
-    client.get(reverse("web:painting", args=["p-a"]), {"from": exposure.pk})  # not in the list
+    other.get(reverse("web:painting", args=["p-c"]), {"from": str(exposure.public_id)})
+    client.get(reverse("web:painting", args=["p-a"]), {"from": str(exposure.public_id)})  # not in the list
 
     assert not Click.objects.exists()
 
@@ -268,3 +311,16 @@ def test_no_running_experiment_logs_nothing_and_asks_nothing_of_the_experiments(
     assert SESSION_KEY not in client.session  # no visitor id is made for nothing
     tables = ("experiments_experiment", "experiments_participant", "experiments_exposure")
     assert not [q["sql"] for q in queries if any(table in q["sql"] for table in tables)]
+
+
+def test_an_interleaved_list_mixes_both_arms_and_asks_nothing(client, scored):
+    experiment = make_experiment(design="interleaved", n=4)
+    rate_in_session(client, {"p-a": 5})
+
+    response = client.get(RECS)
+
+    exposure = Exposure.objects.get()
+    assert len(exposure.teams) == len(exposure.painting_ids) == 4
+    assert set(exposure.teams) <= set(experiment.arms.values_list("id", flat=True))
+    assert response.context["questionnaire"] is None
+    assert client.get(RECS).context["exposure"] == exposure  # a reload is the same list

@@ -100,7 +100,7 @@ def web_calls(exposure: Exposure) -> Iterator[Call]:
     yield from _each(f"/paintings/{PAINTING}/rate/", ["value", "next"], "POST", {"value": "4"})
     yield from _each(f"/paintings/{PAINTING}/rating/remove/", ["next"], "POST")
     yield Call("GET", "/my/ratings/", {"page": "\x00"})
-    feedback = f"/recommendations/feedback/{exposure.pk}/"
+    feedback = f"/recommendations/feedback/{exposure.public_id}/"
     answers = {"accuracy": "4", "diversity": "3", "novelty": "3", "serendipity": "2"}
     yield from _each(feedback, ["accuracy", "next"], "POST", answers)
     yield Call("POST", f"/recommendations/feedback/{HUGE}/", {"accuracy": "4"})
