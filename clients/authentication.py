@@ -1,4 +1,5 @@
-"""``Authorization: Api-Key <key>``: a museum app's key (``clients.models.ApiKey``).
+"""``Authorization: Api-Key <key>`` (or ``X-API-Key: <key>``, or ``Authorization: Bearer pk_...``): a
+museum app's key (``clients.models.ApiKey``).
 
 The request stays account-less (``request.user`` is anonymous, so nothing of an account can be
 read or written with a key); ``request.auth`` is the app's ``ApiKey`` row: its identity, its
@@ -15,12 +16,20 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from clients.models import ApiKey
+from config.api.authentication import WWW_AUTHENTICATE, app_key_credential
 
 
 class ApiKeyAuthentication(TokenAuthentication):
-    """DRF's header parsing with the keyword ``Api-Key``, checked against hashed, revocable keys."""
+    """The key of ``Api-Key``, ``X-API-Key`` or ``Bearer pk_...``, checked against hashed, revocable keys."""
 
     keyword = "Api-Key"
+
+    def authenticate(self, request: object) -> tuple[AnonymousUser, ApiKey] | None:
+        key = app_key_credential(request)
+        return None if key is None else self.authenticate_credentials(key)
+
+    def authenticate_header(self, request: object) -> str:
+        return WWW_AUTHENTICATE
 
     def authenticate_credentials(self, key: str) -> tuple[AnonymousUser, ApiKey]:
         found = ApiKey.objects.filter(key_hash=ApiKey.hash_key(key)).first()
@@ -57,6 +66,9 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         return {
             "type": "apiKey",
             "in": "header",
-            "name": "Authorization",
-            "description": "A museum app's key: `Authorization: Api-Key <key>` (created in the admin).",
+            "name": "X-API-Key",
+            "description": (
+                "A museum app's key (created in the admin), pasted as it is: sent as `X-API-Key: <key>`. "
+                "`Authorization: Api-Key <key>` works too."
+            ),
         }

@@ -153,6 +153,14 @@ def _first_field(detail: Any) -> tuple[str | None, str]:
     return None, str(detail)
 
 
+def _app_key_without_account(context: dict) -> bool:
+    """Whether the request was authenticated by a museum app's key (no account behind it)."""
+    from clients.authentication import request_api_key
+
+    request = context.get("request")
+    return request is not None and request_api_key(request) is not None
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF EXCEPTION_HANDLER: every error leaves the API as ``{"error": {...}}``."""
     if isinstance(exc, ApplicationError):
@@ -175,6 +183,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, drf_exceptions.ValidationError):
         field, message = _first_field(exc.detail)
         body = _body("invalid", message, field=field, detail=exc.detail)
+    elif isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
+        from config.api.authentication import ACCEPTED_CREDENTIALS
+
+        failed = isinstance(exc, drf_exceptions.AuthenticationFailed)
+        code = exc.default_code if failed else "not_authenticated"
+        body = _body(code, str(exc.detail), detail={"accepted": ACCEPTED_CREDENTIALS})
+    elif isinstance(exc, drf_exceptions.PermissionDenied) and _app_key_without_account(context):
+        body = _body(
+            "account_required",
+            "This endpoint works on an account's data; a museum app's key identifies the app, not an "
+            "account. Send the account's token instead: 'Authorization: Token <token>'.",
+        )
     elif isinstance(exc, drf_exceptions.ParseError):
         body = _body("malformed_request", str(exc.detail))
     elif isinstance(exc, drf_exceptions.APIException):

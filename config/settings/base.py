@@ -255,6 +255,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.ApiTokenAuthentication",
         "clients.authentication.ApiKeyAuthentication",  # museum apps: `Authorization: Api-Key <key>`
+        # any other Authorization header (Basic, ApiKey, a bare key) is a 401, never anonymous
+        "config.api.authentication.UnsupportedCredentialsAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
