@@ -19,6 +19,7 @@ from catalog.serializers import (
     PaintingFilterSerializer,
     PaintingSummarySerializer,
 )
+from clients.authentication import app_collection, painting_in_app_collection
 from config.api.fields import query_serializer
 from config.api.openapi import PAINTING_ID_PATH, error_responses
 
@@ -35,8 +36,9 @@ class PaintingListApi(GenericAPIView):
         responses={200: PaintingSummarySerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        filters = query_serializer(PaintingFilterSerializer, request)
-        page = self.paginate_queryset(painting_list(**filters.validated_data))
+        filters = query_serializer(PaintingFilterSerializer, request).validated_data
+        collection = app_collection(request, filters.get("collection"))  # an app key's, at most
+        page = self.paginate_queryset(painting_list(**(filters | {"collection": collection})))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -50,7 +52,7 @@ class PaintingDetailApi(APIView):
         responses={200: PaintingDetailSerializer, **error_responses(404)},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        painting = painting_get(external_id=external_id)
+        painting = painting_in_app_collection(request, painting_get(external_id=external_id))
         return Response(PaintingDetailSerializer(painting, context={"request": request}).data)
 
 
@@ -82,6 +84,7 @@ class ElicitationApi(APIView):
             per_group=query.validated_data["per_group"],
             size=query.validated_data["size"],
             set_number=query.validated_data["set"],
+            collection=app_collection(request, None),  # a museum app's key: its collection only
         )
         return Response(
             ElicitationSetSerializer({"seed": seed, "results": paintings}, context={"request": request}).data

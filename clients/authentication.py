@@ -15,6 +15,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from catalog.models import Painting
 from clients.models import ApiKey
 from config.api.authentication import WWW_AUTHENTICATE, app_key_credential
 
@@ -48,11 +49,38 @@ def request_api_key(request: object) -> ApiKey | None:
 
 
 def app_collection(request: object, collection: str | None) -> str | None:
-    """The collection a request asks for, else its app key's own collection (None: all)."""
-    if collection is not None:
-        return collection
+    """The collection a request may search: the one it names, bounded by its app key's own.
+
+    Without a restricted key: the request's ``collection`` (None: all). With a key restricted to a
+    collection: that collection when the request names none or the same one (slug or name, any
+    case); naming another one would widen the key and is a ``ValidationFailed`` on ``collection``.
+    """
     app = request_api_key(request)
-    return app.collection if app is not None and app.collection else None
+    if app is None or not app.collection:
+        return collection
+    if collection is None:
+        return app.collection
+    from catalog.selectors import collection_source  # not at import: DRF settings import this module
+    from config.exceptions import ValidationFailed
+
+    if collection_source(collection) != app.collection:
+        raise ValidationFailed(
+            f"This API key is restricted to the collection {app.collection!r}; a request may name "
+            "that collection or none.",
+            field="collection",
+        )
+    return app.collection
+
+
+def painting_in_app_collection(request: object, painting: Painting) -> Painting:
+    """``painting``, or ``UnknownPainting`` (404) when the request's app key is restricted to
+    another collection (the answer to an id that does not exist: nothing outside it shows)."""
+    from config.exceptions import UnknownPainting  # not at import: DRF settings import this module
+
+    app = request_api_key(request)
+    if app is not None and app.collection and painting.source != app.collection:
+        raise UnknownPainting(f"Unknown painting id: {painting.external_id}.", field="id")
+    return painting
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -31,7 +31,7 @@ from catalog.selectors import (
     paintings_by_pk,
 )
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
-from clients.authentication import app_collection, request_api_key
+from clients.authentication import app_collection, painting_in_app_collection, request_api_key
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -261,7 +261,7 @@ class PaintingSimilarApi(APIView):
         responses={200: SimilarPaintingsSerializer, **error_responses(400, 404, 503)},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        painting = painting_get(external_id=external_id)
+        painting = painting_in_app_collection(request, painting_get(external_id=external_id))
         query = query_serializer(SimilarQuerySerializer, request)
         engine = query.validated_data["engine"]
         similar = similar_paintings(
