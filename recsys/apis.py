@@ -45,6 +45,7 @@ from experiments.models import Exposure
 from experiments.services import recommend_for_visitor
 from experiments.visitors import visitor_key_or_none
 from recsys.recommend import RecommendationResult
+from recsys.recommenders import default_recommender_name
 from recsys.selectors import recommender_status, recommender_statuses
 from recsys.serializers import (
     AnonymousRecommendationSerializer,
@@ -54,7 +55,7 @@ from recsys.serializers import (
     RecommenderSerializer,
     recommendations_data,
 )
-from recsys.similar import similar_paintings
+from recsys.similar import default_similar_engine, similar_paintings
 from users.selectors import user_rating_map
 from users.services import resolve_paintings
 
@@ -104,8 +105,29 @@ class _Hydration:
         return self.rated | self.shown  # a recommended painting is never a rated one
 
 
+def _experiment_overrides(options: dict[str, Any], answer: Any) -> dict[str, dict[str, Any]]:
+    """The request fields a running experiment changed: the recommender its arm uses instead of
+    the one asked for (or the default), and its own list length instead of ``n``."""
+    if answer.exposure is None:
+        return {}
+    changed: dict[str, dict[str, Any]] = {}
+    requested = options.get("recommender")
+    if (requested or default_recommender_name()) != answer.result.recommender:
+        changed["recommender"] = {"requested": requested, "applied": answer.result.recommender}
+    applied_n = answer.exposure.experiment.n_recommendations
+    if options["n"] != applied_n:
+        changed["n"] = {"requested": options["n"], "applied": applied_n}
+    return changed
+
+
 def _recommendations_body(
-    result: RecommendationResult, exposure: Any, hydration: _Hydration, request: Request
+    result: RecommendationResult,
+    exposure: Any,
+    hydration: _Hydration,
+    request: Request,
+    *,
+    n: int,
+    overrides: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The response body of a recommendation request.
 
@@ -119,7 +141,9 @@ def _recommendations_body(
     def absolute(url: str | None) -> str | None:
         return None if url is None else request.build_absolute_uri(url)
 
-    return recommendations_data(result, paintings=hydration.of(result), exposure=exposure, absolute=absolute)
+    return recommendations_data(
+        result, paintings=hydration.of(result), exposure=exposure, absolute=absolute, n=n, overrides=overrides
+    )
 
 
 def _recommend(
@@ -157,7 +181,12 @@ def _recommend(
             collection=app_collection(request, data.get("collection")),
             catalogued=hydration.catalogued,
         )
-    return Response(_recommendations_body(answer.result, answer.exposure, hydration, request))
+    overrides = _experiment_overrides(data, answer)
+    applied_n = overrides["n"]["applied"] if "n" in overrides else data["n"]
+    body = _recommendations_body(
+        answer.result, answer.exposure, hydration, request, n=applied_n, overrides=overrides
+    )
+    return Response(body)
 
 
 class RecommendationsApi(APIView):
@@ -256,14 +285,14 @@ class PaintingSimilarApi(APIView):
 
     @extend_schema(
         operation_id="paintings_similar",
-        summary="Paintings most similar to one painting under an engine",
+        summary="Paintings most similar to one painting under an engine (default: the default one's)",
         parameters=[PAINTING_ID_PATH, SimilarQuerySerializer],
         responses={200: SimilarPaintingsSerializer, **error_responses(400, 404, 503)},
     )
     def get(self, request: Request, external_id: str) -> Response:
         painting = painting_in_app_collection(request, painting_get(external_id=external_id))
         query = query_serializer(SimilarQuerySerializer, request)
-        engine = query.validated_data["engine"]
+        engine = query.validated_data.get("engine") or default_similar_engine()
         similar = similar_paintings(
             painting_id=painting.pk,
             engine=engine,

@@ -42,7 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.ApiJsonErrorsMiddleware",  # outermost but one: sees every error under /api/
+    "config.middleware.RateLimitHeadersMiddleware",  # RateLimit-* of the API's throttles
+    "config.middleware.ApiJsonErrorsMiddleware",  # sees every error under /api/
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
