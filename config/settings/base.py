@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
 CATALOG_SAMPLE_DIR = env_path("CATALOG_SAMPLE_DIR", BASE_DIR.parent / "shared" / "data")
 CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 CATALOG_IMAGE_MAX_SIDE = env_int("CATALOG_IMAGE_MAX_SIDE", 1024)
+# Images with more pixels are refused from their header, before decoding (up to 4 bytes a pixel).
+CATALOG_IMAGE_MAX_PIXELS = env_int("CATALOG_IMAGE_MAX_PIXELS", 50_000_000)
 CATALOG_FETCH_REMOTE_IMAGES = env_bool("CATALOG_FETCH_REMOTE_IMAGES", False)
 CATALOG_FETCH_TIMEOUT = env_float("CATALOG_FETCH_TIMEOUT", 10.0)
 # Longest side of the JPEG thumbnails the API creates on first use under MEDIA_ROOT/thumbnails/.

@@ -171,3 +171,5 @@ RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "
 RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
 # Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
 RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+# ... and the most pixels (checked from the header, before decoding): 16 MP is 64 MB decoded at most.
+RECSYS_SEARCH_IMAGE_MAX_PIXELS = env_int("RECSYS_SEARCH_IMAGE_MAX_PIXELS", 16_000_000)
