@@ -107,5 +107,5 @@ class LockoutModelBackend(ModelBackend):
         if user is None:
             lockout.login_failed(username=username, client=client)
         else:
-            lockout.login_succeeded(username=username)
+            lockout.login_succeeded(username=username, client=client)
         return user

@@ -104,13 +104,19 @@ DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "admin")
 DEMO_ADMIN_PASSWORD = env_str("DEMO_ADMIN_PASSWORD", "paintings-demo")
 # Create it even when the server listens on a non-loopback address (make run HOST=0.0.0.0).
 DEMO_ADMIN_ON_PUBLIC_HOST = env_bool("DEMO_ADMIN_ON_PUBLIC_HOST", False)
-# Every password check goes through the login lockout (users/lockout.py): per account and per
-# client address, LOGIN_FAILURES_PER_* failures within LOGIN_FAILURE_WINDOW_S lock it until the
-# window ends.
+# Every password check goes through the login lockout (users/lockout.py), counted per window of
+# LOGIN_FAILURE_WINDOW_S: LOGIN_FAILURES_PER_ACCOUNT_CLIENT failures lock that client out of that
+# account; past LOGIN_FAILURES_PER_ACCOUNT failures an account refuses the clients it has not
+# signed in from in LOGIN_KNOWN_CLIENT_DAYS (never its usual ones); past LOGIN_FAILURES_PER_CLIENT
+# failures (plus LOGIN_FAILURES_PER_SUCCESS per success from it) a client may sign in only to the
+# accounts that know it.
 AUTHENTICATION_BACKENDS = ["users.authentication.LockoutModelBackend"]
-LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+LOGIN_FAILURES_PER_ACCOUNT_CLIENT = env_int("LOGIN_FAILURES_PER_ACCOUNT_CLIENT", 10)
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 20)
 LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 30)
+LOGIN_FAILURES_PER_SUCCESS = env_int("LOGIN_FAILURES_PER_SUCCESS", 3)
 LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 15 * 60)
+LOGIN_KNOWN_CLIENT_DAYS = env_int("LOGIN_KNOWN_CLIENT_DAYS", 30)
 # Trusted reverse proxies in front of the app: the client address is the X-Forwarded-For entry
 # written by the outermost of them. 0 (default): X-Forwarded-For is ignored, REMOTE_ADDR counts.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
