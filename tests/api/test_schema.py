@@ -14,6 +14,8 @@ from django.core.management import call_command
 
 PATHS = {
     "/api/v1/auth/token/": {"post", "delete"},
+    "/api/v1/auth/tokens/": {"get", "delete"},
+    "/api/v1/auth/tokens/{token_id}/": {"delete"},
     "/api/v1/paintings/": {"get"},
     "/api/v1/paintings/{external_id}/": {"get"},
     "/api/v1/paintings/{external_id}/similar/": {"get"},
