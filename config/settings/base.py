@@ -120,8 +120,16 @@ LOGIN_KNOWN_CLIENT_DAYS = env_int("LOGIN_KNOWN_CLIENT_DAYS", 30)
 # Trusted reverse proxies in front of the app: the client address is the X-Forwarded-For entry
 # written by the outermost of them. 0 (default): X-Forwarded-For is ignored, REMOTE_ADDR counts.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
-# Rate limits of non-API views (config.ratelimit.rate_limited), per client address.
-RATE_LIMITS = {"signup": env_str("SIGNUP_RATE_LIMIT", "5/hour")}
+# Rate limits of non-API views (config.ratelimit.rate_limited), per client address; the password
+# reset mail is also limited per recipient (users.forms.PasswordResetForm).
+RATE_LIMITS = {
+    "signup": env_str("SIGNUP_RATE_LIMIT", "5/hour"),
+    "password_reset": env_str("PASSWORD_RESET_RATE_LIMIT", "10/hour"),  # reset requests per address
+    "password_reset_mail": env_str("PASSWORD_RESET_MAIL_RATE_LIMIT", "3/hour"),  # mails per recipient
+    "web_search": env_str("WEB_SEARCH_RATE_LIMIT", "60/min"),  # /search/ (encodes the words)
+    "web_image_search": env_str("WEB_IMAGE_SEARCH_RATE_LIMIT", "10/min"),  # /search/image/ uploads
+    "web_recommendations": env_str("WEB_RECOMMENDATIONS_RATE_LIMIT", "60/min"),  # /recommendations/
+}
 # After a cache error, rate limits fail open without asking the cache for this many seconds.
 RATELIMIT_FAILURE_BACKOFF_S = env_float("RATELIMIT_FAILURE_BACKOFF_S", 5.0)
 # API tokens (POST /api/v1/auth/token/) expire after this many seconds (0: never).
