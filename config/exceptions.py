@@ -9,6 +9,7 @@ Services and selectors raise these; views never build error responses by hand.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -163,6 +164,15 @@ def _app_key_without_account(context: dict) -> bool:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF EXCEPTION_HANDLER: every error leaves the API as ``{"error": {...}}``."""
+    from config import db_outage
+
+    if db_outage.is_database_outage(exc):  # 503 + Retry-After, logged once per outage
+        db_outage.outage_started(exc)
+        set_rollback()
+        response = Response({"error": _body(db_outage.CODE, db_outage.MESSAGE)}, status=503)
+        response["Retry-After"] = str(db_outage.retry_after())
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
@@ -223,7 +233,13 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    """``config.urls.handler500``: the API error body under /api/, Django's page elsewhere."""
+    """``config.urls.handler500``: the API error body under /api/, Django's page elsewhere; a
+    database outage (raised by a middleware, e.g. reading the session) is its 503 instead."""
+    from config import db_outage
+
+    exc = sys.exc_info()[1]
+    if db_outage.is_database_outage(exc):
+        return db_outage.outage_response(request, exc)
     if is_api_path(request.path):
         return api_error_response(500, "server_error", "An unexpected error occurred; it has been logged.")
     return defaults.server_error(request)

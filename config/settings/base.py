@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RateLimitHeadersMiddleware",  # RateLimit-* of the API's throttles
     "config.middleware.ApiJsonErrorsMiddleware",  # sees every error under /api/
+    "config.db_outage.DatabaseOutageMiddleware",  # a database outage: 503 + Retry-After, logged once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +81,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database outage answers 503 with this Retry-After (config/db_outage.py).
+DATABASE_OUTAGE_RETRY_AFTER_S = env_int("DATABASE_OUTAGE_RETRY_AFTER_S", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # an unreachable server fails a request within seconds instead of hanging it
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL + a busy timeout so the web process and an in-process task can share the file.
