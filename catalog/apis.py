@@ -20,6 +20,7 @@ from catalog.serializers import (
     PaintingSummarySerializer,
 )
 from clients.authentication import app_collection, painting_in_app_collection
+from config.api import examples
 from config.api.fields import query_serializer
 from config.api.openapi import PAINTING_ID_PATH, error_responses
 
@@ -30,6 +31,7 @@ class PaintingListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="paintings_list",
+        examples=examples.PAINTING_LIST,
         summary="List paintings",
         description="Filters combine; `artist` takes an artist id or name. `page_size` is 1 to 100.",
         parameters=[PaintingFilterSerializer],
@@ -47,6 +49,7 @@ class PaintingDetailApi(APIView):
 
     @extend_schema(
         operation_id="paintings_retrieve",
+        examples=examples.PAINTING_DETAIL,
         summary="One painting, with image and thumbnail URLs",
         parameters=[PAINTING_ID_PATH],
         responses={200: PaintingDetailSerializer, **error_responses(404)},
@@ -63,6 +66,7 @@ class ElicitationApi(APIView):
 
     @extend_schema(
         operation_id="elicitation_retrieve",
+        examples=examples.ELICITATION,
         summary="Elicitation set: paintings with an image, one per story group",
         description=(
             "`size` paintings (9 by default, as in the paper's study), all with a viewable image, "

@@ -32,6 +32,7 @@ from catalog.selectors import (
 )
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
 from clients.authentication import app_collection, painting_in_app_collection, request_api_key
+from config.api import examples
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -224,6 +225,7 @@ class RecommendationsApi(APIView):
 
     @extend_schema(
         operation_id="recommendations_for_me",
+        examples=examples.RECOMMENDATIONS_ANSWER,
         summary="Recommendations from my stored ratings",
         description=(
             "Uses the signed-in user's most recent ratings (at most RECSYS_MAX_RATINGS). Rated and "
@@ -285,6 +287,7 @@ class PaintingSimilarApi(APIView):
 
     @extend_schema(
         operation_id="paintings_similar",
+        examples=examples.SIMILAR,
         summary="Paintings most similar to one painting under an engine (default: the default one's)",
         parameters=[PAINTING_ID_PATH, SimilarQuerySerializer],
         responses={200: SimilarPaintingsSerializer, **error_responses(400, 404, 503)},
@@ -320,6 +323,7 @@ class RecommenderListApi(APIView):
 
     @extend_schema(
         operation_id="recommenders_list",
+        examples=examples.RECOMMENDERS,
         summary="Recommenders (`recommender=` values) and whether each is ready",
         responses={200: RecommenderSerializer(many=True), **error_responses()},
     )
@@ -332,6 +336,7 @@ class RecommenderDetailApi(APIView):
 
     @extend_schema(
         operation_id="recommenders_retrieve",
+        examples=examples.RECOMMENDER_ONE,
         summary="One recommender's status",
         parameters=[_RECOMMENDER_NAME],
         responses={200: RecommenderSerializer, **error_responses(404)},
@@ -347,6 +352,7 @@ class EngineListApi(RecommenderListApi):
 
     @extend_schema(
         operation_id="engines_list",
+        examples=examples.RECOMMENDERS,
         summary="Deprecated alias of /api/v1/recommenders/",
         deprecated=True,
         responses={200: RecommenderSerializer(many=True), **error_responses()},
@@ -360,6 +366,7 @@ class EngineDetailApi(RecommenderDetailApi):
 
     @extend_schema(
         operation_id="engines_retrieve",
+        examples=examples.RECOMMENDER_ONE,
         summary="Deprecated alias of /api/v1/recommenders/{name}/",
         deprecated=True,
         parameters=[_RECOMMENDER_NAME],
