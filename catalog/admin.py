@@ -98,7 +98,10 @@ class PaintingForm(forms.ModelForm):
             return None
         try:
             return check_upload(
-                upload, max_bytes=settings.CATALOG_IMAGE_MAX_BYTES, max_side=settings.CATALOG_IMAGE_MAX_SIDE
+                upload,
+                max_bytes=settings.CATALOG_IMAGE_MAX_BYTES,
+                max_side=settings.CATALOG_IMAGE_MAX_SIDE,
+                max_pixels=settings.CATALOG_IMAGE_MAX_PIXELS,
             )
         except ImageProblem as exc:
             raise forms.ValidationError(f"The image is {exc.reason}.") from exc

@@ -19,6 +19,8 @@ from catalog.serializers import (
     PaintingFilterSerializer,
     PaintingSummarySerializer,
 )
+from clients.authentication import app_collection, painting_in_app_collection
+from config.api import examples
 from config.api.fields import query_serializer
 from config.api.openapi import PAINTING_ID_PATH, error_responses
 
@@ -29,14 +31,16 @@ class PaintingListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="paintings_list",
+        examples=examples.PAINTING_LIST,
         summary="List paintings",
         description="Filters combine; `artist` takes an artist id or name. `page_size` is 1 to 100.",
         parameters=[PaintingFilterSerializer],
         responses={200: PaintingSummarySerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        filters = query_serializer(PaintingFilterSerializer, request)
-        page = self.paginate_queryset(painting_list(**filters.validated_data))
+        filters = query_serializer(PaintingFilterSerializer, request).validated_data
+        collection = app_collection(request, filters.get("collection"))  # an app key's, at most
+        page = self.paginate_queryset(painting_list(**(filters | {"collection": collection})))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -45,12 +49,13 @@ class PaintingDetailApi(APIView):
 
     @extend_schema(
         operation_id="paintings_retrieve",
+        examples=examples.PAINTING_DETAIL,
         summary="One painting, with image and thumbnail URLs",
         parameters=[PAINTING_ID_PATH],
         responses={200: PaintingDetailSerializer, **error_responses(404)},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        painting = painting_get(external_id=external_id)
+        painting = painting_in_app_collection(request, painting_get(external_id=external_id))
         return Response(PaintingDetailSerializer(painting, context={"request": request}).data)
 
 
@@ -61,6 +66,7 @@ class ElicitationApi(APIView):
 
     @extend_schema(
         operation_id="elicitation_retrieve",
+        examples=examples.ELICITATION,
         summary="Elicitation set: paintings with an image, one per story group",
         description=(
             "`size` paintings (9 by default, as in the paper's study), all with a viewable image, "
@@ -82,6 +88,7 @@ class ElicitationApi(APIView):
             per_group=query.validated_data["per_group"],
             size=query.validated_data["size"],
             set_number=query.validated_data["set"],
+            collection=app_collection(request, None),  # a museum app's key: its collection only
         )
         return Response(
             ElicitationSetSerializer({"seed": seed, "results": paintings}, context={"request": request}).data

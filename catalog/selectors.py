@@ -302,6 +302,7 @@ def elicitation_set(
     per_group: int | None = None,
     size: int = ELICITATION_SIZE,
     set_number: int = 0,
+    collection: str | None = None,
 ) -> list[Painting]:
     """The paintings a new visitor rates first: ``size`` (9, as in the paper's study) paintings
     with a viewable image from the groups of ``elicitation_groups`` (curator order), so the first
@@ -313,8 +314,9 @@ def elicitation_set(
     ``size``); a cap can make the set smaller than ``size``. The order is the groups' order.
 
     ``seed`` shuffles each group's paintings (the same seed draws the same set while the
-    catalogue is unchanged; ``None`` draws a fresh one). "Show another set" is ``set_number``
-    1, 2, ... with the same seed: it continues with the next groups and each group's next
+    catalogue is unchanged; ``None`` draws a fresh one). ``collection`` (slug or name) draws from
+    that collection's paintings only (a museum app's key restricted to it). "Show another set"
+    is ``set_number`` 1, 2, ... with the same seed: it continues with the next groups and each group's next
     paintings, repeating no painting already shown until a group has none left unshown.
 
     Two queries whatever the catalogue size: the (pk, group) pairs of viewable paintings in
@@ -325,6 +327,8 @@ def elicitation_set(
         .order_by(*_CURATOR_ORDER, "pk")
         .values_list("pk", "story_group_id")
     )
+    if collection is not None:
+        rows = rows.filter(source=collection_source(collection))
     pools: dict[int, list[int]] = {}  # group id -> its viewable paintings; insertion = curator order
     for pk, group_id in rows:
         pools.setdefault(group_id, []).append(pk)

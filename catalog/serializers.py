@@ -213,8 +213,11 @@ class PaintingFilterSerializer(serializers.Serializer):
 class SimilarQuerySerializer(serializers.Serializer):
     engine = StrictCharField(
         max_length=50,
+        required=False,
         help_text=(
-            "Engine name (one of RECSYS_ENGINES, e.g. 'clip'; see `versions` in /api/v1/recommenders/)."
+            "Engine name (one of RECSYS_ENGINES, e.g. 'clip'; see `versions` in /api/v1/recommenders/). "
+            "Default: the engine of the default recommender (for a fusion, its highest-weighted "
+            "ready engine); the answer's `engine` names it."
         ),
     )
     n = ResultCountField(required=False, default=10)

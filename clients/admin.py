@@ -8,12 +8,34 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from catalog.selectors import collection_list
 from clients import services
 from clients.models import ApiKey
 
 
+class ApiKeyForm(forms.ModelForm):
+    """The collection is chosen from the catalogue's collections (a stored one no longer in the
+    catalogue stays selectable, marked, so editing the key's rate does not lose it)."""
+
+    collection = forms.ChoiceField(required=False, help_text=ApiKey._meta.get_field("collection").help_text)
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "rate", "collection")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "The whole catalogue")]
+        choices += [(ref.name, f"{ref.name} ({ref.count} paintings)") for ref in collection_list()]
+        stored = self.instance.collection if self.instance.pk else ""
+        if stored and stored not in {value for value, _ in choices}:
+            choices.append((stored, f"{stored} (no longer in the catalogue)"))
+        self.fields["collection"].choices = choices
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
     list_display = ("name", "prefix", "rate", "collection", "created_at", "last_used_at", "revoked_at")
     list_filter = ("collection",)
     search_fields = ("name", "prefix")

@@ -32,7 +32,9 @@ class ApiKey(models.Model):
 
     The key itself is shown once, when the admin creates it (``clients.services.api_key_create``);
     ``prefix`` tells keys apart. ``collection`` (a catalogue ``source``) optionally restricts the app
-    to its own collection: requests of the key default to it.
+    to its own collection on every endpoint it calls (``clients.authentication.app_collection``):
+    requests of the key default to it and may not name another one. It must name a collection of
+    the catalogue when saved (slug or name; stored as the source's name).
     """
 
     PREFIX_LENGTH = 8
@@ -61,6 +63,20 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}...)"
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.collection:
+            return
+        if self.pk and ApiKey.objects.filter(pk=self.pk, collection=self.collection).exists():
+            return  # unchanged: a collection an import has since renamed does not block other edits
+        from catalog.selectors import collection_source
+        from config.exceptions import ValidationFailed
+
+        try:
+            self.collection = collection_source(self.collection)
+        except ValidationFailed as exc:
+            raise ValidationError({"collection": exc.message}) from exc
 
     @property
     def is_active(self) -> bool:

@@ -4,10 +4,12 @@ Broker and eager mode come from settings (``CELERY_*``): the embedded default qu
 kombu's filesystem transport to the worker ``make run`` starts (``CELERY_TASK_ALWAYS_EAGER=1``
 runs them in the caller instead), and ``REDIS_URL`` switches to Redis with separate workers.
 
-Periodic tasks come from ``CELERY_BEAT_SCHEDULE`` in the settings: the reaper of abandoned
-artefact builds every ``RECSYS_REAP_EVERY_S`` and the pick-up of refreshes owed by catalogue
-changes. Exactly one scheduler runs them: embedded in the worker (``--beat``) by ``make run`` and
-``make worker``, the ``beat`` service in docker compose, ``celery beat`` in production.
+Periodic tasks come from ``CELERY_BEAT_SCHEDULE`` in the settings (the pick-up of refreshes owed by
+catalogue changes). Exactly one scheduler runs them: embedded in the worker (``--beat``) by
+``make run`` and ``make worker``, the ``beat`` service in docker compose, ``celery beat`` in
+production. The reaper of abandoned artefact builds is not one of them: it runs in a thread of
+every worker (``recsys.build.worker_reaper``), so it never waits in the queue behind the builds'
+batches.
 """
 
 import os
@@ -20,3 +22,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
 app = Celery("paintings")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from recsys.build.worker_reaper import WorkerReaper  # noqa: E402  (after the app: bootsteps only)
+
+app.steps["worker"].add(WorkerReaper)

@@ -9,6 +9,7 @@ Services and selectors raise these; views never build error responses by hand.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -153,8 +154,25 @@ def _first_field(detail: Any) -> tuple[str | None, str]:
     return None, str(detail)
 
 
+def _app_key_without_account(context: dict) -> bool:
+    """Whether the request was authenticated by a museum app's key (no account behind it)."""
+    from clients.authentication import request_api_key
+
+    request = context.get("request")
+    return request is not None and request_api_key(request) is not None
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF EXCEPTION_HANDLER: every error leaves the API as ``{"error": {...}}``."""
+    from config import db_outage
+
+    if db_outage.is_database_outage(exc):  # 503 + Retry-After, logged once per outage
+        db_outage.outage_started(exc)
+        set_rollback()
+        response = Response({"error": _body(db_outage.CODE, db_outage.MESSAGE)}, status=503)
+        response["Retry-After"] = str(db_outage.retry_after())
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
@@ -175,6 +193,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, drf_exceptions.ValidationError):
         field, message = _first_field(exc.detail)
         body = _body("invalid", message, field=field, detail=exc.detail)
+    elif isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
+        from config.api.authentication import ACCEPTED_CREDENTIALS
+
+        failed = isinstance(exc, drf_exceptions.AuthenticationFailed)
+        code = exc.default_code if failed else "not_authenticated"
+        body = _body(code, str(exc.detail), detail={"accepted": ACCEPTED_CREDENTIALS})
+    elif isinstance(exc, drf_exceptions.PermissionDenied) and _app_key_without_account(context):
+        body = _body(
+            "account_required",
+            "This endpoint works on an account's data; a museum app's key identifies the app, not an "
+            "account. Send the account's token instead: 'Authorization: Token <token>'.",
+        )
     elif isinstance(exc, drf_exceptions.ParseError):
         body = _body("malformed_request", str(exc.detail))
     elif isinstance(exc, drf_exceptions.APIException):
@@ -203,7 +233,13 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    """``config.urls.handler500``: the API error body under /api/, Django's page elsewhere."""
+    """``config.urls.handler500``: the API error body under /api/, Django's page elsewhere; a
+    database outage (raised by a middleware, e.g. reading the session) is its 503 instead."""
+    from config import db_outage
+
+    exc = sys.exc_info()[1]
+    if db_outage.is_database_outage(exc):
+        return db_outage.outage_response(request, exc)
     if is_api_path(request.path):
         return api_error_response(500, "server_error", "An unexpected error occurred; it has been logged.")
     return defaults.server_error(request)

@@ -1,4 +1,5 @@
-"""Project middleware: JSON error bodies everywhere under /api/, and the Content-Security-Policy."""
+"""Project middleware: JSON error bodies everywhere under /api/, the rate-limit headers of the API,
+and the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -57,6 +58,28 @@ class ApiJsonErrorsMiddleware:
             return None
         logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exception)
         return api_error_response(500, *_STATUS_CODES[500])
+
+
+class RateLimitHeadersMiddleware:
+    """``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset`` (seconds) and
+    ``RateLimit-Policy`` (``<limit>;w=<window s>``) on every response a throttle counted, after
+    the IETF httpapi RateLimit header fields draft: the most binding of the request's limits (a
+    museum app's key: its own rate). A 429 carries ``Retry-After`` too (DRF sets it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        state = getattr(request, "ratelimit_state", None)
+        if state is not None:
+            response["RateLimit-Limit"] = str(state.limit)
+            response["RateLimit-Remaining"] = str(state.remaining)
+            response["RateLimit-Reset"] = str(state.reset)
+            response["RateLimit-Policy"] = f"{state.limit};w={state.window_s}"
+            if response.status_code == 429 and "Retry-After" not in response:
+                response["Retry-After"] = str(state.reset)
+        return response
 
 
 class ContentSecurityPolicyMiddleware:

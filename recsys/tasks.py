@@ -15,6 +15,8 @@ runs no handler at all: the periodic ``reap_stale_runs`` closes its run once the
 
 from __future__ import annotations
 
+import errno
+import logging
 import traceback
 from typing import Any
 
@@ -26,7 +28,18 @@ from django.db import InterfaceError, OperationalError
 from recsys.build import pipeline, runs, services
 from recsys.models import Artefact
 
+logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+#: OSErrors that no retry can cure: a full disk or quota, a read-only file system. Retrying
+#: would re-encode every batch again for nothing; the run fails at once.
+PERMANENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying the task may help (a full disk is an ``OSError`` that never does)."""
+    if isinstance(exc, OSError) and exc.errno in PERMANENT_ERRNOS:
+        return False
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 class ArtefactTask(Task):
@@ -47,7 +60,7 @@ class ArtefactTask(Task):
         try:
             return super().__call__(*args, **kwargs)
         except TRANSIENT_ERRORS as exc:
-            if not self.request.is_eager and self.request.retries < self.max_retries:
+            if is_transient(exc) and not self.request.is_eager and self.request.retries < self.max_retries:
                 countdown = get_exponential_backoff_interval(
                     self.retry_backoff, self.request.retries, self.retry_backoff_max, full_jitter=True
                 )
@@ -114,6 +127,25 @@ def _build_here(task: ArtefactTask, artefact_id: int, n_batches: int) -> None:
         pipeline.encode_batch(artefact_id, batch_no)
     task.report_progress(artefact_id, "encoded")
     _plan_pairs(task, artefact_id, finalize_here=True)
+
+
+def resume_run(row: Artefact) -> str | None:
+    """Re-queue the remaining work of a stale run (the reaper's ``resume``): its prepare task
+    again, which is idempotent: with its plan written it fans out every batch, and the finished
+    ones are skipped (their files are kept), so only the missing ones are encoded. None (the
+    reaper then fails the run) in eager mode, where no worker would take it, or when the broker
+    refuses the task."""
+    if prepare_artefact.app.conf.task_always_eager:
+        return None
+    from recsys.build.planning import FULL_REBUILD
+
+    full = FULL_REBUILD in row.log
+    try:
+        prepare_artefact.apply_async(args=(row.pk,), kwargs={"full": full})
+    except Exception as exc:  # broker unreachable: nothing would run it
+        logger.warning("artefact %s: not resumed, the broker refused: %s", row.pk, exc)
+        return None
+    return f"re-queued its build, {row.processed}/{row.total} paintings already encoded are kept"
 
 
 @shared_task(bind=True, base=ArtefactTask, name="recsys.encode_batch")

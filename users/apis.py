@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import examples
 from config.api.openapi import PAINTING_ID_PATH, error_responses
 from config.api.parsers import SizeLimitedJSONParser
 from config.api.throttles import AuthRateThrottle
@@ -59,6 +60,7 @@ class TokenObtainApi(APIView):
 
     @extend_schema(
         operation_id="auth_token_create",
+        examples=examples.TOKEN_CREATE,
         summary="Create an API token (expires after TOKEN_TTL; the key is shown only once)",
         request=TokenCredentialsSerializer,
         responses={201: TokenSerializer, **error_responses(400, 413, 415)},
@@ -88,6 +90,7 @@ class MyRatingsApi(GenericAPIView):
 
     @extend_schema(
         operation_id="me_ratings_list",
+        examples=examples.MY_RATINGS,
         summary="List my ratings (most recent first)",
         responses={200: RatingSerializer(many=True), **error_responses(401, 404)},
     )
@@ -97,6 +100,7 @@ class MyRatingsApi(GenericAPIView):
 
     @extend_schema(
         operation_id="me_ratings_upsert",
+        examples=examples.RATE,
         summary="Rate a painting (a second rating replaces the first)",
         request=RatingUpsertSerializer,
         responses={
@@ -142,6 +146,7 @@ class MyRatingsBulkApi(APIView):
 
     @extend_schema(
         operation_id="me_ratings_bulk_upsert",
+        examples=examples.RATE_MANY,
         summary="Rate several paintings at once (all or nothing)",
         request=RatingsBulkUpsertSerializer,
         responses={200: RatingsBulkSerializer, **error_responses(400, 401, 413, 415)},
@@ -151,6 +156,7 @@ class MyRatingsBulkApi(APIView):
 
     @extend_schema(
         operation_id="me_ratings_bulk_replace",
+        examples=examples.RATE_MANY,
         summary="Rate several paintings at once (all or nothing; same as POST)",
         request=RatingsBulkUpsertSerializer,
         responses={200: RatingsBulkSerializer, **error_responses(400, 401, 413, 415)},

@@ -1,7 +1,8 @@
 """How requests and credentials are authenticated.
 
-* ``ApiTokenAuthentication`` (DRF): ``Authorization: Token <key>`` against ``users.models.ApiToken``
-  (looked up by the key's SHA-256; expired, revoked or inactive-account tokens are refused).
+* ``ApiTokenAuthentication`` (DRF): ``Authorization: Token <key>`` (or ``Bearer <key>``, as Swagger
+  UI sends it) against ``users.models.ApiToken`` (looked up by the key's SHA-256; expired, revoked
+  or inactive-account tokens are refused). Other schemes: ``config.api.authentication``.
 * ``LockoutModelBackend`` (Django ``AUTHENTICATION_BACKENDS``): the model backend behind the login
   lockout of ``users.lockout``; a locked account or client is refused before the password is hashed.
 """
@@ -14,19 +15,29 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from config.api.authentication import WWW_AUTHENTICATE, token_credential
 from config.ratelimit import client_ip
 from users import lockout
 from users.models import ApiToken, User
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """DRF's header parsing (``Token <key>``; subclassed so the OpenAPI schema names it
-    ``tokenAuth``), checked against hashed, expiring, revocable ``ApiToken`` rows."""
+    """``Token <key>`` or ``Bearer <key>`` (``config.api.authentication.token_credential``; a
+    subclass of DRF's class so the OpenAPI schema names it ``tokenAuth``), checked against hashed,
+    expiring, revocable ``ApiToken`` rows."""
 
     keyword = "Token"
+
+    def authenticate(self, request: Any) -> tuple[User, ApiToken] | None:
+        key = token_credential(request)
+        return None if key is None else self.authenticate_credentials(key)
+
+    def authenticate_header(self, request: Any) -> str:
+        return WWW_AUTHENTICATE
 
     def authenticate_credentials(self, key: str) -> tuple[User, ApiToken]:
         token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
@@ -38,6 +49,25 @@ class ApiTokenAuthentication(TokenAuthentication):
 
         api_token_touch(token=token)
         return token.user, token
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The token as an HTTP bearer scheme (``tokenAuth``): Swagger UI's box takes the token as it
+    is and sends ``Authorization: Bearer <token>``."""
+
+    target_class = "users.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+    priority = 1  # before drf-spectacular's TokenAuthentication scheme, which matches subclasses
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "An account's API token (POST /api/v1/auth/token/), pasted as it is: sent as "
+                "`Authorization: Bearer <token>`. `Authorization: Token <token>` works too."
+            ),
+        }
 
 
 class LoginLockedOut(PermissionDenied):
@@ -77,5 +107,5 @@ class LockoutModelBackend(ModelBackend):
         if user is None:
             lockout.login_failed(username=username, client=client)
         else:
-            lockout.login_succeeded(username=username)
+            lockout.login_succeeded(username=username, client=client)
         return user

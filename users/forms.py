@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template import loader
 from rest_framework import status
 
+from config import ratelimit
 from config.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,13 @@ class SignupForm(auth_forms.UserCreationForm):
         fields = ("username", "email")
 
 
+def _mail_allowed(to_email: str) -> bool:
+    """One more reset mail to ``to_email`` within ``RATE_LIMITS["password_reset_mail"]``?"""
+    limit, window_s = ratelimit.parse_rate(settings.RATE_LIMITS["password_reset_mail"])
+    recipient = hashlib.sha256(to_email.strip().casefold().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return ratelimit.hit(f"password-reset-mail:{recipient}", limit=limit, window_s=window_s).allowed
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's form, except that a mail that could not be sent is not swallowed.
 
@@ -48,6 +58,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        if not _mail_allowed(to_email):
+            # over the per-recipient limit: nothing is sent, and the page still says "sent" (it
+            # never tells whether an address has an account)
+            logger.warning("password reset mail to user %s not sent: over its limit", context["user"].pk)
+            return
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         message = EmailMultiAlternatives(subject, body, from_email, [to_email])

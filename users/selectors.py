@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from users.models import Rating, User
+from users.models import ApiToken, Rating, User
 
 
 def user_ratings(*, user: User) -> QuerySet[Rating]:
@@ -24,3 +24,8 @@ def user_rating_map(*, user: User, limit: int | None = None) -> dict[int, int]:
 
 def user_has_rated(*, user: User, painting_external_id: str) -> bool:
     return Rating.objects.filter(user=user, painting__external_id=painting_external_id).exists()
+
+
+def user_api_tokens(*, user: User) -> QuerySet[ApiToken]:
+    """Every API token of ``user``, newest first (live, expired and revoked: a history to audit)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

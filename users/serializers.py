@@ -108,6 +108,18 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True, help_text="null: the token never expires.")
 
 
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="DELETE /api/v1/auth/tokens/{id}/ revokes it.")
+    prefix = serializers.CharField(help_text="The token's first characters, to tell tokens apart.")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="null: the token never expires.")
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was revoked (by its owner, staff or a password change)."
+    )
+    current = serializers.BooleanField(help_text="Whether this request is authenticated with it.")
+
+
 class RatingSerializer(serializers.Serializer):
     painting = PaintingSummarySerializer()
     value = serializers.IntegerField(min_value=RATING_MIN, max_value=RATING_MAX)

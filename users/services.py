@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalog.models import Painting
 from catalog.selectors import EXTERNAL_ID_PATTERN
-from config.exceptions import InvalidRating, UnknownPainting
+from config.exceptions import InvalidRating, NotFound, UnknownPainting
 from users.models import RATING_MAX, RATING_MIN, ApiToken, Rating, User
 
 
@@ -164,6 +164,23 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
 def api_token_revoke(*, token: ApiToken) -> None:
     """Revoke ``token`` (it stops authenticating at once); revoking twice keeps the first time."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every live token of ``user`` (a password change or reset, "sign out everywhere");
+    returns how many were revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_token_revoke_own(*, user: User, token_id: int) -> ApiToken:
+    """Revoke ``user``'s token ``token_id``; ``NotFound`` when the user has no such token (another
+    account's token answers exactly like one that does not exist)."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        raise NotFound("You have no API token with this id.", field="id")
+    api_token_revoke(token=token)
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
 
 
 def api_token_touch(*, token: ApiToken) -> None:

@@ -13,6 +13,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
 from config.ratelimit import rate_limited
@@ -39,6 +40,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", context, status=status)
 
 
+@method_decorator(rate_limited("password_reset"), name="dispatch")  # POSTs per client address
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset request page; when the mail cannot be sent the form is shown again with the
     reason (status 503) instead of the "sent" page. The failure itself is logged by the form."""

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.exceptions import ApplicationError, EngineUnavailable, ModelNotAvailable, PayloadTooLarge
+from config.ratelimit import rate_limited
 from web.browse_forms import BrowseForm, ImageSearchForm, SearchForm
 from web.selectors import (
     BrowseChoices,
@@ -74,6 +75,7 @@ def _render_search(
 
 
 @require_GET
+@rate_limited("web_search", methods=("GET",))  # per client address, settings.RATE_LIMITS
 def search(request: HttpRequest) -> HttpResponse:
     """``/search/?q=``: paintings closest to the words (``recsys.serving.search.search_text``)."""
     choices = browse_choices()
@@ -90,6 +92,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("web_image_search")  # each upload is decoded and encoded by an image model
 def image_search(request: HttpRequest) -> HttpResponse:
     """``/search/image/``: paintings closest to an uploaded picture (CLIP or ResNet)."""
     choices = browse_choices()

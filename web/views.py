@@ -24,6 +24,7 @@ from catalog.models import Painting
 from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
+from config.ratelimit import rate_limited
 from config.redirects import safe_next_url
 from experiments.exceptions import NotYourExposure
 from experiments.forms import FeedbackForm
@@ -193,6 +194,7 @@ def _visitor_message(exc: ApplicationError, *, label: str) -> str:
 
 
 @require_GET
+@rate_limited("web_recommendations", methods=("GET",))  # per client address, settings.RATE_LIMITS
 def recommendations(request: HttpRequest) -> HttpResponse:
     """The visitor's ratings -> ``recommend()`` with the chosen recommender (``?engine=&n=``).
 

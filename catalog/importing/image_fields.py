@@ -106,7 +106,9 @@ def _local_image(
         source_sha = sha256_hex(data)
         if _still_stored(existing, storage) and existing["image_source_sha256"] == source_sha:
             return _kept(existing)  # same file as last time: already checked and stored
-        image = normalise_image(data, max_side=settings.CATALOG_IMAGE_MAX_SIDE)
+        image = normalise_image(
+            data, max_side=settings.CATALOG_IMAGE_MAX_SIDE, max_pixels=settings.CATALOG_IMAGE_MAX_PIXELS
+        )
     except ImageProblem as exc:
         return _without(
             exc.status, [_problem(record, source, column, f"image {record.image_ref!r}: {exc.reason}")]
@@ -124,7 +126,9 @@ def _remote_image(record: PaintingRecord, *, source: str, column: str) -> ImageO
             timeout=settings.CATALOG_FETCH_TIMEOUT,
             max_bytes=settings.CATALOG_IMAGE_MAX_BYTES,
         )
-        image = normalise_image(data, max_side=settings.CATALOG_IMAGE_MAX_SIDE)
+        image = normalise_image(
+            data, max_side=settings.CATALOG_IMAGE_MAX_SIDE, max_pixels=settings.CATALOG_IMAGE_MAX_PIXELS
+        )
     except ImageProblem as exc:
         return _without(Status.UNAVAILABLE, [_problem(record, source, column, f"remote image {exc.reason}")])
     return ImageOutcome(

@@ -22,6 +22,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 USER_AGENT = "painting-recommender/1.0 (catalogue import)"
 _EXIF_ORIENTATION = 0x0112
+#: Pixel modes decoded at all, each at most 4 bytes a pixel (so pixels bound memory); any other
+#: mode a header declares is refused before decoding.
+DECODED_MODES = frozenset(
+    {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
+    | {"I", "I;16", "I;16B", "I;16L", "F"}
+)
 
 
 class ImageProblem(Exception):
@@ -32,6 +38,10 @@ class ImageProblem(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotAnImage(ImageProblem):
+    """Data whose header no image format recognises."""
 
 
 class ImageMissing(ImageProblem):
@@ -85,13 +95,59 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def normalise_image(data: bytes, *, max_side: int, quality: int = 90) -> NormalisedImage:
-    """Decode ``data`` completely and return it as an RGB JPEG no larger than ``max_side``."""
+@dataclass(frozen=True, slots=True)
+class ImageHeader:
+    format: str | None
+    mode: str
+    width: int
+    height: int
+
+
+def _checked_header(image: Image.Image, *, max_pixels: int | None) -> ImageHeader:
+    header = ImageHeader(image.format, image.mode, image.width, image.height)
+    if header.mode not in DECODED_MODES:
+        raise ImageProblem(f"in pixel mode {header.mode}, which is not decoded (8-bit modes only)")
+    pixels = header.width * header.height
+    if max_pixels is not None and pixels > max_pixels:
+        raise ImageProblem(
+            f"{header.width}x{header.height} pixels ({pixels / 1e6:.1f} megapixels), more than the "
+            f"{max_pixels / 1e6:.1f} megapixels accepted"
+        )
+    return header
+
+
+def read_header(data: bytes, *, max_pixels: int | None = None) -> ImageHeader:
+    """Format, mode and size of ``data`` from its header alone (nothing is decoded), or
+    ``ImageProblem`` when it is no image (``NotAnImage``), has a mode in no ``DECODED_MODES``, or
+    more than ``max_pixels`` pixels (decoding costs up to 4 bytes a pixel, before conversion).
+
+    Pillow's own decompression-bomb check (``Image.MAX_IMAGE_PIXELS``) raises inside
+    ``Image.open`` for twice its limit: answered here as the same ``ImageProblem``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel bound decides
+            with Image.open(io.BytesIO(data)) as probe:
+                return _checked_header(probe, max_pixels=max_pixels)
+    except Image.DecompressionBombError as exc:
+        raise ImageProblem(f"too many pixels to decode ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise NotAnImage(f"not a readable image ({exc})") from exc
+    except (OSError, SyntaxError, ValueError, TypeError) as exc:
+        raise ImageProblem(f"not a readable image ({exc})") from exc
+
+
+def normalise_image(
+    data: bytes, *, max_side: int, quality: int = 90, max_pixels: int | None = None
+) -> NormalisedImage:
+    """Decode ``data`` completely and return it as an RGB JPEG no larger than ``max_side``; the
+    header is checked first (mode and ``max_pixels``, as ``read_header``), so nothing too large
+    is decoded."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             source_format = image.format
+            _checked_header(image, max_pixels=max_pixels)
             image.load()
             orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
             if (
@@ -121,13 +177,16 @@ class CheckedUpload:
     source_sha256: str
 
 
-def check_upload(upload: BinaryIO, *, max_bytes: int, max_side: int) -> CheckedUpload:
-    """Read at most ``max_bytes`` of an uploaded file and normalise it (the only decode)."""
+def check_upload(
+    upload: BinaryIO, *, max_bytes: int, max_side: int, max_pixels: int | None = None
+) -> CheckedUpload:
+    """Read at most ``max_bytes`` of an uploaded file and normalise it (the only decode, after the
+    header's check against ``max_pixels``)."""
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ImageProblem(f"larger than CATALOG_IMAGE_MAX_BYTES ({max_bytes} bytes)")
-    return CheckedUpload(normalise_image(data, max_side=max_side), sha256_hex(data))
+    return CheckedUpload(normalise_image(data, max_side=max_side, max_pixels=max_pixels), sha256_hex(data))
 
 
 def fetch_image(url: str, *, timeout: float, max_bytes: int) -> bytes:

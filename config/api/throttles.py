@@ -14,7 +14,32 @@ from typing import Any
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.ratelimit import client_ip, hit, parse_rate
+from config.ratelimit import Hit, client_ip, hit, parse_rate
+
+#: Attribute of the Django request holding the most binding limit seen (``RateLimitState``).
+STATE_ATTRIBUTE = "ratelimit_state"
+
+
+class RateLimitState:
+    """One throttle's view of a request: its limit, what is left, seconds until its window ends."""
+
+    __slots__ = ("limit", "remaining", "reset", "window_s")
+
+    def __init__(self, *, limit: int, window_s: int, outcome: Hit) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.remaining = max(0, limit - outcome.count)
+        self.reset = outcome.retry_after
+
+
+def record(request: Any, *, limit: int, window_s: int, outcome: Hit) -> None:
+    """Keep the most binding limit of ``request`` (fewest requests left, then the latest reset):
+    ``config.middleware.RateLimitHeadersMiddleware`` answers it as ``RateLimit-*`` headers."""
+    django_request = getattr(request, "_request", request)
+    state = RateLimitState(limit=limit, window_s=window_s, outcome=outcome)
+    current = getattr(django_request, STATE_ATTRIBUTE, None)
+    if current is None or (state.remaining, -state.reset) < (current.remaining, -current.reset):
+        setattr(django_request, STATE_ATTRIBUTE, state)
 
 
 def _app_key(request: Any) -> Any:
@@ -44,6 +69,7 @@ class ScopedRateThrottle(BaseThrottle):
         limit, window_s = parse_rate(rate)
         outcome = hit(f"throttle:{self.scope}:{ident}", limit=limit, window_s=window_s)
         self.retry_after = outcome.retry_after
+        record(request, limit=limit, window_s=window_s, outcome=outcome)
         return outcome.allowed
 
     def wait(self) -> float | None:
@@ -93,6 +119,7 @@ class ApiKeyRateThrottle(ScopedRateThrottle):
         limit, window_s = parse_rate(key.rate)
         outcome = hit(f"throttle:{self.scope}:{key.pk}", limit=limit, window_s=window_s)
         self.retry_after = outcome.retry_after
+        record(request, limit=limit, window_s=window_s, outcome=outcome)
         return outcome.allowed
 
 

@@ -20,11 +20,14 @@ from recsys.api.views import (
     RecommenderListApi,
 )
 from users.apis import MyRatingDeleteApi, MyRatingsApi, MyRatingsBulkApi, TokenObtainApi
+from users.token_apis import MyTokenDetailApi, MyTokensApi
 
 register_converter(ExternalIdConverter, "painting_id")
 
 urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-auth-token"),
+    path("auth/tokens/", MyTokensApi.as_view(), name="api-auth-tokens"),
+    path("auth/tokens/<int:token_id>/", MyTokenDetailApi.as_view(), name="api-auth-token-detail"),
     path("paintings/", PaintingListApi.as_view(), name="api-painting-list"),
     path("paintings/<painting_id:external_id>/", PaintingDetailApi.as_view(), name="api-painting-detail"),
     path(

@@ -42,7 +42,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.ApiJsonErrorsMiddleware",  # outermost but one: sees every error under /api/
+    "config.middleware.RateLimitHeadersMiddleware",  # RateLimit-* of the API's throttles
+    "config.middleware.ApiJsonErrorsMiddleware",  # sees every error under /api/
+    "config.db_outage.DatabaseOutageMiddleware",  # a database outage: 503 + Retry-After, logged once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +81,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database outage answers 503 with this Retry-After (config/db_outage.py).
+DATABASE_OUTAGE_RETRY_AFTER_S = env_int("DATABASE_OUTAGE_RETRY_AFTER_S", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # an unreachable server fails a request within seconds instead of hanging it
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL + a busy timeout so the web process and an in-process task can share the file.
@@ -103,18 +110,32 @@ DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "admin")
 DEMO_ADMIN_PASSWORD = env_str("DEMO_ADMIN_PASSWORD", "paintings-demo")
 # Create it even when the server listens on a non-loopback address (make run HOST=0.0.0.0).
 DEMO_ADMIN_ON_PUBLIC_HOST = env_bool("DEMO_ADMIN_ON_PUBLIC_HOST", False)
-# Every password check goes through the login lockout (users/lockout.py): per account and per
-# client address, LOGIN_FAILURES_PER_* failures within LOGIN_FAILURE_WINDOW_S lock it until the
-# window ends.
+# Every password check goes through the login lockout (users/lockout.py), counted per window of
+# LOGIN_FAILURE_WINDOW_S: LOGIN_FAILURES_PER_ACCOUNT_CLIENT failures lock that client out of that
+# account; past LOGIN_FAILURES_PER_ACCOUNT failures an account refuses the clients it has not
+# signed in from in LOGIN_KNOWN_CLIENT_DAYS (never its usual ones); past LOGIN_FAILURES_PER_CLIENT
+# failures (plus LOGIN_FAILURES_PER_SUCCESS per success from it) a client may sign in only to the
+# accounts that know it.
 AUTHENTICATION_BACKENDS = ["users.authentication.LockoutModelBackend"]
-LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+LOGIN_FAILURES_PER_ACCOUNT_CLIENT = env_int("LOGIN_FAILURES_PER_ACCOUNT_CLIENT", 10)
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 20)
 LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 30)
+LOGIN_FAILURES_PER_SUCCESS = env_int("LOGIN_FAILURES_PER_SUCCESS", 3)
 LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 15 * 60)
+LOGIN_KNOWN_CLIENT_DAYS = env_int("LOGIN_KNOWN_CLIENT_DAYS", 30)
 # Trusted reverse proxies in front of the app: the client address is the X-Forwarded-For entry
 # written by the outermost of them. 0 (default): X-Forwarded-For is ignored, REMOTE_ADDR counts.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
-# Rate limits of non-API views (config.ratelimit.rate_limited), per client address.
-RATE_LIMITS = {"signup": env_str("SIGNUP_RATE_LIMIT", "5/hour")}
+# Rate limits of non-API views (config.ratelimit.rate_limited), per client address; the password
+# reset mail is also limited per recipient (users.forms.PasswordResetForm).
+RATE_LIMITS = {
+    "signup": env_str("SIGNUP_RATE_LIMIT", "5/hour"),
+    "password_reset": env_str("PASSWORD_RESET_RATE_LIMIT", "10/hour"),  # reset requests per address
+    "password_reset_mail": env_str("PASSWORD_RESET_MAIL_RATE_LIMIT", "3/hour"),  # mails per recipient
+    "web_search": env_str("WEB_SEARCH_RATE_LIMIT", "60/min"),  # /search/ (encodes the words)
+    "web_image_search": env_str("WEB_IMAGE_SEARCH_RATE_LIMIT", "10/min"),  # /search/image/ uploads
+    "web_recommendations": env_str("WEB_RECOMMENDATIONS_RATE_LIMIT", "60/min"),  # /recommendations/
+}
 # After a cache error, rate limits fail open without asking the cache for this many seconds.
 RATELIMIT_FAILURE_BACKOFF_S = env_float("RATELIMIT_FAILURE_BACKOFF_S", 5.0)
 # API tokens (POST /api/v1/auth/token/) expire after this many seconds (0: never).
@@ -255,6 +276,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.ApiTokenAuthentication",
         "clients.authentication.ApiKeyAuthentication",  # museum apps: `Authorization: Api-Key <key>`
+        # any other Authorization header (Basic, ApiKey, a bare key) is a 401, never anonymous
+        "config.api.authentication.UnsupportedCredentialsAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -296,6 +319,8 @@ SPECTACULAR_SETTINGS = {
 CATALOG_SAMPLE_DIR = env_path("CATALOG_SAMPLE_DIR", BASE_DIR.parent / "shared" / "data")
 CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 CATALOG_IMAGE_MAX_SIDE = env_int("CATALOG_IMAGE_MAX_SIDE", 1024)
+# Images with more pixels are refused from their header, before decoding (up to 4 bytes a pixel).
+CATALOG_IMAGE_MAX_PIXELS = env_int("CATALOG_IMAGE_MAX_PIXELS", 50_000_000)
 CATALOG_FETCH_REMOTE_IMAGES = env_bool("CATALOG_FETCH_REMOTE_IMAGES", False)
 CATALOG_FETCH_TIMEOUT = env_float("CATALOG_FETCH_TIMEOUT", 10.0)
 # Longest side of the JPEG thumbnails the API creates on first use under MEDIA_ROOT/thumbnails/.

@@ -6,25 +6,20 @@ README.md ("check --deploy") explains.
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.settings import secret_key as _secret_key
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_int, env_list, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-# Keys published in this repository (.env.example, the dev default) or too short to be secret.
-KNOWN_PLACEHOLDER_KEYS = {"replace-with-a-long-random-string", "insecure-dev-key-change-me"}
-MIN_SECRET_KEY_LENGTH = 50
-if (
-    SECRET_KEY in KNOWN_PLACEHOLDER_KEYS
-    or SECRET_KEY.startswith("django-insecure")
-    or len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH
-    or len(set(SECRET_KEY)) < 5
-):
+_weakness = _secret_key.secret_key_problem(SECRET_KEY)
+if _weakness is not None:
     raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is a placeholder or too weak: set it to a random string of at least "
-        f"{MIN_SECRET_KEY_LENGTH} characters, e.g. "
+        f"DJANGO_SECRET_KEY is a placeholder or too weak ({_weakness}): set it to a random string "
+        f"of at least {_secret_key.MIN_LENGTH} characters, e.g. "
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
     )
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     # Without an allowed host every request would be answered 400; fail at start instead.

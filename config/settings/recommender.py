@@ -27,19 +27,16 @@ RECSYS_PRECOMPUTE_DEBOUNCE_S = env_int("RECSYS_PRECOMPUTE_DEBOUNCE_S", 60)
 # Refresh stale artefacts automatically (debounced) after catalogue changes.
 RECSYS_AUTO_REFRESH = env_bool("RECSYS_AUTO_REFRESH", True)
 # An open build beats (Artefact.heartbeat_at) at every step, every finished batch and every
-# RECSYS_HEARTBEAT_S while a step works. The reaper (a beat task every RECSYS_REAP_EVERY_S, and
-# every precompute start) fails a build silent for RECSYS_STALE_RUN_S: 15 min is 30 missed beats,
-# longer than any batch or queue wait between steps seen on the sample, and releases a build whose
-# worker was killed in minutes instead of the 7 h task time limit.
+# RECSYS_HEARTBEAT_S while a step works. The reaper (a thread of every worker, every
+# RECSYS_REAP_EVERY_S, and every precompute start) looks at a build silent for RECSYS_STALE_RUN_S
+# (15 min is 30 missed beats): one with a task waiting in the broker's queue is alive; one whose
+# worker died is re-queued, reusing its finished batches, up to RECSYS_RESUME_MAX times, then
+# failed. So a killed worker costs minutes, not the 7 h visibility timeout of its task.
 RECSYS_HEARTBEAT_S = env_float("RECSYS_HEARTBEAT_S", 30.0)
 RECSYS_STALE_RUN_S = env_int("RECSYS_STALE_RUN_S", 15 * 60)
 RECSYS_REAP_EVERY_S = env_int("RECSYS_REAP_EVERY_S", 5 * 60)
+RECSYS_RESUME_MAX = env_int("RECSYS_RESUME_MAX", 3)
 CELERY_BEAT_SCHEDULE = {
-    "recsys-reap-stale-runs": {
-        "task": "recsys.reap_stale_runs",
-        "schedule": float(RECSYS_REAP_EVERY_S),
-        "options": {"expires": float(RECSYS_REAP_EVERY_S)},  # never pile up while no worker runs
-    },
     # catalogue changes whose automatic refresh could not be queued (broker down): queue them now
     "recsys-refresh-requested": {
         "task": "recsys.refresh_requested",
@@ -172,3 +169,5 @@ RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "
 RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
 # Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
 RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+# ... and the most pixels (checked from the header, before decoding): 16 MP is 64 MB decoded at most.
+RECSYS_SEARCH_IMAGE_MAX_PIXELS = env_int("RECSYS_SEARCH_IMAGE_MAX_PIXELS", 16_000_000)

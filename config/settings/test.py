@@ -58,8 +58,8 @@ REST_FRAMEWORK = {
         "auth": "10000/min",
     },
 }
-RATE_LIMITS = {"signup": "10000/min"}
-LOGIN_FAILURES_PER_ACCOUNT = LOGIN_FAILURES_PER_CLIENT = 10000
+RATE_LIMITS = {scope: "10000/min" for scope in RATE_LIMITS}  # noqa: F405
+LOGIN_FAILURES_PER_ACCOUNT = LOGIN_FAILURES_PER_CLIENT = LOGIN_FAILURES_PER_ACCOUNT_CLIENT = 10000
 RECSYS_PRECOMPUTE_DEBOUNCE_S = 0
 RECSYS_STATUS_CACHE_S = 0  # tests of the status cache switch it on themselves
 RECSYS_AUTO_REFRESH = False  # tests of the automatic refresh switch it on themselves

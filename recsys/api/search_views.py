@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from catalog.selectors import paintings_by_pk
 from clients.authentication import app_collection
+from config.api import examples
 from config.api.fields import QUERY, query_serializer
 from config.api.openapi import error_responses
 from config.api.throttles import SearchImageRateThrottle
@@ -49,6 +50,7 @@ class SearchApi(APIView):
 
     @extend_schema(
         operation_id="search_text",
+        examples=examples.SEARCH,
         summary="Paintings closest to a text query",
         description=(
             "The query is encoded by a text engine (`engine`, default the first ready one of "
@@ -91,7 +93,10 @@ class ImageSearchApi(APIView):
             "Throttled per client address (scope `search_image`)."
         ),
         request={"multipart/form-data": ImageSearchSerializer},
-        examples=[OpenApiExample("Ten paintings closest to a photo", value={"n": 10}, request_only=True)],
+        examples=[
+            OpenApiExample("Ten paintings closest to a photo", value={"n": 10}, request_only=True),
+            *examples.SEARCH_IMAGE,
+        ],
         responses={200: SearchResultSerializer, **error_responses(400, 413, 415, 503)},
         auth=[],
     )

@@ -196,6 +196,11 @@ class ExposureSerializer(serializers.Serializer):
     arm = serializers.CharField(source="arm.name", help_text="The arm (its name) that answered.")
 
 
+class OverrideSerializer(serializers.Serializer):
+    requested = serializers.JSONField(help_text="What the request asked for (null: the default).")
+    applied = serializers.JSONField(help_text="What the experiment's arm used instead.")
+
+
 class RecommendationsSerializer(serializers.Serializer):
     recommender = serializers.CharField(help_text="The recommender that answered.")
     engine = serializers.CharField(help_text="Deprecated: the same as `recommender`.")
@@ -209,6 +214,15 @@ class RecommendationsSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Engine -> weighting actually applied."
     )
     versions = serializers.DictField(child=serializers.CharField(), help_text="Engine -> artefact version.")
+    n = serializers.IntegerField(
+        help_text="The list length the recommender was asked for: the request's `n` unless an A/B "
+        "experiment set its own (see `experiment_overrides`)."
+    )
+    experiment_overrides = serializers.DictField(
+        child=OverrideSerializer(),
+        help_text="Request fields a running A/B experiment changed ('recommender', 'n') -> what was "
+        "requested and what was applied; empty when the request was answered as sent.",
+    )
     ignored_ratings = serializers.DictField(
         child=serializers.CharField(), help_text="Rated painting id -> why an engine could not use it."
     )
@@ -267,10 +281,14 @@ def recommendations_data(
     paintings: Mapping[int, PaintingSummaryRow],
     exposure: Any,
     absolute: Absolute,
+    n: int,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``RecommendationsSerializer`` data of ``result``, its paintings (recommended, rated and
-    ignored) hydrated in ``paintings``. A recommended painting missing there (deleted from the
-    catalogue after the artefact was built) is left out; an explaining one keeps its id."""
+    ignored) hydrated in ``paintings``; ``n`` the list length asked for and ``overrides`` the
+    request fields an experiment changed (``{"n": {"requested": 9, "applied": 12}}``). A
+    recommended painting missing there (deleted from the catalogue after the artefact was built)
+    is left out; an explaining one keeps its id."""
     thumbnails: dict[int, str | None] = {}
 
     def contribution(c: Any) -> dict[str, Any]:
@@ -298,6 +316,8 @@ def recommendations_data(
         "weighting": str(result.weighting),
         "applied_weighting": {str(e): str(w) for e, w in result.applied_weighting.items()},
         "versions": {str(e): str(v) for e, v in result.versions.items()},
+        "n": int(n),
+        "experiment_overrides": {str(field): dict(change) for field, change in (overrides or {}).items()},
         "ignored_ratings": {
             paintings[pk].external_id: str(reason)
             for pk, reason in result.ignored_ratings.items()

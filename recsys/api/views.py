@@ -31,7 +31,8 @@ from catalog.selectors import (
     paintings_by_pk,
 )
 from catalog.serializers import SimilarPaintingsSerializer, SimilarQuerySerializer
-from clients.authentication import app_collection, request_api_key
+from clients.authentication import app_collection, painting_in_app_collection, request_api_key
+from config.api import examples
 from config.api.fields import query_serializer
 from config.api.openapi import (
     EXAMPLE_OTHER_PAINTING_ID,
@@ -53,8 +54,9 @@ from recsys.api.serializers import (
     recommendations_data,
 )
 from recsys.serving.recommend import RecommendationResult
+from recsys.serving.recommenders import default_recommender_name
 from recsys.serving.selectors import recommender_status, recommender_statuses
-from recsys.serving.similar import similar_paintings
+from recsys.serving.similar import default_similar_engine, similar_paintings
 from users.selectors import user_rating_map
 from users.services import resolve_paintings
 
@@ -104,8 +106,29 @@ class _Hydration:
         return self.rated | self.shown  # a recommended painting is never a rated one
 
 
+def _experiment_overrides(options: dict[str, Any], answer: Any) -> dict[str, dict[str, Any]]:
+    """The request fields a running experiment changed: the recommender its arm uses instead of
+    the one asked for (or the default), and its own list length instead of ``n``."""
+    if answer.exposure is None:
+        return {}
+    changed: dict[str, dict[str, Any]] = {}
+    requested = options.get("recommender")
+    if (requested or default_recommender_name()) != answer.result.recommender:
+        changed["recommender"] = {"requested": requested, "applied": answer.result.recommender}
+    applied_n = answer.exposure.experiment.n_recommendations
+    if options["n"] != applied_n:
+        changed["n"] = {"requested": options["n"], "applied": applied_n}
+    return changed
+
+
 def _recommendations_body(
-    result: RecommendationResult, exposure: Any, hydration: _Hydration, request: Request
+    result: RecommendationResult,
+    exposure: Any,
+    hydration: _Hydration,
+    request: Request,
+    *,
+    n: int,
+    overrides: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The response body of a recommendation request.
 
@@ -119,7 +142,9 @@ def _recommendations_body(
     def absolute(url: str | None) -> str | None:
         return None if url is None else request.build_absolute_uri(url)
 
-    return recommendations_data(result, paintings=hydration.of(result), exposure=exposure, absolute=absolute)
+    return recommendations_data(
+        result, paintings=hydration.of(result), exposure=exposure, absolute=absolute, n=n, overrides=overrides
+    )
 
 
 def _recommend(
@@ -157,7 +182,12 @@ def _recommend(
             collection=app_collection(request, data.get("collection")),
             catalogued=hydration.catalogued,
         )
-    return Response(_recommendations_body(answer.result, answer.exposure, hydration, request))
+    overrides = _experiment_overrides(data, answer)
+    applied_n = overrides["n"]["applied"] if "n" in overrides else data["n"]
+    body = _recommendations_body(
+        answer.result, answer.exposure, hydration, request, n=applied_n, overrides=overrides
+    )
+    return Response(body)
 
 
 class RecommendationsApi(APIView):
@@ -195,6 +225,7 @@ class RecommendationsApi(APIView):
 
     @extend_schema(
         operation_id="recommendations_for_me",
+        examples=examples.RECOMMENDATIONS_ANSWER,
         summary="Recommendations from my stored ratings",
         description=(
             "Uses the signed-in user's most recent ratings (at most RECSYS_MAX_RATINGS). Rated and "
@@ -256,14 +287,15 @@ class PaintingSimilarApi(APIView):
 
     @extend_schema(
         operation_id="paintings_similar",
-        summary="Paintings most similar to one painting under an engine",
+        examples=examples.SIMILAR,
+        summary="Paintings most similar to one painting under an engine (default: the default one's)",
         parameters=[PAINTING_ID_PATH, SimilarQuerySerializer],
         responses={200: SimilarPaintingsSerializer, **error_responses(400, 404, 503)},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        painting = painting_get(external_id=external_id)
+        painting = painting_in_app_collection(request, painting_get(external_id=external_id))
         query = query_serializer(SimilarQuerySerializer, request)
-        engine = query.validated_data["engine"]
+        engine = query.validated_data.get("engine") or default_similar_engine()
         similar = similar_paintings(
             painting_id=painting.pk,
             engine=engine,
@@ -291,6 +323,7 @@ class RecommenderListApi(APIView):
 
     @extend_schema(
         operation_id="recommenders_list",
+        examples=examples.RECOMMENDERS,
         summary="Recommenders (`recommender=` values) and whether each is ready",
         responses={200: RecommenderSerializer(many=True), **error_responses()},
     )
@@ -303,6 +336,7 @@ class RecommenderDetailApi(APIView):
 
     @extend_schema(
         operation_id="recommenders_retrieve",
+        examples=examples.RECOMMENDER_ONE,
         summary="One recommender's status",
         parameters=[_RECOMMENDER_NAME],
         responses={200: RecommenderSerializer, **error_responses(404)},
@@ -318,6 +352,7 @@ class EngineListApi(RecommenderListApi):
 
     @extend_schema(
         operation_id="engines_list",
+        examples=examples.RECOMMENDERS,
         summary="Deprecated alias of /api/v1/recommenders/",
         deprecated=True,
         responses={200: RecommenderSerializer(many=True), **error_responses()},
@@ -331,6 +366,7 @@ class EngineDetailApi(RecommenderDetailApi):
 
     @extend_schema(
         operation_id="engines_retrieve",
+        examples=examples.RECOMMENDER_ONE,
         summary="Deprecated alias of /api/v1/recommenders/{name}/",
         deprecated=True,
         parameters=[_RECOMMENDER_NAME],

@@ -93,7 +93,13 @@ def _recover(row: Artefact) -> bool:
     return finished is not None and finished.status == Artefact.Status.READY
 
 
-def reap_stale_runs(*, engine: str | None = None) -> list[int]:
-    """The reaper (``recsys.build.runs.reap_stale_runs``): stale runs whose artefact is built are
-    finished, the others failed, so the engine's next run may start; returns their ids."""
-    return runs.reap_stale_runs(engine=engine, recover=_recover)
+def reap_stale_runs(
+    *,
+    engine: str | None = None,
+    resume: Callable[[Artefact], str | None] | None = None,
+    queued: Callable[[], set[int] | None] | None = None,
+) -> list[int]:
+    """The reaper (``recsys.build.runs.reap_stale_runs``): stale runs with work waiting in the queue
+    are left alone, those whose artefact is built are finished, those ``resume`` re-queues go on
+    (reusing their finished batches), the others are failed; returns the ids closed."""
+    return runs.reap_stale_runs(engine=engine, recover=_recover, resume=resume, queued=queued)

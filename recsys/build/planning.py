@@ -37,6 +37,8 @@ from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 
 PLAN = "plan.json"
+#: logged when a run starts a full rebuild (a resumed run repeats it: ``recsys.tasks.resume_run``)
+FULL_REBUILD = "preparing a full rebuild"
 REUSED = "reused.npy"
 BATCHES = "batches"
 #: the assembled rows' facts (written by finalizing.assemble) and the pair-scoring step's files
@@ -103,6 +105,8 @@ def _prepare(row: Artefact, *, full: bool) -> int:
         return read_plan(staging)["n_batches"]
     store.remove_tree(staging)  # leftovers of an attempt that died before writing its plan
     staging.mkdir(parents=True)
+    if full and FULL_REBUILD not in row.log:
+        log_line(artefact_id, FULL_REBUILD)
     engine = get_engine(row.engine)
     # the parameters of the process that computes (a worker) are the ones that hold
     row.params, row.model_id = jsonable(engine.params()), engine.model_id or ""

@@ -135,25 +135,57 @@ def mark_failed(
     return bool(updated)
 
 
+def resume_count(row: Artefact) -> int:
+    """How many times the reaper has re-queued this run (counted in its log)."""
+    return row.log.count(RESUMED)
+
+
+RESUMED = "resumed by the reaper"
+
+
 def reap_stale_runs(
-    *, engine: str | None = None, recover: Callable[[Artefact], bool] | None = None
+    *,
+    engine: str | None = None,
+    recover: Callable[[Artefact], bool] | None = None,
+    resume: Callable[[Artefact], str | None] | None = None,
+    queued: Callable[[], set[int] | None] | None = None,
 ) -> list[int]:
-    """Close every open run (of ``engine``, or of all engines) whose last heartbeat is older than
-    ``RECSYS_STALE_RUN_S``; returns their ids. ``recover(row)`` may finish a run whose work is
-    complete (returns True); the others are failed. A run that beats between the query and the
-    update is left alone (the update re-checks the heartbeat)."""
+    """Deal with every open run (of ``engine``, or of all engines) whose last heartbeat is older
+    than ``RECSYS_STALE_RUN_S``; returns the ids of those it closed (finished or failed).
+
+    In order: a run with a task still waiting in the broker's queue (``queued()``: the ids
+    ``recsys.build.queue_probe`` finds, asked once and only if a run is stale; None: unknown) is
+    alive, and beats; ``recover(row)`` may
+    finish a run whose work is complete (True); ``resume(row)`` may re-queue its remaining work
+    (returns what it did, logged; the finished batches are kept and reused), at most
+    ``RECSYS_RESUME_MAX`` times a run; the others are failed. A run that beats between the query
+    and the update is left alone (the update re-checks the heartbeat)."""
     cutoff = timezone.now() - timedelta(seconds=settings.RECSYS_STALE_RUN_S)
     stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
     rows = Artefact.objects.filter(stale, status__in=Artefact.OPEN_STATUSES)
     if engine is not None:
         rows = rows.filter(engine=engine)
     reaped = []
-    for row in rows.order_by("pk"):
+    waiting: set[int] | None = None
+    for n, row in enumerate(rows.order_by("pk")):
+        if n == 0 and queued is not None:
+            waiting = queued()
+        if waiting is not None and row.pk in waiting:
+            heartbeat(row.pk)  # its next task waits in the queue: alive, not abandoned
+            continue
         seen = f"{row.heartbeat_at:%Y-%m-%d %H:%M:%S}" if row.heartbeat_at else "its creation"
         if recover is not None and recover(row):
             log_line(row.pk, f"recovered by the reaper: no sign of life since {seen}, work complete")
             reaped.append(row.pk)
             continue
+        if resume is not None and resume_count(row) < settings.RECSYS_RESUME_MAX:
+            done = resume(row)
+            if done is not None:
+                heartbeat(row.pk)
+                attempt = f"{resume_count(row) + 1}/{settings.RECSYS_RESUME_MAX}"
+                log_line(row.pk, f"{RESUMED} ({attempt}): no sign of life since {seen}; {done}")
+                logger.warning("artefact %s: %s: %s", row.pk, RESUMED, done)
+                continue
         message = (
             f"abandoned: {row.status} with no sign of life since {seen} (RECSYS_STALE_RUN_S="
             f"{settings.RECSYS_STALE_RUN_S}); its worker died or its task never reached one"
@@ -162,3 +194,9 @@ def reap_stale_runs(
             logger.warning("artefact %s: %s", row.pk, message)
             reaped.append(row.pk)
     return reaped
+
+
+def seconds_silent(row: Artefact) -> float:
+    """Seconds since the run's last sign of life (its creation if it never beat)."""
+    last = row.heartbeat_at or row.created_at
+    return (timezone.now() - last).total_seconds()

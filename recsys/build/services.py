@@ -44,11 +44,16 @@ def _open_run(engine: str) -> Artefact | None:
 
 
 def precompute_reap_stale(*, engine: str | None = None) -> list[int]:
-    """Close open builds (of ``engine``, or all) whose heartbeat is older than
-    ``RECSYS_STALE_RUN_S``: their worker died or their task never reached one. A build whose
-    artefact was complete is published and activated, the others are failed, so the engine's
-    next run may start. Runs periodically (beat) and before every start; returns the run ids."""
-    return pipeline.reap_stale_runs(engine=engine)
+    """Deal with open builds (of ``engine``, or all) whose heartbeat is older than
+    ``RECSYS_STALE_RUN_S``: their worker died, or their task waits in the queue. A build with a
+    task in the queue is alive; one whose artefact was complete is published and activated; one
+    a worker can resume is re-queued (its finished batches reused, at most ``RECSYS_RESUME_MAX``
+    times); the others are failed, so the engine's next run may start. Runs in every worker
+    (``recsys.build.worker_reaper``) and before every start; returns the ids of the runs closed."""
+    from recsys.build.queue_probe import queued_artefact_ids
+    from recsys.tasks import resume_run
+
+    return pipeline.reap_stale_runs(engine=engine, resume=resume_run, queued=queued_artefact_ids)
 
 
 def _create_run(engine: str) -> tuple[Artefact, bool]:

@@ -36,9 +36,9 @@ from typing import BinaryIO
 
 import numpy as np
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from catalog.importing.images import ImageProblem, check_upload
+from catalog.importing.images import ImageProblem, NotAnImage, check_upload, read_header
 from catalog.selectors import painting_pks_matching
 from config.exceptions import EngineUnavailable, PayloadTooLarge, ValidationFailed
 from recsys.algorithms import scoring
@@ -169,6 +169,15 @@ def choose_engine(*, modality: str, engine: str | None) -> str:
     return chosen
 
 
+def _require_ready(engine: str) -> None:
+    """``EngineUnavailable`` (503) unless ``engine`` has an active artefact and a loadable model
+    (answered from the status cache and the per-process model check: no decoding, no loading)."""
+    active_artefact(engine=engine)
+    reason = engine_unavailable_reason(engine)
+    if reason is not None:
+        raise EngineUnavailable(reason, field="engine", detail={"engine": engine})
+
+
 def _check_same_space(art: LoadedArtefact, engine: str, query: np.ndarray) -> None:
     """Refuse an artefact built with another model than the one that encoded the query."""
     model = get_engine(engine).model_id
@@ -221,8 +230,9 @@ def search_text(*, q: str, n: int, engine: str | None = None, collection: str | 
 
 def query_image(upload: BinaryIO) -> Image.Image:
     """The uploaded picture as the engines see a catalogue image, or ``ValidationFailed`` on field
-    ``image`` (not an image, a format other than ``IMAGE_FORMATS``, undecodable) or
-    ``PayloadTooLarge`` (413) over ``RECSYS_SEARCH_IMAGE_MAX_BYTES``."""
+    ``image`` (not an image, a format other than ``IMAGE_FORMATS``, more pixels than
+    ``RECSYS_SEARCH_IMAGE_MAX_PIXELS`` or a mode not decoded, both read from the header before
+    any decoding; undecodable) or ``PayloadTooLarge`` (413) over ``RECSYS_SEARCH_IMAGE_MAX_BYTES``."""
     limit = settings.RECSYS_SEARCH_IMAGE_MAX_BYTES
     upload.seek(0)
     data = upload.read(limit + 1)
@@ -232,17 +242,21 @@ def query_image(upload: BinaryIO) -> Image.Image:
         )
     if not data:
         raise ValidationFailed("The uploaded file is empty.", field="image")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:  # reads the header only
-            found = probe.format
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    max_pixels = settings.RECSYS_SEARCH_IMAGE_MAX_PIXELS
+    try:  # the header only: format, mode and pixel count are checked before anything is decoded
+        found = read_header(data, max_pixels=max_pixels).format
+    except NotAnImage as exc:
         raise ValidationFailed("The uploaded file is not an image.", field="image") from exc
+    except ImageProblem as exc:
+        raise ValidationFailed(f"The uploaded file is {exc.reason}.", field="image") from exc
     if found not in IMAGE_FORMATS:
         *first, last = IMAGE_FORMATS.values()
         accepted = f"{', '.join(first)} or {last}"
         raise ValidationFailed(f"Upload a {accepted} image, not {found}.", field="image")
     try:
-        checked = check_upload(io.BytesIO(data), max_bytes=limit, max_side=settings.CATALOG_IMAGE_MAX_SIDE)
+        checked = check_upload(
+            io.BytesIO(data), max_bytes=limit, max_side=settings.CATALOG_IMAGE_MAX_SIDE, max_pixels=max_pixels
+        )
     except ImageProblem as exc:
         raise ValidationFailed(f"The uploaded image is {exc.reason}.", field="image") from exc
     with Image.open(io.BytesIO(checked.image.content)) as image:
@@ -254,9 +268,11 @@ def search_image(
 ) -> SearchResult:
     """The ``n`` paintings closest to the uploaded picture (``query_image`` checks it).
 
-    The engine is chosen before the upload is read, so a server that cannot search by image
-    answers 503 without decoding anything."""
+    The engine is chosen and found ready (an active artefact, a loadable model) before the upload
+    is read, named or not, so a server that cannot search by image answers 503 without decoding
+    anything."""
     name = choose_engine(modality=IMAGE, engine=engine)
+    _require_ready(name)
     image = query_image(upload)
     return _search(
         modality=IMAGE,

@@ -74,6 +74,19 @@ def itm_source(art: LoadedArtefact) -> ItmSource | None:
         return _itm_sources[key]
 
 
+def default_similar_engine() -> str:
+    """The engine ``/similar/`` uses when the request names none: the default recommender's
+    (``recsys.serving.recommenders.get_recommender``), for a fusion its highest-weighted ready engine
+    (similarity is one engine's A_ij), else its first engine (whose 503 then says why)."""
+    from recsys.serving.active import ready_engines
+    from recsys.serving.recommenders import get_recommender
+
+    engines = get_recommender(None).engines
+    ready = ready_engines()
+    ordered = sorted(engines, key=lambda name: -engines[name])  # stable: settings order on ties
+    return next((name for name in ordered if name in ready), ordered[0])
+
+
 def similar_paintings(
     *, painting_id: int, engine: str, n: int, collection: str | None = None
 ) -> list[SimilarPainting]:

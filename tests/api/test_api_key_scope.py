@@ -27,12 +27,13 @@ def test_a_key_with_a_collection_recommends_only_from_it(minilm, paintings):
     assert {item["painting"]["id"] for item in response.json()["results"]} == {"p-c", "p-d"}
 
 
-def test_a_request_naming_a_collection_overrides_the_keys(minilm, paintings):
+def test_a_request_may_name_the_keys_collection_but_not_another(minilm, paintings):
     Painting.objects.filter(external_id__in=["p-c", "p-d"]).update(source="Tate")
     other = Painting.objects.get(external_id="p-e").source
     _, raw = api_key_create(name="Tate guide", collection="Tate")
 
-    response = _client(raw).post(URL, BODY | {"collection": other}, format="json")
+    same = _client(raw).post(URL, BODY | {"collection": "tate"}, format="json")
+    wider = _client(raw).post(URL, BODY | {"collection": other}, format="json")
 
-    assert response.status_code == 200
-    assert {item["painting"]["id"] for item in response.json()["results"]} == {"p-e"}
+    assert {item["painting"]["id"] for item in same.json()["results"]} == {"p-c", "p-d"}
+    assert wider.status_code == 400 and wider.json()["error"]["field"] == "collection"

@@ -52,6 +52,8 @@ def _serializer_body(result, request: Request) -> dict:
         "weighting": result.weighting,
         "applied_weighting": result.applied_weighting,
         "versions": result.versions,
+        "n": 3,
+        "experiment_overrides": {},
         "ignored_ratings": {paintings[pk].external_id: why for pk, why in result.ignored_ratings.items()},
         "results": [
             {
@@ -77,7 +79,7 @@ def test_plain_answer_equals_the_serializers(paintings, minilm):
     request = _request()
     explaining = {c.painting_id for item in result.items for c in item.contributions}
     rows = painting_summaries_by_pk(pks={i.painting_id for i in result.items} | explaining)
-    plain = recommendations_data(result, paintings=rows, exposure=None, absolute=_absolute(request))
+    plain = recommendations_data(result, paintings=rows, exposure=None, absolute=_absolute(request), n=3)
     expected = _serializer_body(result, request)
     assert [r["painting"]["id"] for r in plain["results"]] == ["p-e", "p-c", "p-d"]
     assert plain == expected

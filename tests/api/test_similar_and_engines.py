@@ -33,10 +33,13 @@ def test_similar_of_unknown_painting_is_404(api_client, minilm):
     assert response.json()["error"]["code"] == "unknown_painting"
 
 
-def test_similar_needs_an_engine(api_client, minilm):
-    response = api_client.get("/api/v1/paintings/p-a/similar/")
-    assert response.status_code == 400
-    assert response.json()["error"]["field"] == "engine"
+@pytest.mark.parametrize("default", ["minilm", "late-text"])  # a fusion: its ready engine (lda is not)
+def test_similar_without_an_engine_uses_the_default_recommenders(api_client, minilm, settings, default):
+    settings.RECSYS_DEFAULT_RECOMMENDERS = [default]
+    named = api_client.get("/api/v1/paintings/p-a/similar/", {"engine": "minilm", "n": 3}).json()
+    response = api_client.get("/api/v1/paintings/p-a/similar/", {"n": 3})
+    assert response.status_code == 200
+    assert response.json() == named and response.json()["engine"] == "minilm"
 
 
 def test_similar_with_unknown_engine_is_400(api_client, minilm):

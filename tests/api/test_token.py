@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from tests.factories import UserFactory
@@ -104,7 +103,7 @@ def test_delete_revokes_the_token_it_carries_and_only_that_one(api_client, user)
 def test_delete_without_a_token_is_401(api_client, db):
     response = api_client.delete(URL)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"].startswith("Token")
 
 
 def test_token_requests_are_throttled_per_client_before_checking_the_password(api_client, user, settings):
@@ -120,29 +119,19 @@ def test_token_requests_are_throttled_per_client_before_checking_the_password(ap
     assert not ApiToken.objects.exists()
 
 
-@pytest.mark.parametrize("rotate", ["username-only", "address"])
-def test_repeated_failures_lock_the_account_even_with_the_right_password(api_client, user, settings, rotate):
-    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
-    for n in range(3):
-        address = f"10.0.0.{n}" if rotate == "address" else "10.0.0.1"
-        assert obtain(api_client, user, password="wrong", REMOTE_ADDR=address).status_code == 400
-    response = obtain(api_client, user, REMOTE_ADDR="10.0.0.99")
+def test_repeated_failures_from_one_client_lock_that_client_out_of_that_account(api_client, user, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT_CLIENT = 3
+    for _ in range(3):
+        assert obtain(api_client, user, password="wrong", REMOTE_ADDR="10.0.0.1").status_code == 400
+    response = obtain(api_client, user, REMOTE_ADDR="10.0.0.1")  # the right password, refused
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "throttled"
     assert not ApiToken.objects.exists()
+    assert obtain(api_client, user, REMOTE_ADDR="10.0.0.2").status_code == 201  # nobody else is
 
 
-def test_repeated_failures_from_one_client_lock_that_client_out_of_every_account(api_client, db, settings):
-    settings.LOGIN_FAILURES_PER_CLIENT = 3
-    victims = UserFactory.create_batch(4)
-    for victim in victims[:3]:
-        assert obtain(api_client, victim, password="wrong", REMOTE_ADDR="10.0.0.7").status_code == 400
-    assert obtain(api_client, victims[3], REMOTE_ADDR="10.0.0.7").status_code == 429
-    assert obtain(api_client, victims[3], REMOTE_ADDR="10.0.0.8").status_code == 201
-
-
-def test_a_successful_sign_in_clears_the_accounts_failures(api_client, user, settings):
-    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+def test_a_successful_sign_in_clears_the_clients_failures(api_client, user, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT_CLIENT = 3
     for _ in range(2):
         obtain(api_client, user, password="wrong")
     assert obtain(api_client, user).status_code == 201

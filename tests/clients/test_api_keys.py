@@ -30,6 +30,7 @@ def _client(key: str) -> APIClient:
 
 @pytest.mark.django_db
 def test_a_key_authenticates_its_app_as_request_auth_without_an_account():
+    PaintingFactory(source="rijks")
     key, raw = api_key_create(name="Museum guide", collection="rijks")
     request = APIView().initialize_request(
         APIRequestFactory().get(PAINTINGS, HTTP_AUTHORIZATION=f"Api-Key {raw}")

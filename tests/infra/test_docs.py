@@ -84,3 +84,12 @@ def test_compose_services_have_healthchecks_and_wait_for_healthy_backends():
         assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
         assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.prod"
     assert {"media", "artefacts", "postgres-data"} <= compose["volumes"].keys()
+
+
+def test_compose_publishes_web_and_flower_on_loopback_only():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web_ports = compose["services"]["web"]["ports"]
+    flower_ports = compose["services"]["flower"]["ports"]
+    assert web_ports == ["${WEB_BIND:-127.0.0.1}:${WEB_PORT:-8000}:8000"]
+    assert all(port.startswith("127.0.0.1:") for port in flower_ports)
+    assert "WEB_BIND=127.0.0.1" in (ROOT / ".env.example").read_text()

@@ -81,8 +81,8 @@ def test_signup_is_rate_limited_per_client_address(settings):
     assert Client(REMOTE_ADDR="10.1.1.1").post(url, {"username": "z"}).status_code == 400
 
 
-def test_web_login_locks_an_account_after_repeated_failures(settings):
-    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+def test_web_login_locks_a_client_out_of_an_account_after_repeated_failures(settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT_CLIENT = 3
     user = UserFactory()
     client = Client()
     for _ in range(3):

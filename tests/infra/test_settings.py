@@ -146,6 +146,8 @@ def test_production_settings_turn_debug_and_the_demo_admin_off(var_dir):
         "insecure-dev-key-change-me",  # the dev default
         "short-but-random-Xy7",
         "k" * 60,
+        "abcde" * 10,  # 50 characters, 5 different: accepted before
+        "abcdefghijklmnopqrstuvwxyz" * 2,  # many characters, one pattern
     ],
 )
 def test_production_refuses_placeholder_and_weak_secret_keys(var_dir, key):

@@ -1,6 +1,7 @@
 """Real Celery worker processes on a Redis of this test's own (a private port, so parallel test
 runs never share a broker), on this test's PostgreSQL database: a build through the real broker
-(prepare -> chord of encode batches -> finalize), a worker killed with ``kill -9`` mid-build, and
+(prepare -> chord of encode batches -> finalize), a worker killed with ``kill -9`` mid-build and
+the build resumed by the next worker's reaper, a queued build left alone while it waits, and
 ``precompute --async`` with the broker down."""
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ WORKER_ENV = {
     "RECSYS_BATCH_SIZE": "3",
     "RECSYS_ONE_TASK_ENGINES": "",
 }
-#: the kill -9 scenario: 2 paintings a batch, 2 s a batch, beats every 0.5 s, stale after 3 s
+#: the kill -9 scenario: 2 paintings a batch, 2 s a batch, beats every 0.5 s, stale after 3 s,
+#: each worker's reaper every second
 SLOW_ENV = {
     "DJANGO_SETTINGS_MODULE": "tests.recsys_pipeline.worker_settings",
     "SLOW_ENGINE_SLEEP_S": "2",
     "RECSYS_BATCH_SIZE": "2",
     "RECSYS_HEARTBEAT_S": "0.5",
     "RECSYS_STALE_RUN_S": "3",
+    "RECSYS_REAP_EVERY_S": "1",
 }
 
 
@@ -177,16 +180,16 @@ def test_a_real_worker_builds_and_activates_an_artefact(redis_url, tmp_path):
     assert len(batches) == 3  # 8 paintings in batches of 3: the chord's tasks ran in the worker
 
 
-def test_a_build_whose_worker_is_killed_is_reaped_and_the_next_build_runs(redis_url, tmp_path):
+def test_a_build_whose_worker_is_killed_is_resumed_and_reuses_its_finished_batches(redis_url, tmp_path):
     for theme in THEMES:
-        make_painting(theme, 0)
+        make_painting(theme, 0)  # 4 paintings: 2 batches of 2, 2 s each
     env = _env(redis_url, SLOW_ENV)
     log = tmp_path / "worker.log"
     first_worker = _start_worker(env, log)
     try:
         started = _precompute(env, "--engine", "slow", "--async", "--full", "--start-timeout", "60")
         assert started.returncode == 0 and "started by a worker" in started.stdout, started.stderr
-        killed = _wait(Artefact.objects.get(), lambda r: r.processed >= 2)  # one batch of two done
+        killed = _wait(Artefact.objects.get(), lambda r: r.processed >= 2)  # batch 1 done, 2 under way
         os.killpg(first_worker.pid, signal.SIGKILL)  # the worker and its children, mid-batch
         first_worker.wait(timeout=10)
     finally:
@@ -194,19 +197,45 @@ def test_a_build_whose_worker_is_killed_is_reaped_and_the_next_build_runs(redis_
     killed.refresh_from_db()
     assert killed.status == "running"  # nothing inside the dead worker could say otherwise
 
-    time.sleep(3.5)  # RECSYS_STALE_RUN_S without a heartbeat
-    second_worker = _start_worker(env, log)
+    time.sleep(1.0)  # silent for more than 3 heartbeats
+    # its reaper told to wait longer: the report of the dead build itself, before any resume
+    dead = _precompute(
+        {**env, "RECSYS_STALE_RUN_S": "600"}, "--engine", "slow", "--async", "--start-timeout", "1"
+    )
+    assert dead.returncode == 1 and "shows no sign of life" in dead.stderr, dead.stdout + dead.stderr
+    assert "has no task queued (2/4 paintings): its worker probably died" in dead.stderr
+
+    second_worker = _start_worker(env, log)  # its reaper resumes the build once it is stale
     try:
-        again = _precompute(env, "--engine", "slow", "--async", "--start-timeout", "60")
-        assert again.returncode == 0 and "started by a worker" in again.stdout, again.stderr
-        assert f"closed abandoned build (artefact {killed.pk})" in again.stderr
-        new = _wait(Artefact.objects.exclude(pk=killed.pk).get(), lambda r: r.status == "ready")
+        resumed = _wait(killed, lambda r: r.status not in Artefact.OPEN_STATUSES, timeout=90)
     finally:
         _stop(second_worker)
-    killed.refresh_from_db()
-    assert killed.status == "failed" and killed.error.startswith("abandoned: running with no sign of life")
-    assert (new.is_active, new.n_items) == (True, 4)
-    assert not any(p.name.endswith(killed.version) for p in final_dir("slow", "").iterdir())
+    assert (resumed.status, resumed.is_active, resumed.n_items) == ("ready", True, 4), resumed.log
+    assert (
+        "resumed by the reaper (1/3)" in resumed.log
+        and "2/4 paintings already encoded are kept" in resumed.log
+    )
+    assert resumed.log.count(" encoded, ") == 2  # each batch encoded once: the finished one was reused
+    assert Artefact.objects.count() == 1  # the same build finished; no new one was needed
+
+
+def test_a_queued_build_is_not_reaped_while_it_waits_and_says_so(redis_url, tmp_path):
+    make_painting("sea", 0)
+    env = _env(redis_url, SLOW_ENV)
+    waiting = _precompute(env, "--engine", "slow", "--async", "--start-timeout", "1")
+    assert waiting.returncode == 1 and "is waiting in the queue: no worker took it" in waiting.stderr
+    time.sleep(3.5)  # longer than RECSYS_STALE_RUN_S, the prepare task still in the queue
+    again = _precompute(env, "--engine", "slow", "--async", "--start-timeout", "1")
+    assert "closed abandoned build" not in again.stderr
+    assert "is waiting in the queue" in again.stderr
+    row = Artefact.objects.get()
+    assert row.status == "pending"
+    worker = _start_worker(env, tmp_path / "worker.log")
+    try:
+        row = _wait(row, lambda r: r.status not in Artefact.OPEN_STATUSES, timeout=60)
+    finally:
+        _stop(worker)
+    assert (row.status, row.is_active) == ("ready", True)
 
 
 def test_precompute_async_with_the_broker_down_fails_and_leaves_nothing_pending(db):
@@ -222,5 +251,5 @@ def test_precompute_async_with_the_broker_down_fails_and_leaves_nothing_pending(
 def test_precompute_async_without_a_worker_says_so_and_exits_non_zero(redis_url):
     make_painting("sea", 0)
     result = _precompute(_env(redis_url, SLOW_ENV), "--engine", "slow", "--async", "--start-timeout", "1")
-    assert result.returncode == 1 and "no worker started it within 1 s" in result.stderr
+    assert result.returncode == 1 and "is waiting in the queue: no worker took it within 1 s" in result.stderr
     assert Artefact.objects.get().status == "pending"

@@ -3,9 +3,11 @@ engine artefacts.
 
 Every start first closes abandoned builds (``services.precompute_reap_stale``). With ``--async``
 the command reports success only for a build a worker has started: it fails (exit 1) if the
-broker is unreachable (the run is failed, nothing stays pending) or if no worker starts the
-build within ``--start-timeout`` seconds (the build stays queued for a worker that comes later;
-the reaper fails it after ``RECSYS_STALE_RUN_S`` if none does).
+broker is unreachable (the run is failed, nothing stays pending), if no worker starts the
+build within ``--start-timeout`` seconds (it says whether the build waits in the queue behind
+busy workers or no worker took it; it stays queued for a worker that comes later), or if the
+engine's open build shows no sign of life and has no task queued (its worker died: the reaper
+re-queues it, keeping its finished batches).
 """
 
 from __future__ import annotations
@@ -21,13 +23,30 @@ from kombu.exceptions import OperationalError
 from tqdm import tqdm
 
 from config.exceptions import ApplicationError
-from recsys.build import services
+from recsys.build import runs, services
+from recsys.build.queue_probe import queued_artefact_ids
 from recsys.engines.registry import enabled_engine_names, engine_names, engine_unavailable_reason
 from recsys.models import Artefact
 
 
 class NotStarted(Exception):
     """A queued build that no worker is running."""
+
+
+STARTED, QUEUED, SILENT, UNKNOWN = "started", "queued", "silent", "unknown"
+
+
+def build_state(row: Artefact) -> str:
+    """An open run as the command reports it: ``started`` (it beat within three heartbeat
+    intervals), ``queued`` (a task of it waits in the broker's queue), ``silent`` (no sign of life
+    and nothing queued: its worker died or its task was lost), or ``unknown`` (no sign of life,
+    and the broker's queue cannot be read)."""
+    if row.status == Artefact.Status.RUNNING and runs.seconds_silent(row) <= 3 * settings.RECSYS_HEARTBEAT_S:
+        return STARTED
+    waiting = queued_artefact_ids()
+    if waiting is None:
+        return UNKNOWN
+    return QUEUED if row.pk in waiting else SILENT
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -107,7 +126,11 @@ class Command(BaseCommand):
             raise CommandError(f"Not computed: {', '.join(failed)}.", returncode=1)
 
     def _start(self, name: str, *, full: bool) -> str:
+        """Queue a build (or find the open one) and say which it is: started by a worker (exit 0),
+        waiting in the queue, or silent with no task queued, i.e. its worker died (both exit 1)."""
+        existing = Artefact.objects.filter(engine=name, status__in=Artefact.OPEN_STATUSES).exists()
         row = services.precompute_start(engine=name, full=full)
+        created = not existing
         deadline = time.monotonic() + self.start_timeout
         while True:
             row.refresh_from_db()
@@ -116,14 +139,38 @@ class Command(BaseCommand):
             time.sleep(0.5)
         if row.status == Artefact.Status.FAILED:
             raise NotStarted(f"artefact {row.version} failed: {row.error}")
-        if row.status == Artefact.Status.PENDING:
+        if row.status == Artefact.Status.READY:
+            return self.style.SUCCESS(f"{name}: artefact {row.version} finished (task {row.celery_task_id})")
+        state = build_state(row)
+        progress = f"{row.processed}/{row.total} paintings"
+        task = f"task {row.celery_task_id}"
+        if row.status == Artefact.Status.PENDING and state == QUEUED:
             raise NotStarted(
-                f"artefact {row.version} is queued (task {row.celery_task_id}) but no worker started it "
-                f"within {self.start_timeout:g} s: is a worker running (make worker)? It starts when one "
-                f"takes it, or is failed after RECSYS_STALE_RUN_S={settings.RECSYS_STALE_RUN_S} s."
+                f"artefact {row.version} is waiting in the queue: no worker took it within "
+                f"{self.start_timeout:g} s ({task}). Is a worker running (make worker), or are all busy? "
+                "It starts when one is free."
             )
-        state = "finished" if row.status == Artefact.Status.READY else "started by a worker"
-        return self.style.SUCCESS(f"{name}: artefact {row.version} {state} (task {row.celery_task_id})")
+        if row.status == Artefact.Status.PENDING:
+            lost = ", and its task is not in the queue (lost)" if state == SILENT else ""
+            raise NotStarted(
+                f"artefact {row.version} is queued but no worker started it within {self.start_timeout:g} s"
+                f"{lost} ({task}): is a worker running (make worker)? The reaper re-queues a lost task "
+                f"once the build is silent for RECSYS_STALE_RUN_S={settings.RECSYS_STALE_RUN_S} s."
+            )
+        if state in (SILENT, UNKNOWN):
+            queue = "has no task queued" if state == SILENT else "the queue cannot be read"
+            raise NotStarted(
+                f"artefact {row.version} was started but shows no sign of life for "
+                f"{runs.seconds_silent(row):.0f} s and {queue} ({progress}): its worker probably died. "
+                "The reaper re-queues it, keeping the finished batches, once it is silent for "
+                f"RECSYS_STALE_RUN_S={settings.RECSYS_STALE_RUN_S} s."
+            )
+        verb = "started by a worker" if created else "already running"
+        waiting = ", its next tasks waiting in the queue" if state == QUEUED else ""
+        resumed = f", {runs.RESUMED}" if runs.RESUMED in row.log else ""
+        return self.style.SUCCESS(
+            f"{name}: artefact {row.version} {verb} ({progress}{waiting}{resumed}; {task})"
+        )
 
     def _run(self, name: str, *, full: bool) -> str:
         if not full and (current := services.artefact_up_to_date(engine=name)) is not None:

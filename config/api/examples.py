@@ -1,0 +1,159 @@
+"""OpenAPI examples of the API's answers and bodies, on the sample catalogue's paintings
+(``EXAMPLE_PAINTING_ID``), so the docs show what a museum app gets before it calls. Documentation
+only: the answers themselves are built by the views."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample
+
+from config.api.openapi import EXAMPLE_OTHER_PAINTING_ID, EXAMPLE_PAINTING_ID
+
+PAINTING = {
+    "id": EXAMPLE_PAINTING_ID,
+    "title": "Annunciation to the Shepherds",
+    "artist": {"id": 17, "name": "After Jacobo Bassano"},
+    "date": "c. 1710",
+    "year_start": 1710,
+    "year_end": 1710,
+    "story_group": {"slug": "eighteenth-century", "name": "Eighteenth century"},
+    "image_url": f"https://museum.example/media/paintings/{EXAMPLE_PAINTING_ID}.jpg",
+    "thumbnail_url": f"https://museum.example/media/thumbnails/{EXAMPLE_PAINTING_ID}-320.jpg",
+}
+OTHER = PAINTING | {"id": EXAMPLE_OTHER_PAINTING_ID, "title": "La Fête du Mai", "date": "Date unknown"}
+RATING = {
+    "painting": PAINTING,
+    "value": 5,
+    "created_at": "2026-12-01T10:00:00Z",
+    "updated_at": "2026-12-01T10:00:00Z",
+}
+RECOMMENDER = {
+    "name": "minilm",
+    "kind": "single",
+    "mode": None,
+    "engines": {"minilm": 1.0},
+    "status": "ready",
+    "reason": "",
+    "progress": 1.0,
+    "versions": {"minilm": "minilm-20261201T100000-1a2b3c4d"},
+    "coverage": 1.0,
+    "is_default": True,
+}
+RECOMMENDATIONS = {
+    "recommender": "minilm",
+    "engine": "minilm",
+    "kind": "single",
+    "mode": None,
+    "mmr_lambda": None,
+    "weighting": "centered",
+    "applied_weighting": {"minilm": "centered"},
+    "versions": {"minilm": "minilm-20261201T100000-1a2b3c4d"},
+    "n": 9,
+    "experiment_overrides": {},
+    "ignored_ratings": {},
+    "results": [
+        {
+            "rank": 1,
+            "score": 0.412,
+            "painting": OTHER,
+            "explanation": {
+                "contributions": [
+                    {
+                        "painting": EXAMPLE_PAINTING_ID,
+                        "title": PAINTING["title"],
+                        "thumbnail_url": PAINTING["thumbnail_url"],
+                        "rating": 5,
+                        "weight": 1.0,
+                        "similarity": 0.824,
+                        "contribution": 0.412,
+                        "engine": "minilm",
+                    }
+                ],
+                "engine_ranks": {},
+            },
+        }
+    ],
+    "exposure": None,
+}
+
+
+def answer(name: str, value: object) -> list[OpenApiExample]:
+    """One example of a successful answer."""
+    return [OpenApiExample(name, value=value, response_only=True)]
+
+
+def body(name: str, value: object) -> list[OpenApiExample]:
+    """One example of a request body."""
+    return [OpenApiExample(name, value=value, request_only=True)]
+
+
+PAINTING_LIST = answer(
+    "A page of paintings",
+    {
+        "count": 11577,
+        "next": "https://museum.example/api/v1/paintings/?page=2",
+        "previous": None,
+        "results": [PAINTING],
+    },
+)
+PAINTING_DETAIL = answer(
+    "One painting",
+    PAINTING
+    | {
+        "medium": "Oil on canvas",
+        "dimensions": "",
+        "description": "",
+        "subjects": [],
+        "image_status": "ok",
+        "image_width": 240,
+        "image_height": 300,
+        "source_image_url": "",
+        "source": "Art Institute of Chicago",
+        "source_url": "https://www.artic.edu/artworks/109220",
+        "licence": "CC0",
+        "updated_at": "2026-12-01T10:00:00Z",
+    },
+)
+SIMILAR = answer(
+    "The most similar painting under MiniLM",
+    {
+        "painting": EXAMPLE_PAINTING_ID,
+        "engine": "minilm",
+        "results": [{"rank": 1, "similarity": 0.824, "painting": OTHER}],
+    },
+)
+ELICITATION = answer("A set of one painting", {"seed": 1234, "results": [PAINTING]})
+SEARCH = answer(
+    "The closest painting to a few words",
+    {
+        "engine": "minilm",
+        "version": "minilm-20261201T100000-1a2b3c4d",
+        "query": "text",
+        "collection": None,
+        "results": [{"rank": 1, "score": 0.61, "painting": PAINTING}],
+    },
+)
+SEARCH_IMAGE = answer(
+    "The closest painting to a photo",
+    {
+        "engine": "clip",
+        "version": "clip-20261201T100000-5e6f7a8b",
+        "query": "image",
+        "collection": None,
+        "results": [{"rank": 1, "score": 0.33, "painting": PAINTING}],
+    },
+)
+RECOMMENDERS = answer("One ready recommender", [RECOMMENDER])
+RECOMMENDER_ONE = answer("A ready recommender", RECOMMENDER)
+RECOMMENDATIONS_ANSWER = answer("Nine paintings, the first one shown", RECOMMENDATIONS)
+TOKEN_CREATE = body("Username and password", {"username": "ada", "password": "a-long-passphrase"}) + answer(
+    "The new token (shown once)",
+    {"token": "Xq3vB9aT...", "prefix": "Xq3vB9aT", "expires_at": "2026-12-31T10:00:00Z"},
+)
+MY_RATINGS = answer(
+    "A page of my ratings",
+    {"count": 1, "next": None, "previous": None, "results": [RATING]},
+)
+RATE = body("Five stars", {"painting": EXAMPLE_PAINTING_ID, "value": 5}) + answer("The stored rating", RATING)
+RATE_MANY = body("Two ratings", {"ratings": {EXAMPLE_PAINTING_ID: 5, EXAMPLE_OTHER_PAINTING_ID: 2}}) + answer(
+    "Both stored", {"count": 2, "results": [RATING, RATING | {"painting": OTHER, "value": 2}]}
+)

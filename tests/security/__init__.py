@@ -1,0 +1,1 @@
+"""Issue 20: the API contract, faults and abuse findings, each reproduced."""
