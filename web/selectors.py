@@ -382,11 +382,12 @@ class VisitorChoice:
 
 def visitor_recommenders(statuses: Sequence[RecommenderStatus]) -> list[VisitorChoice]:
     """The recommenders a visitor may choose: ready ones of the settings, in settings order
-    (experiment arms defined in the admin are served by the A/B assignment, not offered here)."""
+    (experiment arms defined in the admin are served by the A/B assignment, not offered here;
+    nor the seed paper's eq. 1, ``paper:*``, kept for the API, A/B arms and the evaluation)."""
     return [
         VisitorChoice(name=s.name, label=plain_label(s.name))
         for s in statuses
-        if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS
+        if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS and not s.name.startswith("paper:")
     ]
 
 

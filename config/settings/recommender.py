@@ -146,6 +146,13 @@ RECSYS_RECOMMENDERS = {
     # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
     # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
     "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
+    # The seed paper's eq. 1 unchanged (min-max weights), beside the served "demote" weighting
+    # (issue 17): for the API, A/B arms and the evaluation; not offered on the visitors' page.
+    "paper:lda": {"KIND": "single", "ENGINE": "lda", "WEIGHTING": "minmax"},
+    "paper:minilm": {"KIND": "single", "ENGINE": "minilm", "WEIGHTING": "minmax"},
+    "paper:resnet": {"KIND": "single", "ENGINE": "resnet", "WEIGHTING": "minmax"},
+    "paper:clip": {"KIND": "early", "ENGINE": "clip", "WEIGHTING": "minmax"},
+    "paper:blip": {"KIND": "early", "ENGINE": "blip", "WEIGHTING": "minmax"},
 }
 # A request naming no recommender gets the first of these whose engines are all ready (else the
 # first ready recommender of all): recsys.recommenders.default_recommender_name. The order follows
@@ -158,7 +165,14 @@ RECSYS_DEFAULT_RECOMMENDERS = env_list(
 # How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
 # cosine outside each painting's ITM list; recsys.itm) or "cosine" (of the multimodal embeddings).
 RECSYS_BLIP_SCORE = env_str("RECSYS_BLIP_SCORE", "itm")
-RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
+# "demote" (likes pull, dislikes only push down: recsys.algorithms.demote), "centered" or
+# "minmax" (eq. 1; minmax is the paper's). Chosen by the evaluation (README, "Dislikes demote").
+RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "demote")
+# The default recommender decided by `manage.py evaluate --decide` (recsys.evaluation.decision):
+# when this file names a ready recommender it comes before RECSYS_DEFAULT_RECOMMENDERS. Empty: off.
+RECSYS_DEFAULT_DECISION_PATH = env_str(
+    "RECSYS_DEFAULT_DECISION_PATH", str(VAR_DIR / "evaluation" / "decision.json")
+)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
 # Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);
 # an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.

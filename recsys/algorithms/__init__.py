@@ -1,0 +1,1 @@
+"""Pure numpy maths of the recommenders (no Django, no database)."""

@@ -1,0 +1,1 @@
+"""Serving recommendations: the recommend service and its parts."""
