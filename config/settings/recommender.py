@@ -174,6 +174,14 @@ RECSYS_DEFAULT_DECISION_PATH = env_str(
     "RECSYS_DEFAULT_DECISION_PATH", str(VAR_DIR / "evaluation" / "decision.json")
 )
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
+# What a new visitor rates first when no curator flagged a story group for elicitation
+# (recsys.serving.elicitation): "clusters" of the collection or "adaptive" (clusters, then where the
+# visitor's model is least sure); chosen by `manage.py evaluate --end-to-end` (README).
+RECSYS_ELICITATION = env_str("RECSYS_ELICITATION", "clusters")
+# Engines whose space the elicitation clusters, the first ready one (joint image-text first).
+RECSYS_ELICITATION_ENGINES = env_list(
+    "RECSYS_ELICITATION_ENGINES", ["clip", "minilm", "blip", "resnet", "lda"]
+)
 # Seconds the recommenders' statuses and the active artefacts stay cached (recsys/status_cache.py);
 # an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.
 RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
