@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -261,17 +262,17 @@ def recommenders() -> dict[str, RecommenderConfig]:
     return {**registry, **_provided(registry)}
 
 
-def decided_recommender() -> str | None:
-    """The default ``manage.py evaluate --decide`` chose (``RECSYS_DEFAULT_DECISION_PATH``), or
-    None; the small file is read again only when its modification time changes."""
+def decision() -> dict[str, Any]:
+    """What ``manage.py evaluate --decide`` wrote to ``RECSYS_DEFAULT_DECISION_PATH`` ({} when
+    off or absent); the small file is read again only when its modification time changes."""
     global _decision_memo
     path = settings.RECSYS_DEFAULT_DECISION_PATH
     if not path:
-        return None
+        return {}
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
-        return None
+        return {}
     memo = _decision_memo
     if memo is None or memo[0] != (path, mtime):
         from recsys.evaluation.decision import read_decision
@@ -280,7 +281,13 @@ def decided_recommender() -> str | None:
     return memo[1]
 
 
-_decision_memo: tuple[tuple[str, int], str | None] | None = None
+def decided_recommender() -> str | None:
+    """The default recommender the evaluation decided, or None."""
+    name = decision().get("default")
+    return name if isinstance(name, str) else None
+
+
+_decision_memo: tuple[tuple[str, int], dict[str, Any]] | None = None
 
 
 def preferred_recommender(ready_engines: Collection[str]) -> str:

@@ -6,9 +6,12 @@ The leader becomes the default only when the paired difference leader - rival (p
 Student t interval) excludes 0 for every rival; otherwise the evidence does not separate them,
 and the current default stays unless the leader beats *it* with an interval above 0.
 
-The decision is written (``write_decision``) to ``settings.RECSYS_DEFAULT_DECISION_PATH``
-(default ``var/evaluation/decision.json``), which ``recsys.recommenders.preferred_recommender``
-puts before ``RECSYS_DEFAULT_RECOMMENDERS``: re-deciding is ``manage.py evaluate --decide``.
+``manage.py evaluate --decide`` writes the decided recommender (``"default"``) and
+``evaluate --end-to-end --decide`` the elicitation strategy (``"elicitation"``) to
+``settings.RECSYS_DEFAULT_DECISION_PATH`` (default ``var/evaluation/decision.json``):
+``recsys.recommenders.preferred_recommender`` puts the recommender before
+``RECSYS_DEFAULT_RECOMMENDERS`` and ``recsys.serving.elicitation`` uses the strategy instead of
+``RECSYS_ELICITATION``. Re-deciding is one command each.
 """
 
 from __future__ import annotations
@@ -72,13 +75,18 @@ def write_decision(decision: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
-def read_decision(path: Path | None) -> str | None:
-    """The decided default recommender's name, or None (no file, unreadable)."""
+def read_decision(path: Path | None) -> dict[str, Any]:
+    """The decision file: ``{"default": recommender, "elicitation": strategy, ...}`` ({} when
+    missing or unreadable)."""
     if path is None:
-        return None
+        return {}
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError):
-        return None
-    name = data.get("default") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def merge_decision(path: Path, **entries: Any) -> Path:
+    """Write ``entries`` into the decision file, keeping what it already decided otherwise."""
+    return write_decision(read_decision(path) | entries, path)

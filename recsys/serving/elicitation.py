@@ -16,7 +16,8 @@ Strategies (``STRATEGIES``):
 The elicitation engine is the first ready one of ``settings.RECSYS_ELICITATION_ENGINES``. With
 no curated group and no ready engine, every story group with a viewable painting is used (the
 story-groups rule without the flag), so a fresh install still shows a set. The default strategy
-is ``settings.RECSYS_ELICITATION`` (chosen by ``manage.py evaluate --end-to-end``).
+is the one ``manage.py evaluate --end-to-end --decide`` chose (``recsys.evaluation.decision``),
+else ``settings.RECSYS_ELICITATION``.
 
 Clusters are computed once per process per (engine version, viewable paintings) and kept
 (``_memo``): about a second for the sample's 6,000 viewable paintings in 384 dimensions.
@@ -38,6 +39,7 @@ from config.exceptions import EngineUnavailable
 from recsys.algorithms import elicitation as maths
 from recsys.artefacts import LoadedArtefact
 from recsys.learned import DEFAULT_LAMBDA
+from recsys.recommenders import decision
 from recsys.selectors import active_artefact
 
 STORY_GROUPS, CLUSTERS, ADAPTIVE = "story-groups", "clusters", "adaptive"
@@ -154,7 +156,8 @@ def elicitation_pks(
     per_group: int | None = None,
 ) -> ElicitationSet:
     """The set a visitor rates (see the module docstring for which strategy answers)."""
-    wanted = strategy or settings.RECSYS_ELICITATION
+    decided = decision().get("elicitation")
+    wanted = strategy or (decided if decided in STRATEGIES else settings.RECSYS_ELICITATION)
     curated = elicitation_groups().exists()
     found = None if curated or wanted == STORY_GROUPS else elicitation_engine()
     if found is None:
