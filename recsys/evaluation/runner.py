@@ -315,7 +315,7 @@ def evaluate(
     recs = build(artefacts=artefacts, allowed=candidates, seed=seed, lam=lam)
 
     curves: dict[str, list[dict[str, Any]]] = {}
-    served = [r.name for r in recs if r.name in recommenders()]
+    served = [r.name for r in recs if r.name in recommenders() and not r.name.startswith("paper:")]
     current = preferred_recommender(artefacts)
     protocols: dict[str, Any] = {
         "simulated": _protocol(
