@@ -154,13 +154,15 @@ RECSYS_RECOMMENDERS = {
     "paper:clip": {"KIND": "early", "ENGINE": "clip", "WEIGHTING": "minmax"},
     "paper:blip": {"KIND": "early", "ENGINE": "blip", "WEIGHTING": "minmax"},
 }
-# A request naming no recommender gets the first of these whose engines are all ready (else the
-# first ready recommender of all): recsys.recommenders.default_recommender_name. The order follows
-# the offline evaluation (`manage.py evaluate`, README): on the sample MiniLM alone (nDCG@9 0.343)
-# beats its late fusion with LDA (0.269-0.295), so minilm comes before late-text; late-total
-# (LDA + ResNet, the paper's best) stays first where an image model is installed.
+# A request naming no recommender gets the evaluation's decided one when `manage.py evaluate
+# --decide` wrote it (RECSYS_DEFAULT_DECISION_PATH), else the first of these whose engines are all
+# ready (else the first ready recommender of all): recsys.recommenders.default_recommender_name.
+# The order is the offline evaluation's (README, "Dislikes demote; default recommender"): MiniLM with
+# the demote weighting ranks first (nDCG@9 0.400), its paired interval excluding 0 against
+# late-text (+0.060), learned (+0.110) and lda; late-total (LDA + ResNet, the paper's best) has
+# not been measured here (no offline ResNet weights) and comes next where an image model is.
 RECSYS_DEFAULT_RECOMMENDERS = env_list(
-    "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "minilm", "late-text", "lda"]
+    "RECSYS_DEFAULT_RECOMMENDERS", ["minilm", "late-total", "late-text", "lda"]
 )
 # How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
 # cosine outside each painting's ITM list; recsys.itm) or "cosine" (of the multimodal embeddings).

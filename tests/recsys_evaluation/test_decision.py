@@ -31,4 +31,4 @@ def test_the_decision_file_comes_before_the_preference_list(settings, tmp_path, 
     assert preferred_recommender({"lda"}) == "lda"  # decided one not ready: the list decides
     path.write_text(json.dumps({"default": "no-such"}))
     assert preferred_recommender({"lda", "minilm"}) == "minilm"
-    assert default_recommender_name() == "late-total"  # nothing ready in this database
+    assert default_recommender_name() == "minilm"  # nothing ready: the first preference
