@@ -36,7 +36,10 @@ import numpy as np
 
 DEMOTE = "demote"
 DEMOTE_EQUAL = "demote-equal"  # applied when no rating is above 3
-#: how hard a painting closer to a dislike than to the likes is pushed down
+#: how hard a painting closer to a dislike than to the likes is pushed down. Swept on validation
+#: visitors (MiniLM, sample, seed 1: 200 mixed + 100 few-likes), nDCG@9 for gamma 0 / 0.5 / 1 /
+#: 2 / 4: 0.424 / 0.429 / 0.429 / 0.427 / 0.427; the push adds little there (those visitors'
+#: dislikes lie in other story groups), and 1 keeps a painting nearer a dislike below the likes'
 GAMMA = 1.0
 RATING_MIDPOINT = 3.0
 RATING_HALF_RANGE = 2.0
