@@ -303,6 +303,7 @@ def elicitation_set(
     size: int = ELICITATION_SIZE,
     set_number: int = 0,
     collection: str | None = None,
+    curated_only: bool = True,
 ) -> list[Painting]:
     """The paintings a new visitor rates first: ``size`` (9, as in the paper's study) paintings
     with a viewable image from the groups of ``elicitation_groups`` (curator order), so the first
@@ -321,9 +322,12 @@ def elicitation_set(
 
     Two queries whatever the catalogue size: the (pk, group) pairs of viewable paintings in
     those groups, dealt in Python (no ``ORDER BY random()``), then the chosen paintings.
+    ``curated_only=False`` draws from every story group (``recsys.serving.elicitation``'s
+    fallback while no group is flagged and no engine is ready for clusters).
     """
+    flagged = Q(story_group__use_in_elicitation=True) if curated_only else Q(story_group__isnull=False)
     rows = (
-        Painting.objects.filter(_HAS_IMAGE, story_group__use_in_elicitation=True)
+        Painting.objects.filter(_HAS_IMAGE, flagged)
         .order_by(*_CURATOR_ORDER, "pk")
         .values_list("pk", "story_group_id")
     )

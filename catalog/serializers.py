@@ -3,6 +3,7 @@ external id, exposed as ``id``; primary keys never leave the server."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from config.api.fields import StrictCharField, StrictSlugField, WholeNumberField
 from config.api.openapi import EXAMPLE_PAINTING_ID
 
 MAX_BIGINT = 2**63 - 1
+EXTERNAL_ID_PATTERN_RE = re.compile(EXTERNAL_ID_RE)
 YEAR_LIMIT = 10_000
 
 
@@ -176,6 +178,14 @@ class SimilarPaintingsSerializer(serializers.Serializer):
 
 class ElicitationSetSerializer(serializers.Serializer):
     seed = serializers.IntegerField(help_text="Pass it back as ?seed= to get the same set again.")
+    strategy = serializers.ChoiceField(
+        choices=["story-groups", "clusters", "adaptive"],
+        help_text="What chose the set: curated story groups (they win whenever curators flagged "
+        "one), clusters of the collection, or adaptive (where the visitor's model is least sure).",
+    )
+    engine = serializers.CharField(
+        allow_null=True, help_text="The engine whose space was clustered (null: story groups)."
+    )
     results = PaintingSummarySerializer(many=True)
 
 
@@ -249,3 +259,28 @@ class ElicitationQuerySerializer(serializers.Serializer):
         max_value=1000,
         help_text="'Show another set': 1, 2, ... with the same seed repeat no painting already shown.",
     )
+    strategy = serializers.ChoiceField(
+        required=False,
+        choices=["story-groups", "clusters", "adaptive"],
+        help_text="Without curated story groups: 'clusters' or 'adaptive' (default RECSYS_ELICITATION); "
+        "'story-groups' forces the story groups. Curated story groups always win.",
+    )
+    ratings = StrictCharField(
+        required=False,
+        max_length=20_000,
+        help_text="adaptive: the ratings so far, `id:value` pairs separated by commas "
+        "(`pa-1:5,aic-93784:1`); the next set is chosen where the model of them is least sure.",
+    )
+
+    def validate_ratings(self, value: str) -> dict[str, int]:
+        ratings: dict[str, int] = {}
+        for pair in filter(None, (p.strip() for p in value.split(","))):
+            painting, _, rating = pair.rpartition(":")
+            if not EXTERNAL_ID_PATTERN_RE.fullmatch(painting) or rating not in {"1", "2", "3", "4", "5"}:
+                raise serializers.ValidationError(f"Not an `id:1..5` pair: {pair[:100]!r}.")
+            if painting in ratings:
+                raise serializers.ValidationError(f"Painting {painting!r} is rated twice.")
+            ratings[painting] = int(rating)
+        if len(ratings) > settings.RECSYS_MAX_RATINGS:
+            raise serializers.ValidationError(f"At most {settings.RECSYS_MAX_RATINGS} ratings.")
+        return ratings

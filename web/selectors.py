@@ -32,6 +32,8 @@ from catalog.selectors import (
 )
 from catalog.thumbnails import thumbnail_url
 from recsys.models import Artefact
+from recsys.serving.explanations import PULLED_UP
+from recsys.serving.explanations import reasons as explanation_reasons
 from recsys.serving.recommend import RecommendationResult
 from recsys.serving.recommenders import get_recommender as _get_recommender
 from recsys.serving.search import IMAGE, TEXT, SearchResult, ready_search_engine
@@ -212,18 +214,19 @@ def image_search_page(*, upload: BinaryIO, n: int, collection: str | None = None
     return _search_page(_search_image(upload=upload, n=n, collection=collection))
 
 
-#: how many rated paintings an explanation names ("because you rated X and Y")
-EXPLANATION_SIZE = 2
-
-
 @dataclass(frozen=True)
 class Reason:
-    """One rated painting that pulled a recommendation up: "because you rated X ★★★★★"."""
+    """A liked painting that pulled a recommendation up ("Because you liked X"), or a disliked one
+    that pushed it down ("ranked lower: close to Y, which you disliked"); no numbers."""
 
     painting: Painting
     rating: int
-    contribution: float
+    effect: str  # recsys.serving.explanations.PULLED_UP or PUSHED_DOWN
     engine: str  # whose similarity it is (late fusion: the engine that ranked the item best)
+
+    @property
+    def pulled_up(self) -> bool:
+        return self.effect == PULLED_UP
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,6 @@ class Card:
     painting: Painting
     thumbnail: str | None
     rank: int
-    score: float
     reasons: tuple[Reason, ...]
     #: late fusion only: (engine, its rank of this painting or None when outside its list)
     engine_ranks: tuple[tuple[str, int | None], ...] = ()
@@ -253,15 +255,10 @@ class RecommendationPage:
 def recommendation_page(result: RecommendationResult) -> RecommendationPage:
     """Cards for a ``RecommendationResult``, in its rank order.
 
-    The explanation keeps the rated paintings with the largest positive contributions (a
-    painting rated low pushes its neighbours *down*, so it never "explains" a recommendation).
+    The explanation names the liked paintings that pulled each one up and a disliked painting
+    only as the reason it was pushed down (``recsys.serving.explanations``); cards carry no score.
     """
-    explaining = {
-        item.painting_id: sorted(
-            (c for c in item.contributions if c.contribution > 0), key=lambda c: c.contribution, reverse=True
-        )[:EXPLANATION_SIZE]
-        for item in result.items
-    }
+    explaining = {item.painting_id: explanation_reasons(item.contributions) for item in result.items}
     pks = [item.painting_id for item in result.items]
     pks += [c.painting_id for contributions in explaining.values() for c in contributions]
     pks += list(result.ignored_ratings)
@@ -273,12 +270,7 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
         if painting is None:  # removed from the catalogue after the artefact was computed
             continue
         reasons = tuple(
-            Reason(
-                painting=paintings[c.painting_id],
-                rating=c.rating,
-                contribution=c.contribution,
-                engine=c.engine,
-            )
+            Reason(painting=paintings[c.painting_id], rating=c.rating, effect=c.effect, engine=c.engine)
             for c in explaining[item.painting_id]
             if c.painting_id in paintings
         )
@@ -288,7 +280,6 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
                 painting=painting,
                 thumbnail=thumbnail_url(painting),
                 rank=item.rank,
-                score=item.score,
                 reasons=reasons,
                 engine_ranks=engine_ranks,
             )
@@ -364,6 +355,11 @@ PLAIN_LABELS = {
     "late-partial": "Text + image, fused (top picks)",
     "late-text": "Text topics + meaning, fused",
     "learned": "Learned from ratings (MiniLM)",
+    "paper:lda": "Paper's formula, text topics (LDA)",
+    "paper:minilm": "Paper's formula, text meaning (MiniLM)",
+    "paper:resnet": "Paper's formula, visual look (ResNet)",
+    "paper:clip": "Paper's formula, text + image (CLIP)",
+    "paper:blip": "Paper's formula, text + image (BLIP)",
 }
 
 
@@ -382,12 +378,19 @@ class VisitorChoice:
 
 def visitor_recommenders(statuses: Sequence[RecommenderStatus]) -> list[VisitorChoice]:
     """The recommenders a visitor may choose: ready ones of the settings, in settings order
-    (experiment arms defined in the admin are served by the A/B assignment, not offered here)."""
+    (experiment arms defined in the admin are served by the A/B assignment, not offered here;
+    nor the seed paper's eq. 1, ``paper:*``, kept for the API, A/B arms and the evaluation)."""
     return [
         VisitorChoice(name=s.name, label=plain_label(s.name))
         for s in statuses
-        if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS
+        if s.status == "ready" and s.name in settings.RECSYS_RECOMMENDERS and offered_to_visitors(s.name)
     ]
+
+
+def offered_to_visitors(name: str) -> bool:
+    """The seed paper's eq. 1 (``paper:*``) is kept for the API, A/B arms and the evaluation: a
+    visitor is offered the served recommenders only."""
+    return not name.startswith("paper:")
 
 
 def visitor_engines(choices: Sequence[EngineChoice]) -> list[VisitorChoice]:
@@ -403,5 +406,5 @@ def ready_recommender_names() -> list[str]:
     return [
         name
         for name in settings.RECSYS_RECOMMENDERS
-        if all(engine in active for engine in _get_recommender(name).engines)
+        if offered_to_visitors(name) and all(engine in active for engine in _get_recommender(name).engines)
     ]

@@ -21,8 +21,10 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from catalog.models import Painting
+from catalog.selectors import paintings_by_pk
 from config.exceptions import UnknownPainting, ValidationFailed
 from experiments.hooks import ratings_from_web
+from recsys.serving.elicitation import elicitation_paintings
 from users.models import User
 from users.services import rating_delete, ratings_upsert, resolve_paintings, validate_rating_value
 from web.selectors import (
@@ -145,3 +147,26 @@ def elicitation_set_next(*, session: SessionBase) -> int:
     number = (elicitation_set_number(session=session) + 1) % SET_LIMIT
     session[SESSION_SET_KEY] = number
     return number
+
+
+SESSION_SHOWN_KEY = "web_elicitation_shown"
+
+
+def elicitation_paintings_shown(
+    *, session: SessionBase, seed: int, number: int, ratings: dict[str, int]
+) -> list[Painting]:
+    """The elicitation set ``number`` of ``seed`` (``recsys.serving.elicitation``). The set's
+    paintings are kept in the session, so an adaptive set, chosen from the ratings given when it
+    was first shown, stays the same while the visitor rates it (each star saves at once)."""
+    shown = session.get(SESSION_SHOWN_KEY)
+    if isinstance(shown, dict) and shown.get("seed") == seed and shown.get("set") == number:
+        pks = [pk for pk in shown.get("pks", []) if isinstance(pk, int)]
+        by_pk = paintings_by_pk(pks=pks)
+        if pks and all(pk in by_pk for pk in pks):
+            return [by_pk[pk] for pk in pks]
+    rated = dict(Painting.objects.filter(external_id__in=list(ratings)).values_list("pk", "external_id"))
+    _, paintings = elicitation_paintings(
+        seed=seed, set_number=number, ratings={pk: ratings[ext] for pk, ext in rated.items()}
+    )
+    session[SESSION_SHOWN_KEY] = {"seed": seed, "set": number, "pks": [p.pk for p in paintings]}
+    return paintings

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Painting
-from catalog.selectors import elicitation_set, painting_get, paintings_by_pk
+from catalog.selectors import painting_get, paintings_by_pk
 from catalog.thumbnails import thumbnail_url
 from config.exceptions import ApplicationError, EngineUnavailable, UnknownPainting, ValidationFailed
 from config.ratelimit import rate_limited
@@ -62,6 +62,7 @@ from web.selectors import (
     visitor_recommenders,
 )
 from web.services import (
+    elicitation_paintings_shown,
     elicitation_seed,
     elicitation_set_next,
     elicitation_set_number,
@@ -115,8 +116,10 @@ def home(request: HttpRequest) -> HttpResponse:
     on; without it the form posts every rating of the set at once.
     """
     seed, number = _shown_set(request)
-    paintings = list(elicitation_set(seed=seed, set_number=number))
     current = visitor_ratings(user=request.user, session=request.session)
+    paintings = elicitation_paintings_shown(
+        session=request.session, seed=seed, number=number, ratings=current
+    )
     if request.method == "POST":
         form = ElicitationForm(request.POST, paintings=paintings, allow_empty=bool(current))
         if form.is_valid():

@@ -8,6 +8,7 @@ one clear error naming the key, before any row is read.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ FIELD_OPTIONS: dict[str, set[str]] = {
 }
 TOP_LEVEL_KEYS = {
     "name", "file", "format", "records", "encoding", "delimiter", "source", "licence",
-    "unknown_columns", "missing_columns", "id", "fields",
+    "unknown_columns", "missing_columns", "id", "fields", "rows",
 }  # fmt: skip
 
 
@@ -85,13 +86,28 @@ class Mapping:
     unknown_columns: str = "ignore"
     missing_columns: str = "error"
     origin: str = ""
+    #: ``[rows] include``: a row is imported only when every column matches its pattern
+    include: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    #: ``[rows] exclude``: a row is not imported when any column matches its pattern
+    exclude: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     def columns(self) -> set[str]:
         """Every column this mapping reads (all must be in the manifest)."""
         cols = {self.id_column}
         for spec in self.fields.values():
             cols.update(spec.all_columns)
+        cols.update(column for column, _ in (*self.include, *self.exclude))
         return cols
+
+    def excluded_by(self, values: dict[str, Any]) -> str | None:
+        """Why the ``[rows]`` filter leaves this row out ("medium matches ..."), or None."""
+        for column, pattern in self.include:
+            if not pattern.search(_cell(values, column)):
+                return f"{column} does not match {pattern.pattern!r}"
+        for column, pattern in self.exclude:
+            if pattern.search(_cell(values, column)):
+                return f"{column} matches {pattern.pattern!r}"
+        return None
 
     def spec(self, name: str) -> FieldSpec | None:
         return self.fields.get(name)
@@ -105,6 +121,36 @@ class Mapping:
         if self.format:
             return self.format
         return "json" if path.suffix.lower() == ".json" else "csv"
+
+
+def _cell(values: dict[str, Any], column: str) -> str:
+    value = values.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def _row_filters(raw: Any, *, origin: str) -> tuple[tuple[tuple[str, re.Pattern[str]], ...], ...]:
+    """``[rows]``: ``include`` and ``exclude``, each a table column -> regular expression
+    (Python syntax, searched case-insensitively in the stripped cell; ``^...$`` for a whole cell)."""
+    if raw is None:
+        return (), ()
+    if not isinstance(raw, dict) or set(raw) - {"include", "exclude"}:
+        raise _fail(origin, "'rows' accepts only 'include' and 'exclude' tables.")
+    out = []
+    for key in ("include", "exclude"):
+        table = raw.get(key, {})
+        if not isinstance(table, dict):
+            raise _fail(origin, f"'rows.{key}' must be a table of column -> pattern.")
+        compiled = []
+        for column, pattern in table.items():
+            if not isinstance(pattern, str):
+                raise _fail(origin, f"'rows.{key}.{column}' must be a regular expression string.")
+            try:
+                compiled.append((column, re.compile(pattern, re.IGNORECASE)))
+            except re.error as exc:
+                message = f"'rows.{key}.{column}' is not a valid regular expression: {exc}."
+                raise _fail(origin, message) from exc
+        out.append(tuple(compiled))
+    return out[0], out[1]
 
 
 def _fail(origin: str, message: str) -> ImportFailed:
@@ -212,6 +258,7 @@ def mapping_from_dict(raw: dict[str, Any], *, origin: str) -> Mapping:
             raise _fail(origin, f"'{key}' must be a string.")
     if len(raw.get("delimiter", ",")) != 1:
         raise _fail(origin, "'delimiter' must be one character.")
+    include, exclude = _row_filters(raw.get("rows"), origin=origin)
     return Mapping(
         name=name,
         files=files,
@@ -227,6 +274,8 @@ def mapping_from_dict(raw: dict[str, Any], *, origin: str) -> Mapping:
         unknown_columns=unknown_columns,
         missing_columns=missing_columns,
         origin=origin,
+        include=include,
+        exclude=exclude,
     )
 
 

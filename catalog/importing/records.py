@@ -28,6 +28,9 @@ from catalog.models import EXTERNAL_ID_RE, Artist, Painting, StoryGroup
 _ID_RE = re.compile(EXTERNAL_ID_RE)
 _BLOCK_TAGS = re.compile(r"<\s*/?\s*(?:br|p|li|div|ol|ul)\b[^>]*>", re.IGNORECASE)
 _url_validator = URLValidator(schemes=["http", "https"])
+#: a bare Wikidata item id ("Q137855550"): an unresolved label, never a title or a name
+WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
+UNTITLED = "Untitled"
 
 
 def _max_length(name: str, model: type = Painting) -> int:
@@ -301,8 +304,12 @@ def build_record(
     if not title:
         row.problem(row.mapping.label("title"), "missing title")
         return None, row.problems
+    if WIKIDATA_ID.match(title):  # the export had no label for the work: say so plainly
+        title = UNTITLED
 
     artist = row.text("artist", limit=_max_length("name", model=Artist))
+    if WIKIDATA_ID.match(artist):  # no label: no artist (shown as "Unknown artist")
+        artist = ""
     artist_spec = mapping.spec("artist")
     if artist and artist_spec is not None and artist_spec.strip_trailing_parentheses:
         # "Claude Monet (French, 1840-1926)" -> "Claude Monet", so one artist is one row

@@ -26,11 +26,12 @@ from catalog.hashes import paintings_refresh_content_hash
 from catalog.importing.image_fields import image_storage
 from catalog.importing.lock import import_lock
 from catalog.importing.problems import Problem
-from catalog.importing.records import PaintingRecord, build_record
+from catalog.importing.records import PaintingRecord, build_record, sanitise_id
 from catalog.importing.reports import ImportReport, SourceReport
 from catalog.importing.sources import ImportSource
 from catalog.importing.writer import ImportFiles, story_groups_ensure, write_batch
 from catalog.models import Artist, ImportProblem, ImportRun, Painting, StoryGroup
+from catalog.services import paintings_delete
 from catalog.signals import notify_catalogue_changed
 from config.exceptions import ImportAlreadyRunning, ImportFailed, ValidationFailed
 from config.iterables import batched
@@ -56,6 +57,12 @@ def _parse(sources: Sequence[ImportSource]) -> list[_Parsed]:
         report.skipped = sum(1 for p in source.manifest.problems if p.row is not None and not p.field)
         records = []
         for number, values in source.manifest.rows:
+            if source.mapping.excluded_by(values) is not None:  # not a painting this mapping keeps
+                raw_id = str(values.get(source.mapping.id_column) or "").strip()
+                report.excluded += 1
+                if raw_id:
+                    report.excluded_ids.append(sanitise_id(raw_id, source.mapping.id_prefix))
+                continue
             record, problems = build_record(number, values, mapping=source.mapping, base_dir=source.base_dir)
             report.problems.extend(problems)
             if record is None:
@@ -233,6 +240,20 @@ def _import_parsed(
         changed.extend(
             paintings_refresh_content_hash(paintings=Painting.objects.filter(story_group__in=renamed))
         )
+    _remove_excluded(parsed)
+
+
+def _remove_excluded(parsed: Sequence[_Parsed]) -> None:
+    """Delete the stored paintings whose rows the mappings now exclude (e.g. a rug imported
+    before the mapping kept paintings only). Their ratings go with them, as with any deleted
+    painting; every other painting, and its ratings, is untouched."""
+    imported = {r.external_id for p in parsed for r in p.records}
+    for p in parsed:
+        gone = Painting.objects.filter(external_id__in=set(p.report.excluded_ids) - imported)
+        ids = list(gone.values_list("pk", flat=True))
+        if ids:
+            # paintings_delete tells the engines (catalogue_changed) after the commit
+            p.report.removed = paintings_delete(paintings=Painting.objects.filter(pk__in=ids))
 
 
 def _finish_run(run: ImportRun, *, parsed: Sequence[_Parsed], status: str, error: str) -> None:
@@ -245,7 +266,7 @@ def _finish_run(run: ImportRun, *, parsed: Sequence[_Parsed], status: str, error
     rejected = status == ImportRun.Status.REJECTED
     if rejected:  # rolled back: nothing was created or updated
         for r in reports:
-            r.created = r.updated = r.unchanged = 0
+            r.created = r.updated = r.unchanged = r.removed = 0
     run.created = 0 if rejected else sum(r.created for r in reports)
     run.updated = 0 if rejected else sum(r.updated for r in reports)
     run.unchanged = 0 if rejected else sum(r.unchanged for r in reports)

@@ -80,9 +80,10 @@ def artists_ensure(*, names: Iterable[str], known: dict[str, int] | None = None)
 def story_groups_ensure(
     *, groups: Iterable[GroupRef], declared: Sequence[dict[str, str]] = ()
 ) -> tuple[dict[str, StoryGroup], list[int]]:
-    """StoryGroups by slug: ``declared`` ones (from a manifest) are created or updated, the
-    others created when missing with their readable name. Returns the groups and the ids of
-    groups whose name changed (their paintings' text changed)."""
+    """StoryGroups by slug: ``declared`` ones (from a manifest) are created or updated (new ones
+    used in elicitation: a manifest's declared groups are curated), the others created when
+    missing with their readable name, not used in elicitation (a data column is no curation).
+    Returns the groups and the ids of groups whose name changed (their paintings' text changed)."""
     existing = {g.slug: g for g in StoryGroup.objects.all()}
     renamed: list[int] = []
     for item in declared:
@@ -100,7 +101,10 @@ def story_groups_ensure(
     new = {g.slug: g for g in groups if g.slug not in existing}
     if new:
         StoryGroup.objects.bulk_create(
-            [StoryGroup(slug=g.slug, name=g.name) for g in new.values()], ignore_conflicts=True
+            # a data column's groups (centuries, departments) are not a curator's choice of what
+            # to elicit from: the elicitation uses the collection's clusters until one flags them
+            [StoryGroup(slug=g.slug, name=g.name, use_in_elicitation=False) for g in new.values()],
+            ignore_conflicts=True,
         )
         existing.update({g.slug: g for g in StoryGroup.objects.filter(slug__in=list(new))})
     return existing, renamed

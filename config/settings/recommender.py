@@ -144,20 +144,44 @@ RECSYS_RECOMMENDERS = {
     # Kernel ridge on the visitor's own ratings (recsys.algorithms.learned). MiniLM alone: in the offline
     # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
     "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
+    # The seed paper's eq. 1 unchanged (min-max weights), beside the served "demote" weighting
+    # (issue 17): for the API, A/B arms and the evaluation; not offered on the visitors' page.
+    "paper:lda": {"KIND": "single", "ENGINE": "lda", "WEIGHTING": "minmax"},
+    "paper:minilm": {"KIND": "single", "ENGINE": "minilm", "WEIGHTING": "minmax"},
+    "paper:resnet": {"KIND": "single", "ENGINE": "resnet", "WEIGHTING": "minmax"},
+    "paper:clip": {"KIND": "early", "ENGINE": "clip", "WEIGHTING": "minmax"},
+    "paper:blip": {"KIND": "early", "ENGINE": "blip", "WEIGHTING": "minmax"},
 }
-# A request naming no recommender gets the first of these whose engines are all ready (else the
-# first ready recommender of all): recsys.serving.recommenders.default_recommender_name. The order follows
-# the offline evaluation (`manage.py evaluate`, README): on the sample MiniLM alone (nDCG@9 0.343)
-# beats its late fusion with LDA (0.269-0.295), so minilm comes before late-text; late-total
-# (LDA + ResNet, the paper's best) stays first where an image model is installed.
+# A request naming no recommender gets the evaluation's decided one when `manage.py evaluate
+# --decide` wrote it (RECSYS_DEFAULT_DECISION_PATH), else the first of these whose engines are all
+# ready (else the first ready recommender of all): recsys.serving.recommenders.default_recommender_name.
+# The order is the offline evaluation's (README, "Dislikes demote; default recommender"): MiniLM with
+# the demote weighting ranks first (nDCG@9 0.400), its paired interval excluding 0 against
+# late-text (+0.060), learned (+0.110) and lda; late-total (LDA + ResNet, the paper's best) has
+# not been measured here (no offline ResNet weights) and comes next where an image model is.
 RECSYS_DEFAULT_RECOMMENDERS = env_list(
-    "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "minilm", "late-text", "lda"]
+    "RECSYS_DEFAULT_RECOMMENDERS", ["minilm", "late-total", "late-text", "lda"]
 )
 # How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
 # cosine outside each painting's ITM list; recsys.algorithms.itm) or "cosine" (of the multimodal embeddings).
 RECSYS_BLIP_SCORE = env_str("RECSYS_BLIP_SCORE", "itm")
-RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "centered")  # "centered" or "minmax" (paper)
+# "demote" (likes pull, dislikes only push down: recsys.algorithms.demote), "centered" or
+# "minmax" (eq. 1; minmax is the paper's). Chosen by the evaluation (README, "Dislikes demote").
+RECSYS_WEIGHTING = env_str("RECSYS_WEIGHTING", "demote")
+# The default recommender decided by `manage.py evaluate --decide` (recsys.evaluation.decision):
+# when this file names a ready recommender it comes before RECSYS_DEFAULT_RECOMMENDERS. Empty: off.
+RECSYS_DEFAULT_DECISION_PATH = env_str(
+    "RECSYS_DEFAULT_DECISION_PATH", str(VAR_DIR / "evaluation" / "decision.json")
+)
 RECSYS_MAX_N = env_int("RECSYS_MAX_N", 100)
+# What a new visitor rates first when no curator flagged a story group for elicitation
+# (recsys.serving.elicitation): "clusters" of the collection or "adaptive" (clusters, then where the
+# visitor's model is least sure); chosen by `manage.py evaluate --end-to-end` (README).
+RECSYS_ELICITATION = env_str("RECSYS_ELICITATION", "clusters")
+# Engines whose space the elicitation clusters, the first ready one (joint image-text first).
+RECSYS_ELICITATION_ENGINES = env_list(
+    "RECSYS_ELICITATION_ENGINES", ["clip", "minilm", "blip", "resnet", "lda"]
+)
 # Seconds the recommenders' statuses and the active artefacts stay cached (recsys/serving/status_cache.py);
 # an activation invalidates them at once, this bounds how old a build's progress can be. 0: off.
 RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)

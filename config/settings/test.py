@@ -65,3 +65,7 @@ RECSYS_STATUS_CACHE_S = 0  # tests of the status cache switch it on themselves
 RECSYS_AUTO_REFRESH = False  # tests of the automatic refresh switch it on themselves
 # Tests never reach the model hub: engines are given tiny local models by the tests themselves.
 RECSYS_HF_OFFLINE = True
+# eq. 1's centred weights: the suite's hand-worked rankings are eq. 1's; the served default
+# ("demote", recsys.algorithms.demote) is tested with override_settings where it matters.
+RECSYS_WEIGHTING = "centered"
+RECSYS_DEFAULT_DECISION_PATH = ""  # tests of the evaluation's decision set it themselves

@@ -8,7 +8,8 @@ vectors). Because A is a Gram matrix the sum collapses into one matrix-vector pr
 holds the dense A and the user rated fewer paintings than E has dimensions, reading the n rated
 rows of A is cheaper still (O(n*m)); both give the same numbers up to float rounding.
 
-Weights (``rating_weights``):
+Weights (``rating_weights``; the served default ``demote`` is not eq. 1 but
+``recsys.algorithms.demote``, where a dislike can only push down what is near it):
 
 * ``centered`` (default): ``w = (r - 3) / 2`` in [-1, 1]. A 5 pulls similar paintings up, a 1
   pushes them down, a 3 is neutral. The paper's research code instead gives every dislike
@@ -33,8 +34,10 @@ import numpy as np
 CENTERED = "centered"
 MINMAX = "minmax"
 EQUAL = "equal"
+#: likes pull, dislikes only push down (not eq. 1: ``recsys.algorithms.demote``), the default
+DEMOTE = "demote"
 #: the weightings a caller may ask for (``EQUAL`` is only ever applied as a fallback)
-WEIGHTINGS = (CENTERED, MINMAX)
+WEIGHTINGS = (DEMOTE, CENTERED, MINMAX)
 
 # Ratings are whole numbers 1..5 (users.models.RATING_MIN/RATING_MAX): 3 is neutral.
 RATING_MIDPOINT = 3.0

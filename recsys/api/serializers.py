@@ -28,6 +28,7 @@ from catalog.thumbnails import thumbnail_url
 from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField, in_query_string
 from experiments.serializers import VisitorField
 from recsys.algorithms.scoring import WEIGHTINGS
+from recsys.serving.explanations import Reason, reasons
 from recsys.serving.results import RecommendationResult
 from recsys.serving.search import MAX_QUERY_LENGTH
 from users.serializers import RatingsMapField
@@ -98,7 +99,9 @@ class RecommendationOptionsSerializer(serializers.Serializer):
     weighting = StrictChoiceField(
         choices=list(WEIGHTINGS),
         required=False,
-        help_text="Rating weighting: 'centered' or 'minmax' (the paper's); default RECSYS_WEIGHTING.",
+        help_text="Rating weighting: 'demote' (likes pull, dislikes only push down), 'centered' "
+        "(eq. 1) or 'minmax' (eq. 1 as in the paper); default RECSYS_WEIGHTING. A recommender "
+        "that sets its own (the paper:* ones) keeps it.",
     )
     mmr_lambda = MmrLambdaField(
         required=False,
@@ -181,10 +184,27 @@ class ExplanationSerializer(serializers.Serializer):
     )
 
 
+class ReasonSerializer(serializers.Serializer):
+    painting = serializers.CharField(help_text="The rated painting (id).")
+    title = serializers.CharField(help_text="The rated painting's title.")
+    rating = serializers.IntegerField()
+    effect = serializers.ChoiceField(
+        choices=["pulled_up", "pushed_down"],
+        help_text="pulled_up: a liked painting (4-5) this one is close to ('Because you liked ...'); "
+        "pushed_down: a disliked one (1-2) that ranked it lower. Nothing else explains.",
+    )
+
+
 class RecommendedPaintingSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
-    score = serializers.FloatField()
+    score = serializers.FloatField(
+        help_text="The recommender's internal ranking value (its own scale, may be negative): for "
+        "ordering and diagnostics, not for showing to visitors; show `rank` and `reasons`."
+    )
     painting = PaintingSummarySerializer()
+    reasons = ReasonSerializer(
+        many=True, help_text="What to tell a visitor: the liked paintings that pulled it up, first."
+    )
     explanation = ExplanationSerializer()
 
 
@@ -307,6 +327,15 @@ def recommendations_data(
             "engine": str(c.engine),
         }
 
+    def reason(r: Reason) -> dict[str, Any]:
+        row = paintings.get(r.painting_id)
+        return {
+            "painting": row.external_id if row is not None else r.external_id,
+            "title": row.title if row is not None else "",
+            "rating": r.rating,
+            "effect": r.effect,
+        }
+
     return {
         "recommender": str(result.recommender),
         "engine": str(result.recommender),
@@ -328,6 +357,7 @@ def recommendations_data(
                 "rank": int(item.rank),
                 "score": float(item.score),
                 "painting": painting_summary_data(paintings[item.painting_id], absolute),
+                "reasons": [reason(r) for r in reasons(item.contributions)],
                 "explanation": {
                     "contributions": [contribution(c) for c in item.contributions],
                     "engine_ranks": {

@@ -8,6 +8,9 @@
   ``learned:<engine>`` on each engine alone when several are ready;
 * ``paper:<engine>``: the seed paper's algorithm, eq. 1 with min-max weights and rated paintings
   NOT excluded (they come back as their own nearest neighbours);
+* ``centered:<name>``: each configured single, early or late recommender with eq. 1's centred
+  weights, when the served weighting (``RECSYS_WEIGHTING``) is another one (``demote``): the
+  before/after of issue 17, paired with the served row;
 * ``random``: a seeded random order of the candidates, the floor.
 
 All rank only the evaluation's candidates (``allowed``) and never recommend excluded paintings.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
@@ -27,7 +30,7 @@ from recsys.algorithms import scoring
 from recsys.algorithms.learned import NoKnownRatings, learned_scores, mean_kernel, painting_union
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.serving.recommend import recommend_with_artefacts
-from recsys.serving.recommenders import LATE, PARTIAL, TOTAL, RecommenderConfig, recommenders
+from recsys.serving.recommenders import LATE, LEARNED, PARTIAL, TOTAL, RecommenderConfig, recommenders
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,17 @@ def _kernel(artefacts: Mapping[str, LoadedArtefact]) -> Callable[[np.ndarray], n
     return lambda pks: mean_kernel(artefacts=artefacts, pks=pks)
 
 
+CENTERED_PREFIX = "centered:"
+
+
 def _through_core(
-    config: RecommenderConfig, artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray
+    config: RecommenderConfig,
+    artefacts: Mapping[str, LoadedArtefact],
+    allowed: np.ndarray,
+    weighting: str | None = None,
 ) -> EvalRecommender:
     mine = {engine: artefacts[engine] for engine in config.engines}
+    weighting = weighting or config.weighting or settings.RECSYS_WEIGHTING
 
     def rank(ratings: Mapping[int, int], n: int) -> Ranked:
         return core_ranking(
@@ -93,7 +103,7 @@ def _through_core(
             ratings=ratings,
             n=n,
             allowed=allowed,
-            weighting=settings.RECSYS_WEIGHTING,
+            weighting=weighting,
         )
 
     return EvalRecommender(config.name, config.kind, tuple(config.engines), rank, _kernel(mine))
@@ -152,11 +162,18 @@ def build(
     """Every recommender the ready ``artefacts`` allow, in a fixed order."""
     out: list[EvalRecommender] = []
     fused: set[tuple[str, frozenset[str]]] = set()
+    twins: list[EvalRecommender] = []
     for config in recommenders().values():
-        if all(engine in artefacts for engine in config.engines):
+        # a configured ``paper:*`` is measured by the faithful ``paper()`` row of the same name
+        if all(engine in artefacts for engine in config.engines) and not config.name.startswith("paper:"):
             out.append(_through_core(config, artefacts, allowed))
             if config.kind == LATE:
                 fused.add((config.mode or "", frozenset(config.engines)))
+            served = config.weighting or settings.RECSYS_WEIGHTING
+            if config.kind != LEARNED and served != scoring.CENTERED:
+                twin = replace(config, name=f"{CENTERED_PREFIX}{config.name}")
+                twins.append(_through_core(twin, artefacts, allowed, scoring.CENTERED))
+    out += twins
     for a, b in itertools.combinations(artefacts, 2):
         for mode in (TOTAL, PARTIAL):
             if (mode, frozenset((a, b))) not in fused:

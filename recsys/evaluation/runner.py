@@ -60,8 +60,10 @@ from recsys.algorithms.diversity import mmr_order
 from recsys.algorithms.learned import DEFAULT_LAMBDA
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.evaluation import metrics, selectors
-from recsys.evaluation.recommenders import EvalRecommender, Ranked, build, learned
-from recsys.evaluation.visitors import Visitor, leave_k_out_visitors, simulate_visitors
+from recsys.evaluation.decision import decide
+from recsys.evaluation.recommenders import CENTERED_PREFIX, EvalRecommender, Ranked, build, learned
+from recsys.evaluation.visitors import FEW_LIKES, Visitor, leave_k_out_visitors, simulate_visitors
+from recsys.serving.recommenders import preferred_recommender, recommenders
 from recsys.serving.selectors import active_artefact
 
 SCHEMA = 1
@@ -71,6 +73,8 @@ MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3)
 RIDGE_LAMBDAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
 #: leave-k-out runs when at least this many stored users qualify
 MIN_STORED_USERS = 5
+#: the few-likes visitors' seed is the run's seed plus this (a stream apart from the others)
+FEW_LIKES_SEED = 1000
 
 
 def ready_artefacts() -> tuple[dict[str, LoadedArtefact], dict[str, str]]:
@@ -144,8 +148,10 @@ def _row(
     tops = [pks[:K].tolist() for pks in lists]
     ndcg = [metrics.ndcg_at_k(top, v.relevant, K) for top, v in zip(tops, visitors, strict=True)]
     by_kind: dict[str, list[float]] = defaultdict(list)
+    by_pattern: dict[str, list[float]] = defaultdict(list)
     for value, visitor in zip(ndcg, visitors, strict=True):
         by_kind[visitor.kind].append(value)
+        by_pattern[visitor.pattern].append(value)
     row = {
         "kind": rec.kind,
         "engines": list(rec.engines),
@@ -168,6 +174,7 @@ def _row(
         "empty_lists": sum(1 for top in tops if not top),
         "median_ms": float(np.median(timings) * 1000.0) if timings else 0.0,
         "ndcg@9_by_kind": {kind: _estimate(values) for kind, values in sorted(by_kind.items())},
+        "ndcg@9_by_pattern": {p: _estimate(values) for p, values in sorted(by_pattern.items())},
     }
     return row, ranked, ndcg
 
@@ -198,6 +205,8 @@ def _protocol(
     n_candidates: int,
     curves: dict[str, list[dict[str, Any]]] | None,
     progress: Callable[[str], None],
+    served: Sequence[str] = (),
+    current: str | None = None,
 ) -> dict[str, Any]:
     rows = {}
     per_visitor: dict[str, list[float]] = {}
@@ -217,27 +226,42 @@ def _protocol(
         "by_kind": dict(sorted(by_kind.items())),
         "recommenders": rows,
         "paired": _paired(recs, per_visitor),
+        "decision": decide(per_visitor, candidates=served, current=current),
     }
 
 
+def _pairs(recs: Sequence[EvalRecommender]) -> list[tuple[EvalRecommender, EvalRecommender]]:
+    """Each learned row against every eq.-1 / late-fusion row on a subset of its engines, and
+    each served row against its eq.-1-with-centred-weights twin (``centered:<name>``)."""
+    pairs = [
+        (a, b)
+        for a in recs
+        if a.kind == "learned"
+        for b in recs
+        if b.kind in ("single", "early", "late") and set(b.engines) <= set(a.engines)
+    ]
+    by_name = {r.name: r for r in recs}
+    pairs += [
+        (by_name[r.name[len(CENTERED_PREFIX) :]], r) for r in recs if r.name.startswith(CENTERED_PREFIX)
+    ]
+    return pairs
+
+
 def _paired(recs: Sequence[EvalRecommender], ndcg: Mapping[str, list[float]]) -> list[dict[str, Any]]:
-    """Each learned row against every eq.-1 / late-fusion row on a subset of its engines:
-    nDCG@9 difference per visitor (same visitors), its mean and t interval, and the mean
-    difference relative to the other row's mean."""
+    """Per pair of ``_pairs``: nDCG@9 difference per visitor (same visitors), its mean and t
+    interval, and the mean difference relative to the other row's mean."""
     out = []
-    for a in (r for r in recs if r.kind == "learned"):
-        for b in recs:
-            if b.kind in ("single", "early", "late") and set(b.engines) <= set(a.engines):
-                diff = np.asarray(ndcg[a.name]) - np.asarray(ndcg[b.name])
-                base = float(np.mean(ndcg[b.name]))
-                out.append(
-                    {
-                        "a": a.name,
-                        "b": b.name,
-                        "ndcg@9_difference": _estimate(diff.tolist()),
-                        "relative": float(diff.mean() / base) if base else None,
-                    }
-                )
+    for a, b in _pairs(recs):
+        diff = np.asarray(ndcg[a.name]) - np.asarray(ndcg[b.name])
+        base = float(np.mean(ndcg[b.name]))
+        out.append(
+            {
+                "a": a.name,
+                "b": b.name,
+                "ndcg@9_difference": _estimate(diff.tolist()),
+                "relative": float(diff.mean() / base) if base else None,
+            }
+        )
     return out
 
 
@@ -273,6 +297,15 @@ def evaluate(
     simulated = simulate_visitors(
         groups=groups, story_groups=story, candidates=candidates, count=visitors, seed=seed
     )
+    simulated += simulate_visitors(  # dislikes outnumber likes (issue 17): half as many, own seed
+        groups=groups,
+        story_groups=story,
+        candidates=candidates,
+        count=max(1, visitors // 2),
+        seed=seed + FEW_LIKES_SEED,
+        pattern=FEW_LIKES,
+        first_id=visitors,
+    )
     validation = simulate_visitors(
         groups=groups, story_groups=story, candidates=candidates, count=visitors, seed=seed + 1
     )
@@ -282,15 +315,21 @@ def evaluate(
     recs = build(artefacts=artefacts, allowed=candidates, seed=seed, lam=lam)
 
     curves: dict[str, list[dict[str, Any]]] = {}
+    served = [r.name for r in recs if r.name in recommenders() and not r.name.startswith("paper:")]
+    current = preferred_recommender(artefacts)
     protocols: dict[str, Any] = {
-        "simulated": _protocol(recs, simulated, lookup, candidates.shape[0], curves, progress)
+        "simulated": _protocol(
+            recs, simulated, lookup, candidates.shape[0], curves, progress, served, current
+        )
     }
     stored = leave_k_out_visitors(
         ratings_by_user=selectors.stored_ratings(), candidates=candidates, seed=seed
     )
     if len(stored) >= MIN_STORED_USERS:
         progress(f"leave-k-out: {len(stored)} stored users")
-        protocols["leave_k_out"] = _protocol(recs, stored, lookup, candidates.shape[0], None, progress)
+        protocols["leave_k_out"] = _protocol(
+            recs, stored, lookup, candidates.shape[0], None, progress, served, current
+        )
     else:
         protocols["leave_k_out"] = {
             "status": "skipped",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -73,6 +74,40 @@ def taste_groups(*, candidates: np.ndarray, min_size: int = MIN_ARTIST_PAINTINGS
         for aid, pks in sorted(artist.items())
         if len(pks) >= min_size
     ]
+    return groups
+
+
+#: hidden "subject" tastes of the end-to-end loop: paintings whose title says what they show
+SUBJECTS = {
+    "landscape": r"landscape|view of|river|mountain|valley|forest|countryside|woods|lake",
+    "portrait": r"portrait",
+    "religious": r"madonna|christ|saint|\bst\.? |virgin|annunciation|crucifixion|holy|adoration"
+    r"|apostle|nativity",
+    "still life": r"still life|still-life|flowers|fruit|bouquet",
+    "sea": r"\bsea\b|harbou?r|ship|boat|coast|beach|port of",
+}
+
+
+def viewable_pks() -> np.ndarray:
+    """Sorted pks of the paintings with a viewable image (what the web shows and recommends)."""
+    rows = Painting.objects.order_by().filter(image_status=Painting.ImageStatus.OK).exclude(image="")
+    return np.sort(np.fromiter(rows.values_list("pk", flat=True), dtype=np.int64))
+
+
+def subject_groups(*, candidates: np.ndarray, min_size: int = MIN_ARTIST_PAINTINGS) -> list[TasteGroup]:
+    """One taste group per ``SUBJECTS`` entry: the candidates whose title matches it (kind
+    ``subject``), e.g. the landscape lover of issue 17."""
+    allowed = set(candidates.tolist())
+    titles = [
+        (pk, t) for pk, t in Painting.objects.order_by("pk").values_list("pk", "title") if pk in allowed
+    ]
+    groups = []
+    for label, pattern in SUBJECTS.items():
+        regex = re.compile(pattern, re.IGNORECASE)
+        members = [pk for pk, title in titles if regex.search(title)]
+        if len(members) >= min_size:
+            key = f"subject-{label.replace(' ', '-')}"
+            groups.append(TasteGroup(key, "subject", label, np.array(members, dtype=np.int64)))
     return groups
 
 

@@ -16,6 +16,11 @@ The visitor gives ``n_ratings`` (9) ratings as the elicitation would:
 
 Relevant ("held out") = the taste group's other paintings among the candidates.
 
+Rating patterns (``pattern``): ``mixed`` is the above; ``few-likes`` is a visitor who rates
+exactly 2 paintings of the taste group 5 and the other 7 (from other story groups, as above) 1,
+without noise: the case where dislikes outnumber likes and a recommender that lets distance from
+the dislikes promote a painting fails (issue 17).
+
 Leave-k-out (``leave_k_out_visitors``): every stored user with >= ``min_ratings`` ratings of
 candidates; a seeded ``holdout`` share (at least one) of their ratings is hidden, the rest is the
 input, and the hidden paintings rated 4-5 are relevant (users without one are skipped).
@@ -31,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MIXED, FEW_LIKES = "mixed", "few-likes"
+PATTERNS = (MIXED, FEW_LIKES)
 LIKED = (4, 5)
 DISLIKED = (1, 2, 3)
 MIN_IN_TASTE, MAX_IN_TASTE = 2, 4
@@ -51,6 +58,7 @@ class Visitor:
     kind: str  # the group's kind, or "stored"
     ratings: dict[int, int]  # painting pk -> 1..5, the recommender's input
     relevant: frozenset[int]  # held-out paintings that are right for this visitor
+    pattern: str = MIXED  # MIXED or FEW_LIKES (simulated), "stored" for stored users
 
 
 def _noisy(value: int, liked: bool, rng: np.random.Generator, noise: float) -> int:
@@ -68,18 +76,24 @@ def simulate_visitors(
     seed: int,
     n_ratings: int = 9,
     noise: float = 0.1,
+    pattern: str = MIXED,
+    first_id: int = 0,
 ) -> list[Visitor]:
+    if pattern not in PATTERNS:
+        raise ValueError(f"unknown rating pattern {pattern!r}")
+    few = pattern == FEW_LIKES
     if not groups:
         raise ValueError("no taste group has enough paintings among the candidates")
     rng = np.random.default_rng(seed)
     kinds = sorted({g.kind for g in groups})
     by_kind = {kind: [g for g in groups if g.kind == kind] for kind in kinds}
     visitors = []
-    for vid in range(count):
+    for vid in range(first_id, first_id + count):
         options = by_kind[kinds[vid % len(kinds)]]
         group = options[int(rng.integers(len(options)))]
         members = group.members
-        n_in = min(int(rng.integers(MIN_IN_TASTE, MAX_IN_TASTE + 1)), members.shape[0] - 2, n_ratings)
+        n_in = MIN_IN_TASTE if few else int(rng.integers(MIN_IN_TASTE, MAX_IN_TASTE + 1))
+        n_in = min(n_in, members.shape[0] - 2, n_ratings)
         liked = rng.choice(members, size=n_in, replace=False)
         taken = set(members.tolist())
         disliked: list[int] = []
@@ -93,10 +107,13 @@ def simulate_visitors(
         if missing > 0:
             pool = np.setdiff1d(candidates, np.fromiter(taken, dtype=np.int64))
             disliked += [int(pk) for pk in rng.choice(pool, size=min(missing, pool.size), replace=False)]
-        ratings = {int(pk): _noisy(int(rng.choice(LIKED)), True, rng, noise) for pk in liked}
-        ratings |= {pk: _noisy(int(rng.choice(DISLIKED)), False, rng, noise) for pk in disliked}
+        if few:
+            ratings = dict.fromkeys((int(pk) for pk in liked), 5) | dict.fromkeys(disliked, 1)
+        else:
+            ratings = {int(pk): _noisy(int(rng.choice(LIKED)), True, rng, noise) for pk in liked}
+            ratings |= {pk: _noisy(int(rng.choice(DISLIKED)), False, rng, noise) for pk in disliked}
         relevant = frozenset(set(members.tolist()) - set(ratings))
-        visitors.append(Visitor(vid, group.key, group.kind, dict(sorted(ratings.items())), relevant))
+        visitors.append(Visitor(vid, group.key, group.kind, dict(sorted(ratings.items())), relevant, pattern))
     return visitors
 
 
@@ -121,5 +138,5 @@ def leave_k_out_visitors(
         kept = dict(sorted(mine[i] for i in order[k:]))
         relevant = frozenset(pk for pk, v in hidden if v in LIKED)
         if relevant:
-            visitors.append(Visitor(int(user_id), f"user-{user_id}", "stored", kept, relevant))
+            visitors.append(Visitor(int(user_id), f"user-{user_id}", "stored", kept, relevant, "stored"))
     return visitors

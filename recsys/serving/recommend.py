@@ -50,9 +50,10 @@ from django.conf import settings
 
 from catalog.selectors import painting_pks_matching
 from config.exceptions import ValidationFailed
-from recsys.algorithms import itm, scoring
+from recsys.algorithms import demote, itm, scoring
 from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.artefacts.reader import LoadedArtefact
+from recsys.serving.demote_scores import artefact_scores
 from recsys.serving.recommend_learned import learned_result
 from recsys.serving.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
 from recsys.serving.recommenders import LEARNED, PARTIAL, RecommenderConfig, get_recommender
@@ -79,6 +80,7 @@ class _EngineRun:
     weights: scoring.Weights
     scores: np.ndarray | None  # eq. 1 for every row of the artefact (None: answered by the index)
     itm: ItmSource | None = None  # BLIP scored by ITM (recsys.algorithms.itm) instead of the cosine
+    demote: demote.DemoteWeights | None = None  # the "demote" weighting (not eq. 1)
 
     @property
     def similarity(self) -> np.ndarray | None:
@@ -117,7 +119,10 @@ class _EngineRun:
                 rated_rows=self.rated_rows,
                 similarity=self.similarity,
             )
-        contrib = scoring.contributions(block, self.weights.values)
+        if self.demote is None:
+            contrib = scoring.contributions(block, self.weights.values)
+        else:
+            contrib = demote.demote_contributions(block, self.demote)
         best = scoring.top_contributors(contrib, top).tolist()
         # Python lists: indexing numpy scalars one by one costs more than the maths above
         pks, rows, values = self.rated_pks.tolist(), self.rated_rows.tolist(), self.rated_values.tolist()
@@ -161,10 +166,16 @@ def _engine_run(
         return None
     pks, rows = rated[found], rows[found]
     values = np.array([ratings[pk] for pk in pks.tolist()])
-    weights = scoring.rating_weights(values, weighting=weighting)
+    pushed = demote.demote_weights(values) if weighting == scoring.DEMOTE else None
+    if pushed is not None:
+        weights = scoring.Weights(pushed.signed, pushed.scheme)
+    else:
+        weights = scoring.rating_weights(values, weighting=weighting)
     source = itm_source(art)
     if not exact:
         scores = None
+    elif pushed is not None:
+        scores = artefact_scores(art, source, rows, pushed)
     elif source is not None:
         scores = itm.itm_scores(
             embeddings=art.embeddings,
@@ -187,6 +198,7 @@ def _engine_run(
         weights=weights,
         scores=scores,
         itm=source,
+        demote=pushed,
     )
 
 
@@ -207,16 +219,22 @@ def _single_from_index(
     if allowed is not None:
         rows, found = art.row_of.rows(allowed)
         allowed_rows = rows[found]
+    pushed = run.demote  # demote: the likes' profile finds a pool, re-scored exactly (S <= L)
     rows, scores = ann.profile_top_n(
         art.ann_index,
         embeddings=art.embeddings,
         rated_rows=run.rated_rows,
-        weights=run.weights.values,
-        n=n,
+        weights=run.weights.values if pushed is None else pushed.pull,
+        n=n if pushed is None else n * POOL_FACTOR,
         allowed=allowed_rows,
         exclude=run.known_rows(removed),
         keys=art.painting_ids,
     )
+    if pushed is not None:
+        block = scoring.similarity_block(embeddings=art.embeddings, item_rows=rows, rated_rows=run.rated_rows)
+        scores = demote.scores_from_block(block, pushed)
+        best = scoring.top_n(scores, art.painting_ids[rows], n)
+        rows, scores = rows[best], scores[best]
     return _ranked(run, rows, scores, explain)
 
 
@@ -411,7 +429,8 @@ def recommend(
 
     Takes values its callers have validated (the API's serializers, the web forms): ``n`` in
     1..RECSYS_MAX_N, ratings 1..5 of catalogued paintings, ``exclude`` catalogued pks,
-    ``weighting`` one of ``recsys.algorithms.scoring.WEIGHTINGS`` (None: RECSYS_WEIGHTING), ``artist`` an
+    ``weighting`` one of ``recsys.algorithms.scoring.WEIGHTINGS`` (the recommender's own ``WEIGHTING`` wins;
+    None: RECSYS_WEIGHTING), ``artist`` an
     artist pk or name, ``collection`` a collection slug or name (``catalog.selectors``). What
     only the data can tell is checked here: ``ValidationFailed`` when there are no ratings, for
     an unknown story group, artist or collection, and when no engine can use any rating
@@ -439,7 +458,7 @@ def recommend(
             artefacts=artefacts,
             ratings=dict(sorted(ratings.items())),
             n=n,
-            weighting=weighting or settings.RECSYS_WEIGHTING,
+            weighting=config.weighting or weighting or settings.RECSYS_WEIGHTING,
             allowed=None if allowed is None else np.sort(np.asarray(allowed, dtype=np.int64)),
             exclude=gone | excluded,
             explain=explain,

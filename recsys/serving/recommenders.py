@@ -35,10 +35,13 @@ naming the entry, not later as a 500 on some request) and cached until a setting
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -58,9 +61,9 @@ PARTIAL, TOTAL = "partial", "total"
 MODES = (PARTIAL, TOTAL)
 
 _KEYS = {
-    SINGLE: {"KIND", "ENGINE", "MMR_LAMBDA"},
-    EARLY: {"KIND", "ENGINE", "MMR_LAMBDA"},
-    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R", "MMR_LAMBDA"},
+    SINGLE: {"KIND", "ENGINE", "MMR_LAMBDA", "WEIGHTING"},
+    EARLY: {"KIND", "ENGINE", "MMR_LAMBDA", "WEIGHTING"},
+    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R", "MMR_LAMBDA", "WEIGHTING"},
     LEARNED: {"KIND", "ENGINES", "MMR_LAMBDA"},
 }
 
@@ -151,7 +154,13 @@ def _learned(name: str, entry: dict, where: str) -> RecommenderConfig:
 def _build(name: str, entry: object) -> RecommenderConfig:
     config = _build_kind(name, entry)  # a dict when it returns
     mmr_lambda = _mmr_lambda(entry, f"RECSYS_RECOMMENDERS[{name!r}]")  # type: ignore[arg-type]
-    return config if mmr_lambda is None else replace(config, mmr_lambda=mmr_lambda)
+    weighting = entry.get("WEIGHTING")  # type: ignore[union-attr]
+    if weighting is not None and weighting not in WEIGHTINGS:
+        raise ImproperlyConfigured(
+            f"RECSYS_RECOMMENDERS[{name!r}]['WEIGHTING'] must be one of {', '.join(WEIGHTINGS)}, "
+            f"got {weighting!r}."
+        )
+    return replace(config, mmr_lambda=mmr_lambda, weighting=weighting)
 
 
 def _build_kind(name: str, entry: object) -> RecommenderConfig:
@@ -254,13 +263,45 @@ def recommenders() -> dict[str, RecommenderConfig]:
     return {**registry, **_provided(registry)}
 
 
+def decision() -> dict[str, Any]:
+    """What ``manage.py evaluate --decide`` wrote to ``RECSYS_DEFAULT_DECISION_PATH`` ({} when
+    off or absent); the small file is read again only when its modification time changes."""
+    global _decision_memo
+    path = settings.RECSYS_DEFAULT_DECISION_PATH
+    if not path:
+        return {}
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return {}
+    memo = _decision_memo
+    if memo is None or memo[0] != (path, mtime):
+        from recsys.evaluation.decision import read_decision
+
+        memo = _decision_memo = ((path, mtime), read_decision(Path(path)))
+    return memo[1]
+
+
+def decided_recommender() -> str | None:
+    """The default recommender the evaluation decided, or None."""
+    name = decision().get("default")
+    return name if isinstance(name, str) else None
+
+
+_decision_memo: tuple[tuple[str, int], dict[str, Any]] | None = None
+
+
 def preferred_recommender(ready_engines: Collection[str]) -> str:
-    """The default given which engines have an active artefact: the first recommender of
-    ``RECSYS_DEFAULT_RECOMMENDERS`` whose engines are all ready, else the first configured one
+    """The default given which engines have an active artefact: the evaluation's decided
+    recommender (``decided_recommender``) when its engines are ready, else the first recommender
+    of ``RECSYS_DEFAULT_RECOMMENDERS`` whose engines are all ready, else the first configured one
     whose engines are (settings order), else the first preference (not ready: its 503 says why)."""
     registry = _settings_recommenders()
     ready = set(ready_engines)
     preferences = [registry[name] for name in settings.RECSYS_DEFAULT_RECOMMENDERS]
+    decided = decided_recommender()
+    if decided in registry:
+        preferences.insert(0, registry[decided])
     for config in (*preferences, *registry.values()):
         if ready.issuperset(config.engines):
             return config.name

@@ -11,6 +11,7 @@ from catalog.selectors import painting_summaries_by_pk, paintings_by_pk
 from catalog.serializers import PaintingSummarySerializer
 from catalog.thumbnails import thumbnail_url
 from recsys.api.serializers import RecommendationsSerializer, painting_summary_data, recommendations_data
+from recsys.serving.explanations import reasons
 from recsys.serving.recommend import recommend
 
 
@@ -60,6 +61,15 @@ def _serializer_body(result, request: Request) -> dict:
                 "rank": item.rank,
                 "score": item.score,
                 "painting": paintings[item.painting_id],
+                "reasons": [
+                    {
+                        "painting": paintings[r.painting_id].external_id,
+                        "title": paintings[r.painting_id].title,
+                        "rating": r.rating,
+                        "effect": r.effect,
+                    }
+                    for r in reasons(item.contributions)
+                ],
                 "explanation": {
                     "contributions": [contribution(c) for c in item.contributions],
                     "engine_ranks": item.engine_ranks,

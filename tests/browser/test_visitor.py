@@ -46,7 +46,7 @@ def check_recommendations(page: Page) -> list[str]:
     widths = images_loaded(page, ".grid--recs")
     assert len(widths) == 9 and all(w > 0 for w in widths), widths
     for i in range(9):
-        expect(cards.nth(i).locator(".why li").first).to_contain_text("Because you rated")
+        expect(cards.nth(i).locator(".why li").first).to_contain_text("Because you liked")
     return [cards.nth(i).get_attribute("data-painting") for i in range(9)]
 
 

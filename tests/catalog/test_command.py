@@ -187,6 +187,10 @@ def sample_groups(settings, tmp_path: Path) -> Path:
 def test_sample_elicitation_set_is_nine_paintings_with_images_from_nine_groups(sample_groups):
     first, _ = run("--sample")
     second, _ = run("--sample")
+    # groups made from a data column are not flagged for elicitation (the clusters are used
+    # instead, recsys.serving.elicitation) until a curator flags them, as here
+    assert not elicitation_groups().exists()
+    StoryGroup.objects.update(use_in_elicitation=True)
 
     chosen = elicitation_set(seed=0)
 

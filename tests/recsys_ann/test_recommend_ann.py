@@ -166,3 +166,15 @@ def test_loading_an_index_limits_faiss_threads_once(settings, paintings, minilm,
     faiss.omp_set_num_threads(2)
     assert active_artefact(engine="minilm").ann_index is not None
     assert faiss.omp_get_max_threads() == 1
+
+
+def test_demote_from_the_index_equals_the_exact_path(settings, paintings, minilm, calls):
+    # the likes' profile finds a pool of POOL_FACTOR * n, re-scored exactly with the push
+    settings.RECSYS_WEIGHTING = "demote"
+    ratings = same_cluster_ratings(paintings)
+    exact = answer(settings, EXACT, ratings=ratings, n=10)
+    approximate = answer(settings, 100, ratings=ratings, n=10)
+    assert calls == [50]
+    assert [i.painting_id for i in approximate.items] == [i.painting_id for i in exact.items]
+    assert [i.score for i in approximate.items] == pytest.approx([i.score for i in exact.items], abs=1e-6)
+    assert approximate.applied_weighting == {"minilm": "demote"}

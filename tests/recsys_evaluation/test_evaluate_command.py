@@ -57,8 +57,10 @@ def test_report_rows_and_values(catalogue, tmp_path):
     # the engines separate the groups: every held-out painting of the taste group comes first
     for name in ("lda", "minilm", "learned:lda+minilm", "late-text"):
         assert rows[name]["ndcg@9"]["mean"] == pytest.approx(1.0), name
-    assert rows["random"]["ndcg@9"]["mean"] < 0.9
-    assert rows["lda"]["ndcg@9"]["n"] == 20
+    assert rows["random"]["ndcg@9_by_pattern"]["mixed"]["mean"] < 0.9
+    # 20 visitors of the mixed pattern and half as many "few likes" (2 at 5, 7 at 1)
+    assert rows["lda"]["ndcg@9"]["n"] == 30
+    assert rows["lda"]["ndcg@9_by_pattern"]["few-likes"]["n"] == 10
     assert report["popularity"] == {"ratings": 50, "users": 5}
     assert rows["lda"]["novelty"]["mean"] > 0
     stored = report["protocols"]["leave_k_out"]

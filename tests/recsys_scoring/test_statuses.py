@@ -24,6 +24,11 @@ def test_recommender_names_follow_settings(db):
         "late-total",
         "late-text",
         "learned",
+        "paper:lda",
+        "paper:minilm",
+        "paper:resnet",
+        "paper:clip",
+        "paper:blip",
     ]
 
 
@@ -68,4 +73,9 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("late-total", "ready"),
         ("late-text", "unavailable"),
         ("learned", "unavailable"),
+        ("paper:lda", "ready"),
+        ("paper:minilm", "unavailable"),
+        ("paper:resnet", "ready"),
+        ("paper:clip", "unavailable"),
+        ("paper:blip", "unavailable"),
     ]

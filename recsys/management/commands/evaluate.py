@@ -1,22 +1,35 @@
 """``manage.py evaluate [--seed N] [--visitors N] [--collection SOURCE] [--lambda L] [--json PATH]
-[--plot PATH]``: the offline evaluation (see ``recsys.evaluation.runner``)."""
+[--plot PATH] [--end-to-end [--sets N]] [--decide]``: the offline evaluation (see
+``recsys.evaluation.runner``), or the whole elicitation-to-recommendation loop
+(``recsys.evaluation.end_to_end``); ``--decide`` writes what the evidence chose
+(``recsys.evaluation.decision``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config.exceptions import ApplicationError
 from recsys.algorithms.learned import DEFAULT_LAMBDA
+from recsys.evaluation.decision import merge_decision
+from recsys.evaluation.end_to_end import end_to_end, end_to_end_table
 from recsys.evaluation.runner import (
     default_report_path,
     evaluate,
     markdown_table,
     paired_table,
+    ready_artefacts,
     write_report,
 )
+
+
+def fmt_estimate(estimate: dict[str, Any]) -> str:
+    if estimate.get("mean") is None:
+        return "n/a"
+    return f"{estimate['mean']:+.3f} [{estimate['ci95'][0]:+.3f}, {estimate['ci95'][1]:+.3f}]"
 
 
 class Command(BaseCommand):
@@ -45,12 +58,63 @@ class Command(BaseCommand):
             "--json", type=Path, default=None, help=f"Report path (default {default_report_path()})."
         )
         parser.add_argument("--plot", type=Path, default=None, help="Also write the report's PNG here.")
+        parser.add_argument(
+            "--end-to-end",
+            action="store_true",
+            help="Simulated visitors with a hidden taste answer what each elicitation strategy shows, "
+            "then every served recommender recommends: nDCG@9 per strategy x recommender.",
+        )
+        parser.add_argument(
+            "--sets", type=int, default=2, help="Elicitation sets per visitor (--end-to-end)."
+        )
+        parser.add_argument(
+            "--decide",
+            action="store_true",
+            help="Write the decision (default recommender; with --end-to-end the elicitation strategy) "
+            "to RECSYS_DEFAULT_DECISION_PATH, which serving reads.",
+        )
+
+    def _decide(self, **entries: Any) -> None:
+        path = settings.RECSYS_DEFAULT_DECISION_PATH
+        if not path:
+            raise CommandError("--decide: RECSYS_DEFAULT_DECISION_PATH is empty (decisions are off).")
+        written = merge_decision(Path(path), **entries)
+        self.stdout.write(f"decision: {written}")
+
+    def _end_to_end(self, options: dict[str, Any]) -> None:
+        if options["sets"] < 1:
+            raise CommandError("--sets must be at least 1.")
+        artefacts, _ = ready_artefacts()
+        if not artefacts:
+            raise CommandError("No engine has a ready artefact; run `manage.py precompute` first.")
+        try:
+            report = end_to_end(
+                artefacts=artefacts,
+                seed=options["seed"],
+                visitors=options["visitors"],
+                sets=options["sets"],
+                progress=lambda message: self.stderr.write(message),
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        path = write_report(report, options["json"] or default_report_path().with_name("end_to_end.json"))
+        self.stdout.write(end_to_end_table(report))
+        chosen = report["decision"]
+        self.stdout.write(f"\nstrategy on {report['recommender']}: {chosen['default']} ({chosen['status']})")
+        for entry in chosen["comparisons"]:
+            self.stdout.write(f"  {entry['a']} - {entry['b']}: {fmt_estimate(entry['ndcg@9_difference'])}")
+        if options["decide"]:
+            self._decide(elicitation=chosen["default"], elicitation_decision=chosen)
+        self.stdout.write(f"report: {path}")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["visitors"] < 1:
             raise CommandError("--visitors must be at least 1.")
         if not options["lam"] > 0:
             raise CommandError("--lambda must be positive.")
+        if options["end_to_end"]:
+            self._end_to_end(options)
+            return
         try:
             report = evaluate(
                 seed=options["seed"],
@@ -72,6 +136,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"\nleave-k-out skipped: {stored['reason']}")
         self.stdout.write(f"learned: best lambda on validation visitors {report['learned']['best_lambda']}")
+        chosen = report["protocols"]["simulated"]["decision"]
+        self.stdout.write(f"default recommender: {chosen['default']} ({chosen['status']})")
+        for entry in chosen["comparisons"]:
+            self.stdout.write(f"  {entry['a']} - {entry['b']}: {fmt_estimate(entry['ndcg@9_difference'])}")
+        if options["decide"]:
+            self._decide(default=chosen["default"], recommender_decision=chosen)
         if options["plot"] is not None:
             from recsys.evaluation.plot import plot_report
 
