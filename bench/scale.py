@@ -303,7 +303,7 @@ def run_size(size: int, args, root: Path) -> dict:
         " | recall@10 |\n"
         "|---|---|---|---|---|---|---|---|---|---|"
     )
-    single_early = {e for c in configs.values() if c.kind != LATE for e in c.engines}
+    single_early = {e for c in configs.values() if c.single_engine for e in c.engines}
     for engine in [e for e in engines if e in single_early]:
         for row in ann_rows(engine, loaded[engine], requests, rng, args.nprobe_divisors):
             anns.append(row)

@@ -7,7 +7,8 @@ the recommender needs (opened once per process, memory-mapped, reopened when a n
 activated: see ``recsys.selectors.active_artefact``) and hands them to
 ``recommend_with_artefacts``, the database-free core that ``bench/recommend.py`` times, and
 checks the returned ids are still catalogued (one query). Numbers
-come from ``recsys.scoring`` (eq. 1) and ``recsys.fusion`` (RRF); the learned kind's from
+come from ``recsys.scoring`` (eq. 1), ``recsys.fusion`` (RRF) and ``recsys.serving.recommend_score``
+(score fusion, a missing modality renormalised); the learned kind's from
 ``recsys.recommend_learned``, MMR re-ranking from ``recsys.recommend_mmr``; nothing here loops
 over the catalogue in Python.
 
@@ -55,9 +56,10 @@ from recsys.artefacts import LoadedArtefact
 from recsys.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.recommend_learned import learned_result
 from recsys.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
-from recsys.recommenders import LEARNED, PARTIAL, RecommenderConfig, get_recommender
+from recsys.recommenders import LEARNED, PARTIAL, SCORE, RecommenderConfig, get_recommender
 from recsys.results import Contribution, Recommendation, RecommendationResult
 from recsys.selectors import active_artefact, catalogued_only, catalogued_pks
+from recsys.serving.recommend_score import score_fused
 from recsys.similar import ItmSource, itm_source
 
 __all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
@@ -143,7 +145,7 @@ def _uses_index(config: RecommenderConfig, art: LoadedArtefact) -> bool:
     """Whether a single or early recommender answers from ``art``'s ANN index (above the size
     setting, only when the precompute built one, and never for BLIP scored by ITM)."""
     return (
-        not config.is_late
+        config.single_engine
         and art.size > settings.RECSYS_ANN_MIN_ITEMS
         and itm_source(art) is None
         and art.ann_index is not None
@@ -343,7 +345,7 @@ def _eq1_or_late(
     exclude: Collection[int],
     explain: int,
 ) -> RecommendationResult:
-    """Single, early and late fusion recommenders (eq. 1, RRF)."""
+    """Single, early, late and score fusion recommenders (eq. 1, RRF, ``recommend_score``)."""
     runs: dict[str, _EngineRun] = {}
     ignored: dict[int, list[str]] = {}
     applied: dict[str, str] = {}
@@ -367,7 +369,10 @@ def _eq1_or_late(
 
     removed = set(ratings) | set(exclude)
     used_depth = None
-    if config.is_late:
+    if config.kind == SCORE:
+        candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
+        items = score_fused(config, runs, candidates, n, explain)
+    elif config.is_late:
         candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
         if config.mode == PARTIAL:
             used_depth = config.depth or n
@@ -411,7 +416,8 @@ def recommend(
 
     Takes values its callers have validated (the API's serializers, the web forms): ``n`` in
     1..RECSYS_MAX_N, ratings 1..5 of catalogued paintings, ``exclude`` catalogued pks,
-    ``weighting`` one of ``recsys.scoring.WEIGHTINGS`` (None: RECSYS_WEIGHTING), ``artist`` an
+    ``weighting`` one of ``recsys.scoring.WEIGHTINGS`` (None: the recommender's own, else
+    RECSYS_WEIGHTING), ``artist`` an
     artist pk or name, ``collection`` a collection slug or name (``catalog.selectors``). What
     only the data can tell is checked here: ``ValidationFailed`` when there are no ratings, for
     an unknown story group, artist or collection, and when no engine can use any rating
@@ -439,7 +445,7 @@ def recommend(
             artefacts=artefacts,
             ratings=dict(sorted(ratings.items())),
             n=n,
-            weighting=weighting or settings.RECSYS_WEIGHTING,
+            weighting=weighting or config.weighting or settings.RECSYS_WEIGHTING,
             allowed=None if allowed is None else np.sort(np.asarray(allowed, dtype=np.int64)),
             exclude=gone | excluded,
             explain=explain,

@@ -39,6 +39,7 @@ from recsys.search import search_image as _search_image
 from recsys.search import search_text as _search_text
 from recsys.selectors import RecommenderStatus
 from recsys.selectors import recommender_statuses as _recommender_statuses
+from recsys.serving.definitions import LATE, SINGLE_ENGINE_KINDS
 from recsys.similar import similar_paintings as _similar_paintings
 from users.models import RATING_MAX, RATING_MIN, Rating, User
 from users.selectors import user_rating_map
@@ -282,7 +283,7 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
             for c in explaining[item.painting_id]
             if c.painting_id in paintings
         )
-        engine_ranks = tuple(item.engine_ranks.items()) if result.kind == "late" else ()
+        engine_ranks = tuple(item.engine_ranks.items()) if result.kind == LATE else ()
         cards.append(
             Card(
                 painting=painting,
@@ -321,11 +322,11 @@ class EngineChoice:
 
 def engine_choices(statuses: Sequence[RecommenderStatus]) -> list[EngineChoice]:
     """Every configured engine, in settings order, with the status of the recommender that
-    uses it alone (single engines and early fusion each wrap exactly one engine)."""
+    uses it alone (the single-engine kinds of ``recsys.serving.definitions``)."""
     by_engine = {}
     for status in statuses:
         engines = list(status.engines)
-        if status.kind != "late" and len(engines) == 1:
+        if status.kind in SINGLE_ENGINE_KINDS:
             by_engine.setdefault(engines[0], status)
     choices = []
     for name in settings.RECSYS_ENGINES:

@@ -28,6 +28,7 @@ from recsys.artefacts import LoadedArtefact
 from recsys.learned import learned_scores, mean_kernel, painting_union
 from recsys.recommend import recommend_with_artefacts
 from recsys.recommenders import LATE, PARTIAL, TOTAL, RecommenderConfig, recommenders
+from recsys.serving.definitions import parse_definition
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,11 @@ def build(
     for a, b in itertools.combinations(artefacts, 2):
         for mode in (TOTAL, PARTIAL):
             if (mode, frozenset((a, b))) not in fused:
-                config = RecommenderConfig(
-                    name=f"late-{mode}:{a}+{b}", kind=LATE, engines={a: 1.0, b: 1.0}, mode=mode
+                config = parse_definition(
+                    f"late-{mode}:{a}+{b}",
+                    {"kind": LATE, "engines": [a, b], "mode": mode},
+                    engines=list(artefacts),
+                    source="evaluation",
                 )
                 out.append(_through_core(config, artefacts, allowed))
     if artefacts:

@@ -1,0 +1,1 @@
+"""Algorithms: pure numpy maths of the recommender (no Django, no models, no files)."""

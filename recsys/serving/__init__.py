@@ -1,0 +1,1 @@
+"""Serving: the recommenders registry, the recommend service and its parts, selectors, search."""
