@@ -112,6 +112,21 @@ RECSYS_ENGINES = {
         "MODEL": env_str("RECSYS_MINILM_MODEL", _packaged_minilm()),
         "OPTIONS": {"batch_size": env_int("RECSYS_MINILM_BATCH", 64)},
     },
+    # self-supervised ViT image features (the lost-art retrieval paper): CLS + mean patch tokens
+    "dinov2": {
+        "BACKEND": "recsys.engines.dinov2.Dinov2Engine",
+        "MODEL": env_str("RECSYS_DINOV2_MODEL", "facebook/dinov2-small"),
+        "OPTIONS": {
+            "batch_size": env_int("RECSYS_DINOV2_BATCH", 16),
+            "pooling": env_str("RECSYS_DINOV2_POOLING", "cls+mean"),  # or "cls", "mean"
+        },
+    },
+    # multilingual sentence embeddings (XLM-R family) of every language of a painting
+    "xlmr": {
+        "BACKEND": "recsys.engines.xlmr.XlmrEngine",
+        "MODEL": env_str("RECSYS_XLMR_MODEL", "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"),
+        "OPTIONS": {"batch_size": env_int("RECSYS_XLMR_BATCH", 32)},
+    },
 }
 # Engines whose artefacts `precompute all` and the automatic refresh build.
 RECSYS_ENABLED_ENGINES = env_list("RECSYS_ENABLED_ENGINES", list(RECSYS_ENGINES))
@@ -146,6 +161,15 @@ RECSYS_RECOMMENDERS = {
     # Kernel ridge on the visitor's own ratings (recsys.learned). MiniLM alone: in the offline
     # evaluation adding LDA at equal weight lowered nDCG@9 (README, "Offline evaluation").
     "learned": {"KIND": "learned", "ENGINES": ["minilm"]},
+    # Score fusion (the lost-art paper): S = beta * S_image + (1 - beta) * S_text, a painting
+    # without an image (or text) scored by the other alone. beta: RECSYS_SCORE_BETA.
+    "score-dinov2-xlmr": {
+        "KIND": "score",
+        "ENGINES": {
+            "dinov2": env_float("RECSYS_SCORE_BETA", 0.5),
+            "xlmr": 1.0 - env_float("RECSYS_SCORE_BETA", 0.5),
+        },
+    },
 }
 # A request naming no recommender gets the first of these whose engines are all ready (else the
 # first ready recommender of all): recsys.recommenders.default_recommender_name. The order follows
@@ -167,7 +191,8 @@ RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
 RECSYS_STATUS_LOCAL_S = env_int("RECSYS_STATUS_LOCAL_S", 2)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
 # Search (recsys.search): the engines that may encode a query, first ready one by default.
-RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "clip"])
-RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "resnet"])
+# xlmr reads and matches every language (a French query finds an English description).
+RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "xlmr", "clip"])
+RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "dinov2", "resnet"])
 # Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
 RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)

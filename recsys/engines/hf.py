@@ -130,6 +130,8 @@ class ModalInput:
     text: str | None
     image: Image.Image | None
     notes: list[str] = field(default_factory=list)
+    #: the painting's text in its other languages (read by the multilingual engine only)
+    translations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
