@@ -44,6 +44,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
         "late-text",  # configured (RECSYS_RECOMMENDERS): late fusion, total, of lda and minilm
         "learned",
         "late-partial:lda+minilm",
+        "score:lda+minilm",  # weighted score fusion, beta from the validation sweep
         "learned:lda+minilm",
         "learned:lda",
         "learned:minilm",
@@ -55,7 +56,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert report["groups"] == {"story:Museum A": 1, "story:Museum B": 1}
     assert set(report["engines"]) == {"lda", "minilm"}
     # the engines separate the groups: every held-out painting of the taste group comes first
-    for name in ("lda", "minilm", "learned:lda+minilm", "late-text"):
+    for name in ("lda", "minilm", "learned:lda+minilm", "late-text", "score:lda+minilm"):
         assert rows[name]["ndcg@9"]["mean"] == pytest.approx(1.0), name
     assert rows["random"]["ndcg@9"]["mean"] < 0.9
     assert rows["lda"]["ndcg@9"]["n"] == 20
@@ -66,8 +67,16 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert [p["lambda"] for p in report["mmr"]["curves"]["lda"]] == [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3]
     assert report["mmr"]["curves"]["lda"][0]["ndcg@9"] == rows["lda"]["ndcg@9"]
     assert len(report["learned"]["sweep"]) == 8
+    assert rows["score:lda+minilm"]["kind"] == "score"
+    assert [p["beta"] for p in report["score"]["sweeps"]["lda+minilm"]] == report["score"]["betas"]
+    assert report["score"]["best_beta"]["lda+minilm"] in report["score"]["betas"]
     paired = {(e["a"], e["b"]): e for e in report["protocols"]["simulated"]["paired"]}
-    assert set(paired) >= {("learned:lda", "lda"), ("learned:lda+minilm", "late-text")}
+    assert set(paired) >= {
+        ("learned:lda", "lda"),
+        ("learned:lda+minilm", "late-text"),
+        ("score:lda+minilm", "late-text"),
+        ("score:lda+minilm", "minilm"),
+    }
     assert ("learned:lda", "minilm") not in paired  # only rows on a subset of its engines
     assert paired[("learned:lda", "lda")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
     # the configured "learned" recommender (MiniLM) goes through the service: the same model

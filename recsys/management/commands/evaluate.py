@@ -64,7 +64,8 @@ class Command(BaseCommand):
         path = write_report(report, options["json"])
         self.stdout.write(markdown_table(report))
         self.stdout.write(
-            "\nlearned vs eq. 1 and late fusion (paired, same visitors):\n" + paired_table(report)
+            "\nlearned and score fusion vs eq. 1 and late fusion (paired, same visitors):\n"
+            + paired_table(report)
         )
         stored = report["protocols"]["leave_k_out"]
         if stored["status"] == "ok":
@@ -72,6 +73,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"\nleave-k-out skipped: {stored['reason']}")
         self.stdout.write(f"learned: best lambda on validation visitors {report['learned']['best_lambda']}")
+        for pair, beta in report["score"]["best_beta"].items():
+            first = pair.split("+")[0]
+            self.stdout.write(f"score:{pair}: best beta (weight of {first}) on validation visitors {beta}")
         if options["plot"] is not None:
             from recsys.evaluation.plot import plot_report
 
