@@ -365,6 +365,9 @@ PLAIN_LABELS = {
     "late-partial": "Text + image, fused (top picks)",
     "late-text": "Text topics + meaning, fused",
     "learned": "Learned from ratings (MiniLM)",
+    "dinov2": "Visual look (DINOv2)",
+    "xlmr": "Text meaning, any language",
+    "score-dinov2-xlmr": "Image + text, weighted",
 }
 
 
