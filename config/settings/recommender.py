@@ -191,8 +191,9 @@ RECSYS_STATUS_CACHE_S = env_int("RECSYS_STATUS_CACHE_S", 5)
 RECSYS_STATUS_LOCAL_S = env_int("RECSYS_STATUS_LOCAL_S", 2)
 RECSYS_MAX_RATINGS = env_int("RECSYS_MAX_RATINGS", 500)
 # Search (recsys.search): the engines that may encode a query, first ready one by default.
-# xlmr reads and matches every language (a French query finds an English description).
-RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["minilm", "xlmr", "clip"])
+# xlmr first: once ready it reads and matches every language (a French query finds an English
+# description); MiniLM (English only) answers until then.
+RECSYS_SEARCH_TEXT_ENGINES = env_list("RECSYS_SEARCH_TEXT_ENGINES", ["xlmr", "minilm", "clip"])
 RECSYS_SEARCH_IMAGE_ENGINES = env_list("RECSYS_SEARCH_IMAGE_ENGINES", ["clip", "dinov2", "resnet"])
 # Largest picture POST /api/v1/search/image/ and the web's image search accept (bytes).
 RECSYS_SEARCH_IMAGE_MAX_BYTES = env_int("RECSYS_SEARCH_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
