@@ -31,10 +31,10 @@ def validate_translations(value: object) -> None:
         if not isinstance(fields, dict) or set(fields) - set(TRANSLATION_FIELDS):
             raise ValidationError(f"{language}: give an object with some of {', '.join(TRANSLATION_FIELDS)}.")
         for name, text in fields.items():
-            ok = (
-                all(isinstance(t, str) for t in text) if name == "subjects" and isinstance(text, list)
-                else isinstance(text, str)
-            )  # fmt: skip
+            if name == "subjects":
+                ok = isinstance(text, list) and all(isinstance(t, str) for t in text)
+            else:
+                ok = isinstance(text, str)
             if not ok:
                 raise ValidationError(f"{language}.{name} must be text (subjects: a list of texts).")
 

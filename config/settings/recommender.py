@@ -137,6 +137,8 @@ RECSYS_RECOMMENDERS = {
     "lda": {"KIND": "single", "ENGINE": "lda"},
     "resnet": {"KIND": "single", "ENGINE": "resnet"},
     "minilm": {"KIND": "single", "ENGINE": "minilm"},
+    "dinov2": {"KIND": "single", "ENGINE": "dinov2"},
+    "xlmr": {"KIND": "single", "ENGINE": "xlmr"},
     "clip": {"KIND": "early", "ENGINE": "clip"},
     "blip": {"KIND": "early", "ENGINE": "blip"},
     "late-partial": {

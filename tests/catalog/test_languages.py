@@ -132,3 +132,25 @@ def test_the_mapping_language_must_be_a_code():
     }
     with pytest.raises(ImportFailed, match="'language'"):
         mapping_from_dict(raw, origin="m.toml")
+
+
+@pytest.mark.parametrize(
+    "translations",
+    [
+        {"French": {"description": "x"}},
+        {"fr": {"caption": "x"}},
+        {"fr": {"description": 3}},
+        {"fr": {"subjects": "mer"}},
+        ["fr"],
+    ],
+)
+@pytest.mark.django_db
+def test_the_admin_refuses_malformed_translations(translations):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import PaintingFactory
+
+    painting = PaintingFactory.build(translations=translations)
+    with pytest.raises(ValidationError) as raised:
+        painting.full_clean(exclude=["artist", "story_group"])
+    assert "translations" in raised.value.message_dict
