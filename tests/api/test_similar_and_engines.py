@@ -82,12 +82,15 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "lda",
         "resnet",
         "minilm",
+        "dinov2",
+        "xlmr",
         "clip",
         "blip",
         "late-partial",
         "late-total",
         "late-text",
         "learned",
+        "score-dinov2-xlmr",
     ]
     assert (body["learned"]["kind"], body["learned"]["status"]) == ("learned", "ready")  # minilm is ready
     minilm_status = body["minilm"]

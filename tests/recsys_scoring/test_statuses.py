@@ -17,12 +17,15 @@ def test_recommender_names_follow_settings(db):
         "lda",
         "resnet",
         "minilm",
+        "dinov2",
+        "xlmr",
         "clip",
         "blip",
         "late-partial",
         "late-total",
         "late-text",
         "learned",
+        "score-dinov2-xlmr",
     ]
 
 
@@ -61,10 +64,13 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("lda", "ready"),
         ("resnet", "ready"),
         ("minilm", "unavailable"),
+        ("dinov2", "unavailable"),
+        ("xlmr", "unavailable"),
         ("clip", "unavailable"),
         ("blip", "unavailable"),
         ("late-partial", "ready"),
         ("late-total", "ready"),
         ("late-text", "unavailable"),
         ("learned", "unavailable"),
+        ("score-dinov2-xlmr", "unavailable"),
     ]
