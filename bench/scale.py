@@ -74,7 +74,7 @@ fusion_step, percentiles, timed = (
     bench_recommend.timed,
 )
 
-DIMS = {"lda": 40, "minilm": 384, "clip": 512, "blip": 256, "resnet": 2048}
+DIMS = {"lda": 40, "minilm": 384, "clip": 512, "blip": 256, "resnet": 2048, "dinov2": 768, "xlmr": 384}
 SEED = 20230626
 BLOCK = 50_000  # rows generated per step
 NOISE = 0.9  # noise norm relative to the unit centre: cosine to the centre ~ 1 / sqrt(1 + 0.81)
