@@ -147,7 +147,8 @@ def _build(name: str, entry: object) -> RecommenderConfig:
     try:
         return parse_definition(name, fields, engines=list(settings.RECSYS_ENGINES))
     except DefinitionError as exc:
-        key = _FIELD_KEYS.get(exc.field) or ("ENGINE" if "ENGINE" in entry else "ENGINES")
+        one = "ENGINE" in entry or ("ENGINES" not in entry and entry.get("KIND") in (SINGLE, EARLY))
+        key = _FIELD_KEYS.get(exc.field) or ("ENGINE" if one else "ENGINES")
         raise ImproperlyConfigured(f"{where}[{key!r}] {exc.message}") from None
 
 
