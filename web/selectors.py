@@ -367,6 +367,7 @@ PLAIN_LABELS = {
     "learned": "Learned from ratings (MiniLM)",
     "dinov2": "Visual look (DINOv2)",
     "xlmr": "Text meaning, any language",
+    "score-text": "Text topics + meaning, weighted",
     "score-dinov2-xlmr": "Image + text, weighted",
 }
 

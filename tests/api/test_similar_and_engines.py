@@ -90,6 +90,7 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "late-total",
         "late-text",
         "learned",
+        "score-text",
         "score-dinov2-xlmr",
     ]
     assert (body["learned"]["kind"], body["learned"]["status"]) == ("learned", "ready")  # minilm is ready
@@ -149,10 +150,10 @@ def test_recommender_list_queries_do_not_grow_with_engines(
     api_client, paintings, django_assert_max_num_queries
 ):
     # every engine has an artefact: still one query for the admin-defined recommenders, one for the
-    # artefact rows, one for the catalogue and none per engine or recommender (12 over 7 engines)
+    # artefact rows, one for the catalogue and none per engine or recommender (13 over 7 engines)
     for engine in settings.RECSYS_ENGINES:
         write_artefact(engine=engine, paintings=list(paintings.values()), vectors=list(VECTORS.values()))
     with django_assert_max_num_queries(3):
         response = api_client.get("/api/v1/recommenders/")
     assert [r["status"] for r in response.json()] == ["ready"] * len(settings.RECSYS_RECOMMENDERS)
-    assert len(settings.RECSYS_RECOMMENDERS) == 12
+    assert len(settings.RECSYS_RECOMMENDERS) == 13

@@ -25,6 +25,7 @@ def test_recommender_names_follow_settings(db):
         "late-total",
         "late-text",
         "learned",
+        "score-text",
         "score-dinov2-xlmr",
     ]
 
@@ -72,5 +73,6 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("late-total", "ready"),
         ("late-text", "unavailable"),
         ("learned", "unavailable"),
+        ("score-text", "unavailable"),
         ("score-dinov2-xlmr", "unavailable"),
     ]
