@@ -8,7 +8,7 @@ activated: see ``recsys.selectors.active_artefact``) and hands them to
 ``recommend_with_artefacts``, the database-free core that ``bench/recommend.py`` times, and
 checks the returned ids are still catalogued (one query). Numbers
 come from ``recsys.scoring`` (eq. 1), ``recsys.fusion`` (RRF) and ``recsys.serving.recommend_score``
-(score fusion, a missing modality renormalised); the learned kind's from
+(score fusion); the learned kind's from
 ``recsys.recommend_learned``, MMR re-ranking from ``recsys.recommend_mmr``; nothing here loops
 over the catalogue in Python.
 
@@ -369,14 +369,12 @@ def _eq1_or_late(
 
     removed = set(ratings) | set(exclude)
     used_depth = None
-    if config.kind == SCORE:
-        candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
-        items = score_fused(config, runs, candidates, n, explain)
-    elif config.is_late:
+    if config.is_late or config.kind == SCORE:
         candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
         if config.mode == PARTIAL:
             used_depth = config.depth or n
-        items = _late(config, runs, candidates, n, used_depth or 0, explain)
+        fuse = score_fused if config.kind == SCORE else _late
+        items = fuse(config, runs, candidates, n, used_depth or 0, explain)
     else:
         (run,) = runs.values()
         if run.scores is None:  # above RECSYS_ANN_MIN_ITEMS
@@ -417,10 +415,10 @@ def recommend(
     Takes values its callers have validated (the API's serializers, the web forms): ``n`` in
     1..RECSYS_MAX_N, ratings 1..5 of catalogued paintings, ``exclude`` catalogued pks,
     ``weighting`` one of ``recsys.scoring.WEIGHTINGS`` (None: the recommender's own, else
-    RECSYS_WEIGHTING), ``artist`` an
-    artist pk or name, ``collection`` a collection slug or name (``catalog.selectors``). What
-    only the data can tell is checked here: ``ValidationFailed`` when there are no ratings, for
-    an unknown story group, artist or collection, and when no engine can use any rating
+    RECSYS_WEIGHTING), ``artist`` an artist pk or name, ``collection`` a collection slug or
+    name (``catalog.selectors``). What only the data can tell is checked here:
+    ``ValidationFailed`` when there are no ratings, for an unknown story group, artist or
+    collection, and when no engine can use any rating
     (``detail["ignored_ratings"]`` keyed by painting pk); ``UnknownEngine`` for an unknown
     recommender; ``EngineUnavailable`` (503) while an engine has no ready artefact.
     ``viewable_only`` recommends only paintings with a stored image (rated ones may have none).

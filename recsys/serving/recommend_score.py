@@ -31,6 +31,7 @@ def score_fused(
     runs: Mapping[str, Any],  # engine -> recsys.recommend._EngineRun with exact scores
     candidates: Mapping[str, np.ndarray],  # engine -> rows that may be recommended
     n: int,
+    depth: int,  # unused: score fusion ranks every candidate (the signature of late fusion's)
     explain: int,
 ) -> tuple[Recommendation, ...]:
     """The ``n`` best candidates by fused score, with explanations."""
