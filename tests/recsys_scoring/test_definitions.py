@@ -36,6 +36,11 @@ DEFINITIONS = [
     ({"kind": "late", "engines": {"lda": 0.0, "resnet": 1.0}, "mode": "total"}, False),
     ({"kind": "learned", "engines": {"minilm": 1.0}, "ridge_lambda": 0.0}, False),
     ({"kind": "hybrid", "engines": {"lda": 1.0}}, False),
+    ({"kind": "score", "engines": {"resnet": 0.4, "minilm": 0.6}}, True),
+    ({"kind": "score", "engines": {"resnet": 0.4, "minilm": 0.6}, "mmr_lambda": 0.8}, True),
+    ({"kind": "score", "engines": {"minilm": 1.0}}, False),  # fusion needs two engines
+    ({"kind": "score", "engines": {"resnet": 1.0, "minilm": 0.0}}, False),
+    ({"kind": "score", "engines": {"resnet": 0.5, "minilm": 0.5}, "mode": "total"}, False),
 ]
 SETTINGS_KEYS = {
     "kind": "KIND",
