@@ -9,24 +9,12 @@ import torch
 from config.exceptions import ModelNotAvailable
 from recsys.engines.dinov2 import Dinov2Engine
 from recsys.engines.images import open_rgb
-
-HIDDEN = 32
+from tests.recsys_engines.tiny_dinov2 import HIDDEN, build_tiny_dinov2
 
 
 @pytest.fixture(scope="module")
 def dinov2_dir(tmp_path_factory) -> str:
-    from transformers import BitImageProcessorPil, Dinov2Config, Dinov2Model
-
-    torch.manual_seed(0)
-    config = Dinov2Config(
-        image_size=32, patch_size=8, hidden_size=HIDDEN, num_hidden_layers=2, num_attention_heads=4
-    )
-    target = tmp_path_factory.mktemp("tiny-dinov2")
-    Dinov2Model(config).save_pretrained(target)
-    BitImageProcessorPil(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}, do_convert_rgb=True
-    ).save_pretrained(target)
-    return str(target)
+    return build_tiny_dinov2(tmp_path_factory.mktemp("tiny-dinov2"))
 
 
 def _engine(path: str, **options) -> Dinov2Engine:
