@@ -1,6 +1,6 @@
 """Encoding throughput of the transformer engines on CPU, with full-size randomly initialised models.
 
-    .venv/bin/python bench/encoding.py [--engines resnet,clip,blip,minilm] [--repeats 3] [--quick]
+    .venv/bin/python bench/encoding.py [--engines resnet,clip,blip,minilm,dinov2,xlmr] [--repeats 3] [--quick]
                                        [--threads N]
 
 No weights can be downloaded here, so ResNet-50, CLIP and BLIP are built from their default
@@ -10,7 +10,9 @@ temporary directory and loaded by the engines through ``from_pretrained(<dir>)``
 does. Random weights cost exactly the same arithmetic as trained ones. CLIP and BLIP get the
 bert-base-uncased WordPiece tokenizer shipped with MiniLM (BLIP's own tokenizer; for CLIP its token
 counts approximate CLIP's BPE, which is not available offline). MiniLM uses its real packaged
-weights.
+weights. DINOv2 is dinov2-small's shape (ViT-S/14, 224 px crop); the multilingual engine (xlmr)
+paraphrase-multilingual-MiniLM-L12-v2's (a 12-layer 384-d BERT body, 250k vocabulary) with the
+WordPiece tokenizer standing in for XLM-R's SentencePiece (similar token counts on English).
 
 Inputs are real: ``--sample`` paintings (default 32) spread evenly over the bundled AIC set
 (``shared/data/aic``: JPEGs of at most 300 px, text composed as the catalogue does, about a
@@ -63,7 +65,7 @@ from recsys.engines.base import PaintingInput  # noqa: E402
 from recsys.engines.hf import ModalInput, TransformerEngine  # noqa: E402
 from recsys.engines.images import open_rgb  # noqa: E402
 
-ENGINES = ("resnet", "clip", "blip", "minilm")
+ENGINES = ("resnet", "clip", "blip", "minilm", "dinov2", "xlmr")
 CATALOGUE = 2368
 AIC = Path(settings.CATALOG_SAMPLE_DIR) / "aic"
 
@@ -93,6 +95,9 @@ def build_checkpoint(name: str, root: Path) -> tuple[str, str]:
     """Save a full-size random checkpoint for ``name``; returns (directory, description)."""
     from transformers import (
         AutoTokenizer,
+        BertConfig,
+        BertModel,
+        BitImageProcessorPil,
         BlipConfig,
         BlipForImageTextRetrieval,
         BlipImageProcessorPil,
@@ -100,6 +105,8 @@ def build_checkpoint(name: str, root: Path) -> tuple[str, str]:
         CLIPImageProcessorPil,
         CLIPModel,
         ConvNextImageProcessorPil,
+        Dinov2Config,
+        Dinov2Model,
         ResNetConfig,
         ResNetModel,
     )
@@ -128,11 +135,28 @@ def build_checkpoint(name: str, root: Path) -> tuple[str, str]:
             BlipImageProcessorPil(),
         )
         what = "BlipConfig() = BLIP base ITM, ViT-B/16 384 px, BERT-base text encoder"
+    elif name == "dinov2":  # facebook/dinov2-small: ViT-S/14, its processor crops 224 px
+        config = Dinov2Config(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, patch_size=14)
+        model, tokenizer, what = Dinov2Model(config), None, "dinov2-small: ViT-S/14, 224 px, CLS + mean"
+        processor = BitImageProcessorPil(
+            size={"shortest_edge": 256},
+            crop_size={"height": 224, "width": 224},
+            image_mean=[0.485, 0.456, 0.406],
+            image_std=[0.229, 0.224, 0.225],
+        )
+    elif name == "xlmr":  # paraphrase-multilingual-MiniLM-L12-v2: a 12-layer 384-d BERT body
+        config = BertConfig(
+            vocab_size=250037, hidden_size=384, num_hidden_layers=12, num_attention_heads=12,
+            intermediate_size=1536,
+        )  # fmt: skip
+        model, tokenizer, processor = BertModel(config), wordpiece, None
+        what = "multilingual MiniLM-L12 (384-d, 12 layers, 128 tokens; WordPiece token counts)"
     else:
         raise ValueError(name)
     target = root / name
     model.save_pretrained(target)
-    processor.save_pretrained(target)
+    if processor is not None:
+        processor.save_pretrained(target)
     if tokenizer is not None:
         tokenizer.save_pretrained(target)
     return str(target), what

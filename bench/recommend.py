@@ -79,7 +79,7 @@ try:
 except ImportError:  # pragma: no cover - bench extras not installed
     pd = None
 
-DIMS = {"lda": 20, "resnet": 2048, "clip": 512, "blip": 256, "minilm": 384}
+DIMS = {"lda": 20, "resnet": 2048, "clip": 512, "blip": 256, "minilm": 384, "dinov2": 768, "xlmr": 384}
 ITM_TOP_K = 50  # BLIP's ITM lists (RECSYS_BLIP_ITM_TOP_K)
 SEED = 20230626  # UMAP'23
 

@@ -74,7 +74,7 @@ fusion_step, percentiles, timed = (
     bench_recommend.timed,
 )
 
-DIMS = {"lda": 40, "minilm": 384, "clip": 512, "blip": 256, "resnet": 2048}
+DIMS = {"lda": 40, "minilm": 384, "clip": 512, "blip": 256, "resnet": 2048, "dinov2": 768, "xlmr": 384}
 SEED = 20230626
 BLOCK = 50_000  # rows generated per step
 NOISE = 0.9  # noise norm relative to the unit centre: cosine to the centre ~ 1 / sqrt(1 + 0.81)
@@ -303,7 +303,7 @@ def run_size(size: int, args, root: Path) -> dict:
         " | recall@10 |\n"
         "|---|---|---|---|---|---|---|---|---|---|"
     )
-    single_early = {e for c in configs.values() if c.kind != LATE for e in c.engines}
+    single_early = {e for c in configs.values() if c.single_engine for e in c.engines}
     for engine in [e for e in engines if e in single_early]:
         for row in ann_rows(engine, loaded[engine], requests, rng, args.nprobe_divisors):
             anns.append(row)

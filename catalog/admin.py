@@ -128,6 +128,7 @@ class PaintingAdmin(admin.ModelAdmin):
         (None, {"fields": ["external_id", "title", "artist", "story_group"]}),
         ("Date", {"fields": ["date_text", "year_start", "year_end"]}),
         ("Object", {"fields": ["medium", "dimensions", "description", "subjects"]}),
+        ("Other languages", {"fields": ["language", "translations"]}),
         (
             "Image",
             {

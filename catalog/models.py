@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -10,6 +13,30 @@ EXTERNAL_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$"
 external_id_validator = RegexValidator(
     EXTERNAL_ID_RE, "Use letters, digits, '_', '.' and '-' (at most 96 characters)."
 )
+
+#: a language code: ISO 639-1/3, optionally with a region or script (``nl``, ``pt-BR``)
+LANGUAGE_RE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+language_validator = RegexValidator(LANGUAGE_RE, "Use a language code such as 'en', 'nl' or 'pt-BR'.")
+#: the text fields a painting may also have in other languages (``Painting.translations``)
+TRANSLATION_FIELDS = ("title", "medium", "description", "subjects")
+
+
+def validate_translations(value: object) -> None:
+    """``{"<language>": {"title" | "medium" | "description": text, "subjects": [text, ...]}}``."""
+    if not isinstance(value, dict):
+        raise ValidationError('Give an object language -> fields, e.g. {"fr": {"description": "..."}}.')
+    for language, fields in value.items():
+        if not re.fullmatch(LANGUAGE_RE, str(language)):
+            raise ValidationError(f"{language!r} is not a language code such as 'en', 'nl' or 'pt-BR'.")
+        if not isinstance(fields, dict) or set(fields) - set(TRANSLATION_FIELDS):
+            raise ValidationError(f"{language}: give an object with some of {', '.join(TRANSLATION_FIELDS)}.")
+        for name, text in fields.items():
+            if name == "subjects":
+                ok = isinstance(text, list) and all(isinstance(t, str) for t in text)
+            else:
+                ok = isinstance(text, str)
+            if not ok:
+                raise ValidationError(f"{language}.{name} must be text (subjects: a list of texts).")
 
 
 class TimeStampedModel(models.Model):
@@ -84,6 +111,19 @@ class Painting(TimeStampedModel):
     dimensions = models.CharField(max_length=300, blank=True)
     description = models.TextField("curatorial description", blank=True)
     subjects = models.JSONField(default=list, blank=True, help_text="Subject terms / keywords.")
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[language_validator],
+        help_text="Language of title, medium, description and subjects (e.g. 'en'; blank: not stated).",
+    )
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_translations],
+        help_text='The text in other languages: {"fr": {"title": "...", "description": "..."}}; '
+        "read by the multilingual engine.",
+    )
     story_group = models.ForeignKey(
         StoryGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="paintings"
     )

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 
 from catalog.models import Painting
-from catalog.text import content_hash, painting_text
+from catalog.text import content_hash, painting_text, painting_translations
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,8 @@ class PaintingInput:
     external_id: str
     text: str
     image_path: str | None = None
+    #: the painting's text in each of its other languages (``catalog.text.painting_translations``)
+    translations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ def painting_input(painting: Painting) -> PaintingInput:
         external_id=painting.external_id,
         text=painting_text(painting),
         image_path=painting.image.path if painting.has_image else None,
+        translations=painting_translations(painting),
     )
 
 
@@ -64,7 +67,7 @@ def catalogue_snapshot() -> Snapshot:
         item = painting_input(painting)
         items.append(item)
         hashes[item.pk] = painting.content_hash or content_hash(
-            text=item.text, image_sha256=painting.image_sha256
+            text=item.text, image_sha256=painting.image_sha256, translations=painting.translations or None
         )
     return Snapshot(items=items, hashes=hashes, catalogue_hash=catalogue_hash(hashes))
 

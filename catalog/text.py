@@ -1,13 +1,18 @@
 """The text every text engine reads for a painting, and the hash that says when to re-embed.
 
 One function builds the text so LDA, MiniLM, CLIP and BLIP all see the same words, and the
-import, the admin and the engines agree on ``Painting.content_hash``.
+import, the admin and the engines agree on ``Painting.content_hash``. A painting's text in other
+languages (``Painting.translations``, from import mappings that name a language per text field)
+is composed the same way per language and read by the multilingual engine only
+(``painting_translations``; ``recsys.engines.xlmr``): the English-only engines keep reading the
+main text.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 
 from catalog.models import Painting
 
@@ -46,11 +51,45 @@ def painting_text(painting: Painting) -> str:
     )
 
 
-def content_hash(*, text: str, image_sha256: str) -> str:
-    """sha256 over the text and the stored image's checksum: it changes exactly when something
-    an engine reads changes."""
-    return hashlib.sha256(f"{text}\n\x00{image_sha256}".encode()).hexdigest()
+def compose_translations(translations: Mapping[str, Mapping[str, object]]) -> tuple[str, ...]:
+    """The painting's text in each of its other languages (language code order), composed like
+    ``compose_text`` from that language's title, medium, description and subjects (the artist's
+    name is the main text's: it is no translation). Languages without any text give nothing."""
+    out = []
+    for language in sorted(translations):
+        fields = translations[language] or {}
+        subjects = fields.get("subjects") or ()
+        text = compose_text(
+            title=str(fields.get("title") or ""),
+            medium=str(fields.get("medium") or ""),
+            description=str(fields.get("description") or ""),
+            subjects=[str(s) for s in subjects] if isinstance(subjects, list | tuple) else [str(subjects)],
+        )
+        if text:
+            out.append(text)
+    return tuple(out)
+
+
+def painting_translations(painting: Painting) -> tuple[str, ...]:
+    """The texts the multilingual engine reads besides ``painting_text`` (``Painting.translations``)."""
+    return compose_translations(painting.translations or {})
+
+
+def content_hash(
+    *, text: str, image_sha256: str, translations: Mapping[str, Mapping[str, object]] | None = None
+) -> str:
+    """sha256 over the text, the stored image's checksum and the translations (when there are
+    any, so paintings in one language keep their hash): it changes exactly when something an
+    engine reads changes."""
+    payload = f"{text}\n\x00{image_sha256}"
+    if translations:
+        payload += "\n\x00" + json.dumps(translations, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def painting_content_hash(painting: Painting) -> str:
-    return content_hash(text=painting_text(painting), image_sha256=painting.image_sha256)
+    return content_hash(
+        text=painting_text(painting),
+        image_sha256=painting.image_sha256,
+        translations=painting.translations or None,
+    )

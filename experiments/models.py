@@ -39,6 +39,7 @@ class RecommenderDefinition(models.Model):
         EARLY = "early", "Early fusion (one joint engine)"
         LATE = "late", "Late fusion (reciprocal rank fusion)"
         LEARNED = "learned", "Learned (trained on ratings)"
+        SCORE = "score", "Score fusion (weighted similarities; a missing modality uses the other)"
 
     class Mode(models.TextChoices):
         PARTIAL = "partial", "Partial (each engine's top R)"
@@ -54,7 +55,8 @@ class RecommenderDefinition(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     engines = models.JSONField(
         default=dict,
-        help_text='Engine -> weight, e.g. {"lda": 1.0, "resnet": 1.0}; one engine for single/early.',
+        help_text='Engine -> weight, e.g. {"lda": 1.0, "resnet": 1.0}; one engine for single/early; '
+        'for score fusion the weights are beta and 1 - beta, e.g. {"dinov2": 0.4, "xlmr": 0.6}.',
     )
     mode = models.CharField(max_length=16, choices=Mode.choices, blank=True, help_text="Late fusion only.")
     rrf_k = models.PositiveIntegerField("RRF k", default=60)
@@ -66,8 +68,13 @@ class RecommenderDefinition(models.Model):
         "MMR lambda",
         null=True,
         blank=True,
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Maximal marginal relevance re-ranking, 1 = relevance only (blank: none).",
+        help_text="Maximal marginal relevance re-ranking, 0 < lambda <= 1, 1 = relevance only (blank: none).",
+    )
+    ridge_lambda = models.FloatField(
+        "ridge lambda",
+        null=True,
+        blank=True,
+        help_text="Learned only: the ridge regularisation, > 0 (blank: the default the evaluation chose).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +86,7 @@ class RecommenderDefinition(models.Model):
         return self.name
 
     def clean(self) -> None:
+        """Every rule is the one schema's (``recsys.serving.definitions``), as for the settings."""
         validate_definition(self)
 
 

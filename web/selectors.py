@@ -32,6 +32,7 @@ from catalog.selectors import (
 )
 from catalog.thumbnails import thumbnail_url
 from recsys.models import Artefact
+from recsys.serving.definitions import LATE, SINGLE_ENGINE_KINDS
 from recsys.serving.explanations import PULLED_UP
 from recsys.serving.explanations import reasons as explanation_reasons
 from recsys.serving.recommend import RecommendationResult
@@ -274,7 +275,7 @@ def recommendation_page(result: RecommendationResult) -> RecommendationPage:
             for c in explaining[item.painting_id]
             if c.painting_id in paintings
         )
-        engine_ranks = tuple(item.engine_ranks.items()) if result.kind == "late" else ()
+        engine_ranks = tuple(item.engine_ranks.items()) if result.kind == LATE else ()
         cards.append(
             Card(
                 painting=painting,
@@ -312,11 +313,11 @@ class EngineChoice:
 
 def engine_choices(statuses: Sequence[RecommenderStatus]) -> list[EngineChoice]:
     """Every configured engine, in settings order, with the status of the recommender that
-    uses it alone (single engines and early fusion each wrap exactly one engine)."""
+    uses it alone (the single-engine kinds of ``recsys.serving.definitions``)."""
     by_engine = {}
     for status in statuses:
         engines = list(status.engines)
-        if status.kind != "late" and len(engines) == 1:
+        if status.kind in SINGLE_ENGINE_KINDS:
             by_engine.setdefault(engines[0], status)
     choices = []
     for name in settings.RECSYS_ENGINES:
@@ -360,6 +361,10 @@ PLAIN_LABELS = {
     "paper:resnet": "Paper's formula, visual look (ResNet)",
     "paper:clip": "Paper's formula, text + image (CLIP)",
     "paper:blip": "Paper's formula, text + image (BLIP)",
+    "dinov2": "Visual look (DINOv2)",
+    "xlmr": "Text meaning, any language",
+    "score-text": "Text topics + meaning, weighted",
+    "score-dinov2-xlmr": "Image + text, weighted",
 }
 
 

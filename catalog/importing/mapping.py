@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog.models import LANGUAGE_RE, TRANSLATION_FIELDS
 from config.exceptions import ImportFailed
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -38,8 +39,10 @@ FIELD_OPTIONS: dict[str, set[str]] = {
     "source": {"blank"},
     "licence": {"blank"},
 }
+for _name in TRANSLATION_FIELDS:  # a text field may name its language
+    FIELD_OPTIONS[_name] = FIELD_OPTIONS[_name] | {"language"}
 TOP_LEVEL_KEYS = {
-    "name", "file", "format", "records", "encoding", "delimiter", "source", "licence",
+    "language", "name", "file", "format", "records", "encoding", "delimiter", "source", "licence",
     "unknown_columns", "missing_columns", "id", "fields", "rows",
 }  # fmt: skip
 
@@ -64,6 +67,7 @@ class FieldSpec:
     height: str | None = None
     width: str | None = None
     unit: str = ""
+    language: str = ""  # text fields: the language of the column(s) ("": the mapping's)
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -90,6 +94,32 @@ class Mapping:
     include: tuple[tuple[str, re.Pattern[str]], ...] = ()
     #: ``[rows] exclude``: a row is not imported when any column matches its pattern
     exclude: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    language: str = ""  # of the text fields that name none ("": not stated)
+
+    @property
+    def main_language(self) -> str:
+        """The language of the painting's own text fields: the mapping's ``language``, else the
+        one the title names ("": not stated)."""
+        title = self.fields.get("title")
+        return self.language or (title.language if title is not None else "")
+
+    def text_keys(self, name: str) -> tuple[str | None, dict[str, str]]:
+        """For the text field ``name``: the key filling the painting's own field (None: none)
+        and the keys filling its translations, by language. A key is ``name`` or
+        ``name:<language>``; its language is that suffix, else its ``language`` option, else
+        the mapping's; one in ``main_language`` fills the painting's own field."""
+        main: str | None = None
+        other: dict[str, str] = {}
+        for key, spec in self.fields.items():
+            base, _, suffix = key.partition(":")
+            if base != name:
+                continue
+            language = suffix or spec.language or self.language
+            if not language or language == self.main_language:
+                main = key
+            else:
+                other[language] = key
+        return main, other
 
     def columns(self) -> set[str]:
         """Every column this mapping reads (all must be in the manifest)."""
@@ -153,6 +183,14 @@ def _row_filters(raw: Any, *, origin: str) -> tuple[tuple[tuple[str, re.Pattern[
     return out[0], out[1]
 
 
+def _field_key_ok(key: str) -> bool:
+    """A painting field, or a text field in a named language (``description:fr``)."""
+    base, colon, language = key.partition(":")
+    if not colon:
+        return key in FIELD_OPTIONS
+    return base in TRANSLATION_FIELDS and re.fullmatch(LANGUAGE_RE, language) is not None
+
+
 def _fail(origin: str, message: str) -> ImportFailed:
     return ImportFailed(f"Mapping {origin}: {message}", field="mapping")
 
@@ -169,7 +207,7 @@ def _field_spec(name: str, raw: Any, *, origin: str) -> FieldSpec:
         return FieldSpec(columns=_str_tuple(raw, origin=origin, key=f"fields.{name}"))
     if not isinstance(raw, dict):
         raise _fail(origin, f"'fields.{name}' must be a column name, a list or a table.")
-    allowed = FIELD_OPTIONS[name] | {"column", "columns"}
+    allowed = FIELD_OPTIONS[name.partition(":")[0]] | {"column", "columns"}
     unknown = set(raw) - allowed
     if unknown:
         raise _fail(
@@ -184,6 +222,9 @@ def _field_spec(name: str, raw: Any, *, origin: str) -> FieldSpec:
         raise _fail(origin, "'fields.dimensions' needs a column or both 'height' and 'width'.")
     if name != "dimensions" and not columns:
         raise _fail(origin, f"'fields.{name}' needs 'column' or 'columns'.")
+    language = raw.get("language", "")
+    if "language" in raw and (not isinstance(language, str) or not re.fullmatch(LANGUAGE_RE, language)):
+        raise _fail(origin, f"'fields.{name}.language' must be a language code such as 'en' or 'nl'.")
     if raw.get("pick", "first") not in {"first", "last"}:
         raise _fail(origin, f"'fields.{name}.pick' must be 'first' or 'last'.")
     blank = raw.get("blank", [])
@@ -211,6 +252,7 @@ def _field_spec(name: str, raw: Any, *, origin: str) -> FieldSpec:
         height=raw.get("height"),
         width=raw.get("width"),
         unit=raw.get("unit", ""),
+        language=language,
     )
 
 
@@ -236,11 +278,12 @@ def mapping_from_dict(raw: dict[str, Any], *, origin: str) -> Mapping:
     fields_raw = raw.get("fields")
     if not isinstance(fields_raw, dict):
         raise _fail(origin, "'fields' (a table of painting field -> column) is required.")
-    unknown_fields = set(fields_raw) - set(FIELD_OPTIONS)
+    unknown_fields = {key for key in fields_raw if not _field_key_ok(key)}
     if unknown_fields:
         raise _fail(
             origin,
-            f"unknown field(s) {', '.join(sorted(unknown_fields))}; fields are: {', '.join(FIELD_OPTIONS)}.",
+            f"unknown field(s) {', '.join(sorted(unknown_fields))}; fields are: {', '.join(FIELD_OPTIONS)} "
+            f"(text fields also as <field>:<language>, e.g. description:fr).",
         )
     if "title" not in fields_raw:
         raise _fail(origin, "'fields.title' is required.")
@@ -256,6 +299,9 @@ def mapping_from_dict(raw: dict[str, Any], *, origin: str) -> Mapping:
     for key in ("source", "licence", "records", "encoding", "delimiter"):
         if key in raw and not isinstance(raw[key], str):
             raise _fail(origin, f"'{key}' must be a string.")
+    language = raw.get("language", "")
+    if "language" in raw and (not isinstance(language, str) or not re.fullmatch(LANGUAGE_RE, language)):
+        raise _fail(origin, "'language' must be a language code such as 'en' or 'nl'.")
     if len(raw.get("delimiter", ",")) != 1:
         raise _fail(origin, "'delimiter' must be one character.")
     include, exclude = _row_filters(raw.get("rows"), origin=origin)
@@ -276,6 +322,7 @@ def mapping_from_dict(raw: dict[str, Any], *, origin: str) -> Mapping:
         origin=origin,
         include=include,
         exclude=exclude,
+        language=language,
     )
 
 

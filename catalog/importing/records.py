@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from catalog.importing.dates import MAX_YEAR, MIN_YEAR, parse_date
 from catalog.importing.mapping import FieldSpec, Mapping
 from catalog.importing.problems import Problem
-from catalog.models import EXTERNAL_ID_RE, Artist, Painting, StoryGroup
+from catalog.models import EXTERNAL_ID_RE, TRANSLATION_FIELDS, Artist, Painting, StoryGroup
 
 _ID_RE = re.compile(EXTERNAL_ID_RE)
 _BLOCK_TAGS = re.compile(r"<\s*/?\s*(?:br|p|li|div|ol|ul)\b[^>]*>", re.IGNORECASE)
@@ -63,6 +63,8 @@ class PaintingRecord:
     source_url: str = ""
     source: str = ""
     licence: str = ""
+    language: str = ""  # of title, medium, description and subjects ("": not stated)
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)  # Painting.translations
 
 
 # --- text cleaning -------------------------------------------------------------------------
@@ -283,6 +285,23 @@ def _image_path(row: _Row, base_dir: Path) -> tuple[Path | None, str]:
     return resolved, ref
 
 
+def _translations(row: _Row, keys: dict[str, tuple[str | None, dict[str, str]]]) -> dict[str, dict[str, Any]]:
+    """``Painting.translations`` of the row: each text field mapped in another language, read as
+    the painting's own field is (title and medium on one line, description in paragraphs)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, (_, others) in keys.items():
+        for language, key in sorted(others.items()):
+            if name == "subjects":
+                value: Any = row.items(key)
+            elif name == "description":
+                value = row.text(key, line_sep=None)
+            else:
+                value = row.text(key, line_sep="; " if name == "medium" else " ", limit=_max_length(name))
+            if value:
+                out.setdefault(language, {})[name] = value
+    return out
+
+
 def build_record(
     number: int, values: dict[str, Any], *, mapping: Mapping, base_dir: Path
 ) -> tuple[PaintingRecord | None, list[Problem]]:
@@ -300,7 +319,8 @@ def build_record(
             f"at most {_max_length('external_id')} characters with the prefix)",
         )
         return None, row.problems
-    title = row.text("title", limit=_max_length("title"))
+    keys = {name: mapping.text_keys(name) for name in TRANSLATION_FIELDS}
+    title = row.text(keys["title"][0] or "", limit=_max_length("title"))
     if not title:
         row.problem(row.mapping.label("title"), "missing title")
         return None, row.problems
@@ -327,10 +347,10 @@ def build_record(
         date_text=date_text,
         year_start=year_start,
         year_end=year_end,
-        medium=row.text("medium", line_sep="; ", limit=_max_length("medium")),
+        medium=row.text(keys["medium"][0] or "", line_sep="; ", limit=_max_length("medium")),
         dimensions=_dimensions(row),
-        description=row.text("description", line_sep=None),
-        subjects=tuple(row.items("subjects")),
+        description=row.text(keys["description"][0] or "", line_sep=None),
+        subjects=tuple(row.items(keys["subjects"][0] or "")),
         group=group,
         image_path=image_path,
         image_ref=image_ref,
@@ -338,6 +358,8 @@ def build_record(
         source_url=row.url("source_url"),
         source=shorten(row.text("source") or mapping.source, _max_length("source")),
         licence=shorten(row.text("licence") or mapping.licence, _max_length("licence")),
+        language=mapping.main_language,
+        translations=_translations(row, keys),
     )
     return record, [
         Problem(p.row, p.field, p.reason, source=p.source, external_id=external_id) for p in row.problems

@@ -36,7 +36,7 @@ IMPORTED_FIELDS = (
     "title", "artist_id", "date_text", "year_start", "year_end", "medium", "dimensions",
     "description", "subjects", "story_group_id", "image", "image_status", "image_url",
     "image_sha256", "image_bytes", "image_width", "image_height", "image_source_sha256",
-    "source", "source_url", "licence", "content_hash",
+    "source", "source_url", "licence", "language", "translations", "content_hash",
 )  # fmt: skip
 
 
@@ -144,12 +144,16 @@ def build_values(
         "source": record.source,
         "source_url": record.source_url,
         "licence": record.licence,
+        "language": record.language,
+        "translations": record.translations,
     }
     text = compose_text(
         title=record.title, artist=record.artist, medium=record.medium, description=record.description,
         subjects=record.subjects,
     )  # fmt: skip
-    values["content_hash"] = content_hash(text=text, image_sha256=values["image_sha256"])
+    values["content_hash"] = content_hash(
+        text=text, image_sha256=values["image_sha256"], translations=record.translations or None
+    )
     return values
 
 

@@ -28,6 +28,7 @@ from catalog.thumbnails import thumbnail_url
 from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField, in_query_string
 from experiments.serializers import VisitorField
 from recsys.algorithms.scoring import WEIGHTINGS
+from recsys.serving.definitions import KINDS, DefinitionError, check_mmr_lambda
 from recsys.serving.explanations import Reason, reasons
 from recsys.serving.results import RecommendationResult
 from recsys.serving.search import MAX_QUERY_LENGTH
@@ -48,11 +49,12 @@ _DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,12})?|\.[0-9]{1,12}")
 
 @extend_schema_field({"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1})
 class MmrLambdaField(serializers.Field):
-    """``mmr_lambda``: a JSON number (a decimal such as ``0.7`` in a query string), 0 < lambda <= 1."""
+    """``mmr_lambda``: a JSON number (a decimal such as ``0.7`` in a query string), 0 < lambda <= 1,
+    checked by the recommender definitions' own rule (``recsys.serving.definitions``)."""
 
     default_error_messages = {
         "invalid": "Expected a number, got {value}.",
-        "range": "mmr_lambda must be greater than 0 and at most 1 (1 = no re-ranking), got {value}.",
+        "range": "mmr_lambda {message}",
     }
 
     def to_internal_value(self, data: Any) -> float:
@@ -60,9 +62,10 @@ class MmrLambdaField(serializers.Field):
             data = float(data)
         if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
             self.fail("invalid", value=repr(data)[:50])
-        if not 0.0 < data <= 1.0:
-            self.fail("range", value=data)
-        return float(data)
+        try:
+            return check_mmr_lambda(data)
+        except DefinitionError as exc:
+            self.fail("range", message=exc.message)
 
     def to_representation(self, value: float) -> float:
         return value
@@ -224,7 +227,7 @@ class OverrideSerializer(serializers.Serializer):
 class RecommendationsSerializer(serializers.Serializer):
     recommender = serializers.CharField(help_text="The recommender that answered.")
     engine = serializers.CharField(help_text="Deprecated: the same as `recommender`.")
-    kind = serializers.ChoiceField(choices=["single", "early", "late", "learned"])
+    kind = serializers.ChoiceField(choices=list(KINDS))
     mode = serializers.CharField(allow_null=True, help_text="'partial' or 'total' for late fusion.")
     mmr_lambda = serializers.FloatField(
         allow_null=True, help_text="The MMR trade-off applied (null: the recommender's own order)."
@@ -376,7 +379,7 @@ def recommendations_data(
 
 class RecommenderSerializer(serializers.Serializer):
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["single", "early", "late", "learned"])
+    kind = serializers.ChoiceField(choices=list(KINDS))
     mode = serializers.CharField(allow_null=True)
     engines = serializers.DictField(
         child=serializers.FloatField(), help_text="Engines it uses -> late-fusion weight."

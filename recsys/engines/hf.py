@@ -1,4 +1,4 @@
-"""Shared machinery of the pretrained transformer engines (ResNet-50, CLIP, BLIP, MiniLM).
+"""Shared machinery of the pretrained transformer engines (ResNet-50, CLIP, BLIP, MiniLM, DINOv2, XLM-R).
 
 Each engine module only says which model class it loads and how one batch becomes vectors
 (``TransformerEngine.embed``); everything else is written once here:
@@ -130,6 +130,8 @@ class ModalInput:
     text: str | None
     image: Image.Image | None
     notes: list[str] = field(default_factory=list)
+    #: the painting's text in its other languages (read by the multilingual engine only)
+    translations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@
   through ``core_ranking``, the ONE call of ``recsys.serving.recommend``'s database-free core;
 * ``late-total:a+b`` / ``late-partial:a+b``: late fusion (RRF, k = 60, equal weights) of every
   ready text/image engine pair not already configured (e.g. LDA + MiniLM on an offline install);
+* ``score:a+b``: weighted score fusion (``recsys.algorithms.score_fusion``) of every ready engine
+  pair not already configured as a score recommender, S = beta S_a + (1 - beta) S_b (a painting
+  lacking one engine's modality scored by the other alone), beta the best of the runner's sweep
+  on validation visitors (``score_fusion``; 0.5 when no sweep is given);
 * ``learned:a+b``: the kernel ridge model of ``recsys.algorithms.learned`` on all ready engines, and
   ``learned:<engine>`` on each engine alone when several are ready;
 * ``paper:<engine>``: the seed paper's algorithm, eq. 1 with min-max weights and rated paintings
@@ -29,6 +33,7 @@ from config.exceptions import ValidationFailed
 from recsys.algorithms import scoring
 from recsys.algorithms.learned import NoKnownRatings, learned_scores, mean_kernel, painting_union
 from recsys.artefacts.reader import LoadedArtefact
+from recsys.serving.definitions import SCORE, parse_definition
 from recsys.serving.recommend import recommend_with_artefacts
 from recsys.serving.recommenders import LATE, LEARNED, PARTIAL, TOTAL, RecommenderConfig, recommenders
 
@@ -45,7 +50,7 @@ EMPTY = Ranked(np.empty(0, dtype=np.int64), np.empty(0))
 @dataclass(frozen=True)
 class EvalRecommender:
     name: str
-    kind: str  # "single" | "early" | "late" | "learned" | "paper" | "random"
+    kind: str  # a recommender kind (recsys.serving.definitions.KINDS), "paper" or "random"
     engines: tuple[str, ...]
     rank: Callable[[Mapping[int, int], int], Ranked]  # (ratings, n) -> ranked
     # pairwise similarity of some paintings for MMR (None: no notion of similarity)
@@ -109,6 +114,20 @@ def _through_core(
     return EvalRecommender(config.name, config.kind, tuple(config.engines), rank, _kernel(mine))
 
 
+def score_fusion(
+    pair: tuple[str, str], artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray, beta: float
+) -> EvalRecommender:
+    """``score:a+b`` with weight ``beta`` on a and 1 - beta on b, through the service's core."""
+    a, b = pair
+    config = parse_definition(
+        f"score:{a}+{b}",
+        {"kind": SCORE, "engines": {a: beta, b: 1.0 - beta}},
+        engines=list(artefacts),
+        source="evaluation",
+    )
+    return _through_core(config, artefacts, allowed)
+
+
 def learned(artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray, lam: float) -> EvalRecommender:
     mine = dict(artefacts)
     allowed_mask = np.isin(painting_union(mine).painting_ids, allowed)
@@ -157,9 +176,15 @@ def random_baseline(allowed: np.ndarray, seed: int) -> EvalRecommender:
 
 
 def build(
-    *, artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray, seed: int, lam: float
+    *,
+    artefacts: Mapping[str, LoadedArtefact],
+    allowed: np.ndarray,
+    seed: int,
+    lam: float,
+    betas: Mapping[tuple[str, str], float] | None = None,
 ) -> list[EvalRecommender]:
-    """Every recommender the ready ``artefacts`` allow, in a fixed order."""
+    """Every recommender the ready ``artefacts`` allow, in a fixed order (``betas``: the score
+    fusion weight of each engine pair's first engine, from the validation sweep)."""
     out: list[EvalRecommender] = []
     fused: set[tuple[str, frozenset[str]]] = set()
     twins: list[EvalRecommender] = []
@@ -167,8 +192,8 @@ def build(
         # a configured ``paper:*`` is measured by the faithful ``paper()`` row of the same name
         if all(engine in artefacts for engine in config.engines) and not config.name.startswith("paper:"):
             out.append(_through_core(config, artefacts, allowed))
-            if config.kind == LATE:
-                fused.add((config.mode or "", frozenset(config.engines)))
+            if config.kind in (LATE, SCORE):
+                fused.add((config.mode or config.kind, frozenset(config.engines)))
             served = config.weighting or settings.RECSYS_WEIGHTING
             if config.kind != LEARNED and served != scoring.CENTERED:
                 twin = replace(config, name=f"{CENTERED_PREFIX}{config.name}")
@@ -177,10 +202,16 @@ def build(
     for a, b in itertools.combinations(artefacts, 2):
         for mode in (TOTAL, PARTIAL):
             if (mode, frozenset((a, b))) not in fused:
-                config = RecommenderConfig(
-                    name=f"late-{mode}:{a}+{b}", kind=LATE, engines={a: 1.0, b: 1.0}, mode=mode
+                config = parse_definition(
+                    f"late-{mode}:{a}+{b}",
+                    {"kind": LATE, "engines": [a, b], "mode": mode},
+                    engines=list(artefacts),
+                    source="evaluation",
                 )
                 out.append(_through_core(config, artefacts, allowed))
+    for pair in itertools.combinations(artefacts, 2):
+        if (SCORE, frozenset(pair)) not in fused:
+            out.append(score_fusion(pair, artefacts, allowed, (betas or {}).get(pair, 0.5)))
     if artefacts:
         out.append(learned(artefacts, allowed, lam))
     if len(artefacts) > 1:  # the same model on each engine alone: ridge vs eq. 1 on one representation

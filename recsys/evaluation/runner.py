@@ -18,6 +18,10 @@ pages (e.g. an A/B analysis page): fields are only ever added, a breaking change
         "simulated": Protocol,
         "leave_k_out": Protocol | {"status": "skipped", "reason": str, "users": int}
       },
+      "score": {"betas": [float],             # the weight of a in "score:a+b" rows, swept
+                "sweeps": {"a+b": [{"beta": float, "ndcg@9": Estimate}]},  # on validation visitors
+                "best_beta": {"a+b": float},  # what the "score:a+b" rows use
+                "validation_seed": int},
       "learned": {"lambda": float,            # what the "learned:*" rows use
                   "sweep": [{"lambda": float, "ndcg@9": Estimate}],   # on validation visitors
                   "validation_seed": int, "best_lambda": float},
@@ -26,10 +30,10 @@ pages (e.g. an A/B analysis page): fields are only ever added, a breaking change
     }
     Protocol = {"status": "ok", "visitors": int, "by_kind": {kind: visitors}, "coverage_ceiling": float,
                 "recommenders": {name: Row},
-                "paired": [{"a": learned row, "b": eq.-1 or late row on a subset of its engines,
+                "paired": [{"a": learned or score row, "b": eq.-1 or late row on a subset of its engines,
                             "ndcg@9_difference": Estimate (a - b per visitor),
                             "relative": mean difference / b's mean nDCG@9}]}
-    Row = {"kind": "single" | "early" | "late" | "learned" | "paper" | "random",
+    Row = {"kind": "single" | "early" | "late" | "learned" | "score" | "paper" | "random",
            "engines": [str], "ndcg@9": Estimate, "precision@9": Estimate, "recall@50": Estimate,
            "ild": Estimate, "novelty": Estimate | null, "popularity_rank": Estimate | null,
            "coverage": float, "empty_lists": int, "median_ms": float,
@@ -43,6 +47,7 @@ an Estimate with n = 0 and null numbers (novelty is null when no rating is store
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -61,7 +66,14 @@ from recsys.algorithms.learned import DEFAULT_LAMBDA
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.evaluation import metrics, selectors
 from recsys.evaluation.decision import decide
-from recsys.evaluation.recommenders import CENTERED_PREFIX, EvalRecommender, Ranked, build, learned
+from recsys.evaluation.recommenders import (
+    CENTERED_PREFIX,
+    EvalRecommender,
+    Ranked,
+    build,
+    learned,
+    score_fusion,
+)
 from recsys.evaluation.visitors import FEW_LIKES, Visitor, leave_k_out_visitors, simulate_visitors
 from recsys.serving.recommenders import preferred_recommender, recommenders
 from recsys.serving.selectors import active_artefact
@@ -71,6 +83,7 @@ K = 9
 RECALL_K = 50
 MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3)
 RIDGE_LAMBDAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
+SCORE_BETAS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 #: leave-k-out runs when at least this many stored users qualify
 MIN_STORED_USERS = 5
 #: the few-likes visitors' seed is the run's seed plus this (a stream apart from the others)
@@ -231,12 +244,12 @@ def _protocol(
 
 
 def _pairs(recs: Sequence[EvalRecommender]) -> list[tuple[EvalRecommender, EvalRecommender]]:
-    """Each learned row against every eq.-1 / late-fusion row on a subset of its engines, and
-    each served row against its eq.-1-with-centred-weights twin (``centered:<name>``)."""
+    """Each learned and score-fusion row against every eq.-1 / late-fusion row on a subset of its
+    engines, and each served row against its eq.-1-with-centred-weights twin (``centered:<name>``)."""
     pairs = [
         (a, b)
         for a in recs
-        if a.kind == "learned"
+        if a.kind in ("learned", "score")
         for b in recs
         if b.kind in ("single", "early", "late") and set(b.engines) <= set(a.engines)
     ]
@@ -276,6 +289,25 @@ def _ridge_sweep(
     return sweep
 
 
+def _beta_sweep(
+    artefacts: Mapping[str, LoadedArtefact], candidates: np.ndarray, visitors: Sequence[Visitor]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """nDCG@9 of ``score:a+b`` at each of ``SCORE_BETAS``, for every pair of ready engines."""
+    sweeps = {}
+    for pair in itertools.combinations(artefacts, 2):
+        sweeps[pair] = []
+        for beta in SCORE_BETAS:
+            rec = score_fusion(pair, artefacts, candidates, beta)
+            ndcg = [metrics.ndcg_at_k(rec.rank(v.ratings, K).pks.tolist(), v.relevant, K) for v in visitors]
+            sweeps[pair].append({"beta": beta, "ndcg@9": _estimate(ndcg)})
+    return sweeps
+
+
+def _best(sweep: Sequence[Mapping[str, Any]], key: str) -> float:
+    """The swept value with the highest mean nDCG@9 (ties: the first listed)."""
+    return max(sweep, key=lambda entry: entry["ndcg@9"]["mean"] or 0.0)[key]
+
+
 def evaluate(
     *,
     seed: int = 0,
@@ -312,7 +344,10 @@ def evaluate(
     counts, users = selectors.rating_counts(painting_ids=candidates)
     diversity_engine = "minilm" if "minilm" in artefacts else next(iter(artefacts))
     lookup = _Lookup(artefacts[diversity_engine], candidates, counts, users)
-    recs = build(artefacts=artefacts, allowed=candidates, seed=seed, lam=lam)
+    progress("score fusion: beta sweep on validation visitors")
+    beta_sweeps = _beta_sweep(artefacts, candidates, validation)
+    betas = {pair: _best(sweep, "beta") for pair, sweep in beta_sweeps.items()}
+    recs = build(artefacts=artefacts, allowed=candidates, seed=seed, lam=lam, betas=betas)
 
     curves: dict[str, list[dict[str, Any]]] = {}
     served = [r.name for r in recs if r.name in recommenders() and not r.name.startswith("paper:")]
@@ -359,6 +394,12 @@ def evaluate(
             "popularity": {"ratings": int(counts.sum()), "users": users},
             "groups": dict(sorted(group_kinds.items())),
             "protocols": protocols,
+            "score": {
+                "betas": list(SCORE_BETAS),
+                "sweeps": {"+".join(pair): sweep for pair, sweep in beta_sweeps.items()},
+                "best_beta": {"+".join(pair): beta for pair, beta in betas.items()},
+                "validation_seed": seed + 1,
+            },
             "learned": {"lambda": lam, "sweep": sweep, "validation_seed": seed + 1, "best_lambda": best},
             "mmr": {"pool": RECALL_K, "lambdas": list(MMR_LAMBDAS), "curves": curves},
         }
@@ -395,8 +436,8 @@ def markdown_table(report: Mapping[str, Any], protocol: str = "simulated") -> st
 
 
 def paired_table(report: Mapping[str, Any], protocol: str = "simulated") -> str:
-    """The learned rows against eq. 1 and late fusion on the same visitors, as Markdown."""
-    lines = ["| learned | vs | nDCG@9 difference (95% CI) | relative |", "|---|---|---|---|"]
+    """The learned and score-fusion rows against eq. 1 and late fusion on the same visitors."""
+    lines = ["| learned / score | vs | nDCG@9 difference (95% CI) | relative |", "|---|---|---|---|"]
     for entry in report["protocols"][protocol].get("paired", []):
         relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
         lines.append(f"| {entry['a']} | {entry['b']} | {_fmt(entry['ndcg@9_difference'])} | {relative} |")

@@ -7,8 +7,9 @@ the recommender needs (opened once per process, memory-mapped, reopened when a n
 activated: see ``recsys.serving.selectors.active_artefact``) and hands them to
 ``recommend_with_artefacts``, the database-free core that ``bench/recommend.py`` times, and
 checks the returned ids are still catalogued (one query). Numbers come from
-``recsys.algorithms.scoring`` (eq. 1) and ``recsys.algorithms.fusion`` (RRF); the learned kind's
-from ``recsys.serving.recommend_learned``, MMR re-ranking from ``recsys.serving.recommend_mmr``;
+``recsys.algorithms.scoring`` (eq. 1), ``recsys.algorithms.fusion`` (RRF) and
+``recsys.serving.recommend_score`` (score fusion); the learned kind's from
+``recsys.serving.recommend_learned``, MMR re-ranking from ``recsys.serving.recommend_mmr``;
 nothing here loops over the catalogue in Python.
 
 Decisions worth knowing:
@@ -56,7 +57,8 @@ from recsys.artefacts.reader import LoadedArtefact
 from recsys.serving.demote_scores import artefact_scores
 from recsys.serving.recommend_learned import learned_result
 from recsys.serving.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
-from recsys.serving.recommenders import LEARNED, PARTIAL, RecommenderConfig, get_recommender
+from recsys.serving.recommend_score import score_fused
+from recsys.serving.recommenders import LEARNED, PARTIAL, SCORE, RecommenderConfig, get_recommender
 from recsys.serving.results import Contribution, Recommendation, RecommendationResult
 from recsys.serving.selectors import active_artefact, catalogued_only, catalogued_pks
 from recsys.serving.similar import ItmSource, itm_source
@@ -148,7 +150,7 @@ def _uses_index(config: RecommenderConfig, art: LoadedArtefact) -> bool:
     """Whether a single or early recommender answers from ``art``'s ANN index (above the size
     setting, only when the precompute built one, and never for BLIP scored by ITM)."""
     return (
-        not config.is_late
+        config.single_engine
         and art.size > settings.RECSYS_ANN_MIN_ITEMS
         and itm_source(art) is None
         and art.ann_index is not None
@@ -361,7 +363,7 @@ def _eq1_or_late(
     exclude: Collection[int],
     explain: int,
 ) -> RecommendationResult:
-    """Single, early and late fusion recommenders (eq. 1, RRF)."""
+    """Single, early, late and score fusion recommenders (eq. 1, RRF, ``recommend_score``)."""
     runs: dict[str, _EngineRun] = {}
     ignored: dict[int, list[str]] = {}
     applied: dict[str, str] = {}
@@ -385,11 +387,12 @@ def _eq1_or_late(
 
     removed = set(ratings) | set(exclude)
     used_depth = None
-    if config.is_late:
+    if config.is_late or config.kind == SCORE:
         candidates = {engine: run.candidate_rows(removed, allowed) for engine, run in runs.items()}
         if config.mode == PARTIAL:
             used_depth = config.depth or n
-        items = _late(config, runs, candidates, n, used_depth or 0, explain)
+        fuse = score_fused if config.kind == SCORE else _late
+        items = fuse(config, runs, candidates, n, used_depth or 0, explain)
     else:
         (run,) = runs.values()
         if run.scores is None:  # above RECSYS_ANN_MIN_ITEMS

@@ -6,7 +6,8 @@
 * the model is fitted on the visitor's ratings over the concatenated unit embeddings of the
   recommender's engines (one n x n solve) and predicts every painting any of those engines
   represents (one pass over each engine's embeddings): ``recsys.algorithms.learned.learned_scores``,
-  regularisation ``recsys.algorithms.learned.DEFAULT_LAMBDA`` (chosen by ``manage.py evaluate``);
+  regularisation the recommender's ``ridge_lambda`` (settings ``LAMBDA``), else
+  ``recsys.algorithms.learned.DEFAULT_LAMBDA`` (chosen by ``manage.py evaluate``);
 * rated and excluded paintings are never recommended, ``allowed`` (the filters) restricts the
   candidates; ties: score descending, then painting pk ascending, as everywhere;
 * a rated painting that none of the engines represents is reported in ``ignored_ratings`` (with
@@ -111,6 +112,7 @@ def learned_result(
             field="ratings",
             detail={"ignored_ratings": ignored},
         )
+    lam = lam if config.ridge_lambda is None else config.ridge_lambda
     fit = learned_scores(artefacts=mine, ratings=ratings, lam=lam)
     ids = fit.painting_ids
     keep = ~np.isin(ids, np.fromiter(removed, dtype=np.int64, count=len(removed)))

@@ -1,7 +1,8 @@
 """The recommenders users choose from, built from ``settings.RECSYS_RECOMMENDERS``.
 
 An engine (``settings.RECSYS_ENGINES``) is a representation with an artefact; a recommender is
-what answers a request, in one of four kinds:
+what answers a request. Its definition (kinds, engines and weights, options) is the one schema of
+``recsys.serving.definitions``; a settings entry spells its fields in capitals:
 
 * ``single``: eq. 1 on one unimodal engine (``{"KIND": "single", "ENGINE": "lda"}``);
 * ``early``: eq. 1 on one joint image-text engine, i.e. early fusion (``"ENGINE": "clip"``);
@@ -10,10 +11,14 @@ what answers a request, in one of four kinds:
   "RRF_K": 60, "R": 20}``; ``R``, the length of each engine's list in partial mode, defaults
   to the number of recommendations asked for);
 * ``learned``: kernel ridge regression on the visitor's own ratings over the concatenated unit
-  embeddings of its engines (``{"KIND": "learned", "ENGINES": ["minilm"]}``; ``recsys.algorithms.learned``).
+  embeddings of its engines (``{"KIND": "learned", "ENGINES": ["minilm"], "LAMBDA": 1.0}``;
+  ``recsys.algorithms.learned``);
+* ``score``: weighted fusion of the engines' eq.-1 scores, a painting lacking one modality scored
+  by the other alone (``{"KIND": "score", "ENGINES": {"dinov2": 0.4, "xlmr": 0.6}}``: beta = 0.4
+  on the image engine; ``recsys.serving.recommend_score``).
 
 Any kind may set ``"MMR_LAMBDA"`` (0 < lambda <= 1): MMR re-ranking unless the request gives its
-own (``recsys.serving.recommend_mmr``).
+own (``recsys.serving.recommend_mmr``), and ``"WEIGHTING"`` (``demote``, ``centered`` or ``minmax``).
 
 The recommender a request gets when it names none is the first *ready* one (every engine has an
 active artefact) of the preference list ``settings.RECSYS_DEFAULT_RECOMMENDERS`` (e.g.
@@ -34,12 +39,10 @@ naming the entry, not later as a 500 on some request) and cached until a setting
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,40 +52,45 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from config.exceptions import UnknownEngine
-from recsys.algorithms.fusion import DEFAULT_K
 from recsys.algorithms.itm import SCORES as ITM_SCORES
 from recsys.algorithms.scoring import WEIGHTINGS
 from recsys.serving import active
+from recsys.serving.definitions import (  # noqa: F401  (the kinds and modes are imported from here)
+    EARLY,
+    KINDS,
+    LATE,
+    LEARNED,
+    MODES,
+    PARTIAL,
+    SCORE,
+    SINGLE,
+    TOTAL,
+    DefinitionError,
+    RecommenderConfig,
+    parse_definition,
+)
 
-SINGLE, EARLY, LATE = "single", "early", "late"
-LEARNED = "learned"  # kernel ridge on the visitor's ratings (algorithms.learned, serving.recommend_learned)
-KINDS = (SINGLE, EARLY, LATE, LEARNED)
-PARTIAL, TOTAL = "partial", "total"
-MODES = (PARTIAL, TOTAL)
-
-_KEYS = {
-    SINGLE: {"KIND", "ENGINE", "MMR_LAMBDA", "WEIGHTING"},
-    EARLY: {"KIND", "ENGINE", "MMR_LAMBDA", "WEIGHTING"},
-    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R", "MMR_LAMBDA", "WEIGHTING"},
-    LEARNED: {"KIND", "ENGINES", "MMR_LAMBDA"},
+#: a settings entry's keys -> the definition's fields (``recsys.serving.definitions``)
+SETTINGS_KEYS = {
+    "KIND": "kind",
+    "ENGINE": "engines",
+    "ENGINES": "engines",
+    "MODE": "mode",
+    "RRF_K": "rrf_k",
+    "R": "depth",
+    "WEIGHTING": "weighting",
+    "MMR_LAMBDA": "mmr_lambda",
+    "LAMBDA": "ridge_lambda",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RecommenderConfig:
-    name: str
-    kind: str  # SINGLE, EARLY, LATE or LEARNED
-    engines: dict[str, float] = field(hash=False)  # engine -> RRF weight (one engine, 1.0, unless late)
-    mode: str | None = None  # PARTIAL or TOTAL for late fusion
-    rrf_k: int = DEFAULT_K
-    depth: int | None = None  # "R": each engine's list length in partial mode; None = n
-    weighting: str | None = None  # None: the request's or RECSYS_WEIGHTING
-    mmr_lambda: float | None = None  # MMR re-ranking trade-off (None: no re-ranking)
-    source: str = "settings"  # "settings" or "admin" (experiments.RecommenderDefinition)
-
-    @property
-    def is_late(self) -> bool:
-        return self.kind == LATE
+_FIELD_KEYS = {
+    "kind": "KIND",
+    "mode": "MODE",
+    "rrf_k": "RRF_K",
+    "depth": "R",
+    "weighting": "WEIGHTING",
+    "mmr_lambda": "MMR_LAMBDA",
+    "ridge_lambda": "LAMBDA",
+}
 
 
 _lock = threading.Lock()
@@ -124,91 +132,28 @@ def _provided(registry: dict[str, RecommenderConfig]) -> dict[str, RecommenderCo
     return {name: config for name, config in memo[0].items() if name not in registry}
 
 
-def _positive_int(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ImproperlyConfigured(f"{where} must be a positive whole number, got {value!r}.")
-    return value
-
-
-def _mmr_lambda(entry: dict, where: str) -> float | None:
-    value = entry.get("MMR_LAMBDA")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value <= 1.0:
-        raise ImproperlyConfigured(f"{where}['MMR_LAMBDA'] must be a number in (0, 1], got {value!r}.")
-    return float(value)
-
-
-def _learned(name: str, entry: dict, where: str) -> RecommenderConfig:
-    engines = entry.get("ENGINES")
-    if isinstance(engines, str) or not isinstance(engines, list | tuple) or not engines:
-        raise ImproperlyConfigured(f"{where}['ENGINES'] must be a non-empty list of engine names.")
-    for engine in engines:
-        if engine not in settings.RECSYS_ENGINES:
-            raise ImproperlyConfigured(
-                f"{where}['ENGINES'] names {engine!r}, which is not in RECSYS_ENGINES."
-            )
-    return RecommenderConfig(name=name, kind=LEARNED, engines=dict.fromkeys(engines, 1.0))
-
-
 def _build(name: str, entry: object) -> RecommenderConfig:
-    config = _build_kind(name, entry)  # a dict when it returns
-    mmr_lambda = _mmr_lambda(entry, f"RECSYS_RECOMMENDERS[{name!r}]")  # type: ignore[arg-type]
-    weighting = entry.get("WEIGHTING")  # type: ignore[union-attr]
-    if weighting is not None and weighting not in WEIGHTINGS:
-        raise ImproperlyConfigured(
-            f"RECSYS_RECOMMENDERS[{name!r}]['WEIGHTING'] must be one of {', '.join(WEIGHTINGS)}, "
-            f"got {weighting!r}."
-        )
-    return replace(config, mmr_lambda=mmr_lambda, weighting=weighting)
-
-
-def _build_kind(name: str, entry: object) -> RecommenderConfig:
+    """One ``RECSYS_RECOMMENDERS`` entry through ``parse_definition``; ``ImproperlyConfigured``
+    naming the entry and its key."""
     where = f"RECSYS_RECOMMENDERS[{name!r}]"
     if not isinstance(entry, dict):
         raise ImproperlyConfigured(f"{where} must be a dict.")
-    kind = entry.get("KIND")
-    if kind not in KINDS:
-        raise ImproperlyConfigured(f"{where}['KIND'] must be one of {', '.join(KINDS)}, got {kind!r}.")
-    unknown = set(entry) - _KEYS[kind]
+    unknown = sorted(set(entry) - set(SETTINGS_KEYS))
     if unknown:
         raise ImproperlyConfigured(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))} for a {kind!r} recommender "
-            f"(allowed: {', '.join(sorted(_KEYS[kind]))})."
+            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(SETTINGS_KEYS)})."
         )
-    if kind == LEARNED:
-        return _learned(name, entry, where)
-    known_engines = settings.RECSYS_ENGINES
-    if kind != LATE:
-        engine = entry.get("ENGINE")
-        if engine not in known_engines:
-            raise ImproperlyConfigured(f"{where}['ENGINE'] {engine!r} is not in RECSYS_ENGINES.")
-        return RecommenderConfig(name=name, kind=kind, engines={engine: 1.0})
-
-    mode = entry.get("MODE")
-    if mode not in MODES:
-        raise ImproperlyConfigured(f"{where}['MODE'] must be one of {', '.join(MODES)}, got {mode!r}.")
-    engines = entry.get("ENGINES")
-    if not isinstance(engines, dict) or not engines:
-        raise ImproperlyConfigured(f"{where}['ENGINES'] must be a non-empty dict engine -> weight.")
-    weights: dict[str, float] = {}
-    for engine, weight in engines.items():
-        if engine not in known_engines:
-            raise ImproperlyConfigured(
-                f"{where}['ENGINES'] names {engine!r}, which is not in RECSYS_ENGINES."
-            )
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
-            raise ImproperlyConfigured(f"{where}['ENGINES'][{engine!r}] must be a number, got {weight!r}.")
-        if weight <= 0:
-            raise ImproperlyConfigured(f"{where}['ENGINES'][{engine!r}] must be positive, got {weight!r}.")
-        weights[engine] = float(weight)
-    rrf_k = entry.get("RRF_K", DEFAULT_K)
-    if isinstance(rrf_k, bool) or not isinstance(rrf_k, int) or rrf_k < 0:
-        raise ImproperlyConfigured(f"{where}['RRF_K'] must be a non-negative whole number, got {rrf_k!r}.")
-    depth = entry.get("R")
-    if depth is not None:
-        depth = _positive_int(depth, f"{where}['R']")
-    return RecommenderConfig(name=name, kind=kind, engines=weights, mode=mode, rrf_k=rrf_k, depth=depth)
+    if "ENGINE" in entry and "ENGINES" in entry:
+        raise ImproperlyConfigured(f"{where}: give ENGINE (one engine) or ENGINES, not both.")
+    if isinstance(entry.get("ENGINES"), str):
+        raise ImproperlyConfigured(f"{where}['ENGINES'] must be a list of engines or engine -> weight.")
+    fields = {SETTINGS_KEYS[key]: value for key, value in entry.items()}
+    try:
+        return parse_definition(name, fields, engines=list(settings.RECSYS_ENGINES))
+    except DefinitionError as exc:
+        one = "ENGINE" in entry or ("ENGINES" not in entry and entry.get("KIND") in (SINGLE, EARLY))
+        key = _FIELD_KEYS.get(exc.field) or ("ENGINE" if one else "ENGINES")
+        raise ImproperlyConfigured(f"{where}[{key!r}] {exc.message}") from None
 
 
 def _validated() -> dict[str, RecommenderConfig]:

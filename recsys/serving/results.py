@@ -26,7 +26,8 @@ class Recommendation:
     painting_id: int  # pk
     external_id: str
     rank: int  # 1-based
-    score: float  # eq. 1 score (single/early), RRF score (late) or ridge prediction (learned)
+    # eq. 1 score (single/early), RRF score (late), ridge prediction (learned), fused score (score)
+    score: float
     # top |contribution| first; for late fusion from the engine that ranked the item best
     contributions: tuple[Contribution, ...]
     # late fusion: each engine's 1-based rank (None = not in that engine's list); {} otherwise
@@ -36,7 +37,7 @@ class Recommendation:
 @dataclass(frozen=True, slots=True)
 class RecommendationResult:
     recommender: str
-    kind: str  # "single" | "early" | "late" | "learned"
+    kind: str  # one of recsys.serving.definitions.KINDS
     mode: str | None  # "partial" | "total" for late
     weighting: str  # as requested (or the RECSYS_WEIGHTING default)
     items: tuple[Recommendation, ...]

@@ -148,7 +148,7 @@ def engine_status(name: str) -> EngineStatus:
 @dataclass(frozen=True, slots=True)
 class RecommenderStatus:
     name: str
-    kind: str  # "single" | "early" | "late"
+    kind: str  # one of recsys.serving.definitions.KINDS
     mode: str | None  # "partial" | "total" for late
     engines: dict[str, float]  # engine -> RRF weight (1.0 for single/early)
     status: str  # "ready" only when every engine is ready; else "computing" or "unavailable"

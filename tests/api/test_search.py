@@ -159,7 +159,7 @@ def test_bad_query_is_400_naming_the_field(api_client, minilm_real, params, fiel
 def test_engine_that_cannot_search_by_text_is_named(api_client, minilm_real):
     error = api_client.get(URL, {"q": "storm", "engine": "resnet"}).json()["error"]
     assert error["message"] == (
-        "Engine 'resnet' does not search by text; RECSYS_SEARCH_TEXT_ENGINES offers: minilm, clip."
+        "Engine 'resnet' does not search by text; RECSYS_SEARCH_TEXT_ENGINES offers: xlmr, minilm, clip."
     )
 
 
@@ -168,7 +168,8 @@ def test_no_text_engine_ready_is_503_naming_the_setting(api_client, museum):
     error = response.json()["error"]
     assert (response.status_code, error["code"]) == (503, "engine_unavailable")
     assert error["message"].startswith(
-        "Search by text needs one of RECSYS_SEARCH_TEXT_ENGINES (minilm, clip) ready; minilm: unavailable, "
+        "Search by text needs one of RECSYS_SEARCH_TEXT_ENGINES (xlmr, minilm, clip) ready; "
+        "xlmr: unavailable, "
     )
     assert "Set RECSYS_CLIP_MODEL" in error["message"]
 
@@ -350,7 +351,8 @@ def test_no_image_engine_ready_is_503_naming_the_setting(api_client, museum, min
     error = response.json()["error"]
     assert (response.status_code, error["code"]) == (503, "engine_unavailable")
     assert error["message"].startswith(
-        "Search by image needs one of RECSYS_SEARCH_IMAGE_ENGINES (clip, resnet) ready; clip: unavailable, "
+        "Search by image needs one of RECSYS_SEARCH_IMAGE_ENGINES (clip, dinov2, resnet) ready; "
+        "clip: unavailable, "
     )
     assert "Set RECSYS_RESNET_MODEL" in error["message"]
 

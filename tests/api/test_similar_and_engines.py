@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from recsys.models import Artefact
 from tests.api.conftest import VECTORS
@@ -84,6 +85,8 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "lda",
         "resnet",
         "minilm",
+        "dinov2",
+        "xlmr",
         "clip",
         "blip",
         "late-partial",
@@ -95,6 +98,8 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "paper:resnet",
         "paper:clip",
         "paper:blip",
+        "score-text",
+        "score-dinov2-xlmr",
     ]
     assert (body["learned"]["kind"], body["learned"]["status"]) == ("learned", "ready")  # minilm is ready
     minilm_status = body["minilm"]
@@ -153,9 +158,10 @@ def test_recommender_list_queries_do_not_grow_with_engines(
     api_client, paintings, django_assert_max_num_queries
 ):
     # every engine has an artefact: still one query for the admin-defined recommenders, one for the
-    # artefact rows, one for the catalogue and none per engine or recommender (14 over 5 engines)
-    for engine in ("lda", "resnet", "minilm", "clip", "blip"):
+    # artefact rows, one for the catalogue and none per engine or recommender (18 over 7 engines)
+    for engine in settings.RECSYS_ENGINES:
         write_artefact(engine=engine, paintings=list(paintings.values()), vectors=list(VECTORS.values()))
     with django_assert_max_num_queries(3):
         response = api_client.get("/api/v1/recommenders/")
-    assert [r["status"] for r in response.json()] == ["ready"] * 14
+    assert [r["status"] for r in response.json()] == ["ready"] * len(settings.RECSYS_RECOMMENDERS)
+    assert len(settings.RECSYS_RECOMMENDERS) == 18

@@ -43,6 +43,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
         "minilm",
         "late-text",  # configured (RECSYS_RECOMMENDERS): late fusion, total, of lda and minilm
         "learned",
+        "score-text",  # configured: score fusion of lda and minilm (so no "score:lda+minilm" row)
         "late-partial:lda+minilm",
         "learned:lda+minilm",
         "learned:lda",
@@ -55,7 +56,7 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert report["groups"] == {"story:Museum A": 1, "story:Museum B": 1}
     assert set(report["engines"]) == {"lda", "minilm"}
     # the engines separate the groups: every held-out painting of the taste group comes first
-    for name in ("lda", "minilm", "learned:lda+minilm", "late-text"):
+    for name in ("lda", "minilm", "learned:lda+minilm", "late-text", "score-text"):
         assert rows[name]["ndcg@9"]["mean"] == pytest.approx(1.0), name
     assert rows["random"]["ndcg@9_by_pattern"]["mixed"]["mean"] < 0.9
     # 20 visitors of the mixed pattern and half as many "few likes" (2 at 5, 7 at 1)
@@ -68,8 +69,16 @@ def test_report_rows_and_values(catalogue, tmp_path):
     assert [p["lambda"] for p in report["mmr"]["curves"]["lda"]] == [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3]
     assert report["mmr"]["curves"]["lda"][0]["ndcg@9"] == rows["lda"]["ndcg@9"]
     assert len(report["learned"]["sweep"]) == 8
+    assert rows["score-text"]["kind"] == "score"
+    assert [p["beta"] for p in report["score"]["sweeps"]["lda+minilm"]] == report["score"]["betas"]
+    assert report["score"]["best_beta"]["lda+minilm"] in report["score"]["betas"]
     paired = {(e["a"], e["b"]): e for e in report["protocols"]["simulated"]["paired"]}
-    assert set(paired) >= {("learned:lda", "lda"), ("learned:lda+minilm", "late-text")}
+    assert set(paired) >= {
+        ("learned:lda", "lda"),
+        ("learned:lda+minilm", "late-text"),
+        ("score-text", "late-text"),
+        ("score-text", "minilm"),
+    }
     assert ("learned:lda", "minilm") not in paired  # only rows on a subset of its engines
     assert paired[("learned:lda", "lda")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
     # the configured "learned" recommender (MiniLM) goes through the service: the same model

@@ -62,9 +62,10 @@ def test_late_recommender_options_are_read():
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"KIND": "single", "ENGINE": "word2vec"}, "not in RECSYS_ENGINES"),
+        ({"KIND": "single", "ENGINE": "word2vec"}, "'word2vec' is not an engine"),
         ({"KIND": "hybrid", "ENGINE": "lda"}, "KIND"),
-        ({"KIND": "single", "ENGINE": "lda", "MODE": "total"}, "unknown key"),
+        ({"KIND": "single", "ENGINE": "lda", "MODE": "total"}, "'MODE'.* not an option"),
+        ({"KIND": "single", "ENGINE": "lda", "COLOUR": "red"}, "unknown key"),
         ({"KIND": "late", "MODE": "sideways", "ENGINES": {"lda": 1}}, "MODE"),
         ({"KIND": "late", "MODE": "total", "ENGINES": {"lda": 1, "sift": 1}}, "'sift'"),
         ({"KIND": "late", "MODE": "total", "ENGINES": {"lda": 0}}, "positive"),

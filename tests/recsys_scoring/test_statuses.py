@@ -18,6 +18,8 @@ def test_recommender_names_follow_settings(db):
         "lda",
         "resnet",
         "minilm",
+        "dinov2",
+        "xlmr",
         "clip",
         "blip",
         "late-partial",
@@ -29,6 +31,8 @@ def test_recommender_names_follow_settings(db):
         "paper:resnet",
         "paper:clip",
         "paper:blip",
+        "score-text",
+        "score-dinov2-xlmr",
     ]
 
 
@@ -67,6 +71,8 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("lda", "ready"),
         ("resnet", "ready"),
         ("minilm", "unavailable"),
+        ("dinov2", "unavailable"),
+        ("xlmr", "unavailable"),
         ("clip", "unavailable"),
         ("blip", "unavailable"),
         ("late-partial", "ready"),
@@ -78,4 +84,6 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("paper:resnet", "ready"),
         ("paper:clip", "unavailable"),
         ("paper:blip", "unavailable"),
+        ("score-text", "unavailable"),
+        ("score-dinov2-xlmr", "unavailable"),
     ]

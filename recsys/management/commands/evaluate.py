@@ -128,7 +128,8 @@ class Command(BaseCommand):
         path = write_report(report, options["json"])
         self.stdout.write(markdown_table(report))
         self.stdout.write(
-            "\nlearned vs eq. 1 and late fusion (paired, same visitors):\n" + paired_table(report)
+            "\nlearned and score fusion vs eq. 1 and late fusion (paired, same visitors):\n"
+            + paired_table(report)
         )
         stored = report["protocols"]["leave_k_out"]
         if stored["status"] == "ok":
@@ -142,6 +143,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {entry['a']} - {entry['b']}: {fmt_estimate(entry['ndcg@9_difference'])}")
         if options["decide"]:
             self._decide(default=chosen["default"], recommender_decision=chosen)
+        for pair, beta in report["score"]["best_beta"].items():
+            first = pair.split("+")[0]
+            self.stdout.write(f"score:{pair}: best beta (weight of {first}) on validation visitors {beta}")
         if options["plot"] is not None:
             from recsys.evaluation.plot import plot_report
 

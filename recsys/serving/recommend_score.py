@@ -1,0 +1,70 @@
+"""The score-fusion recommender in the recommendation service (kind ``score``).
+
+``recsys.serving.recommend`` scores every engine of the recommender with eq. 1 as for late fusion (each
+engine on the rated paintings its artefact holds: a rated painting without an image still
+counts for the text engine) and hands the engines' candidate scores here;
+``recsys.algorithms.score_fusion`` fuses them,
+
+    S(i) = sum_{e in E(i)} w_e s_e(i) / sum_{e in E(i)} w_e    (two engines: beta S_image + (1 - beta) S_text)
+
+over the engines E(i) that represent painting i, so a painting lacking one modality is ranked by
+the other alone. An engine that can use none of the rated paintings contributes nothing (the
+others decide, as in late fusion). Each item is explained by the engine with the largest
+weighted share w_e s_e(i) (ties: the recommender's engine order); ``engine_ranks`` stays empty
+(that is late fusion's explanation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from recsys.algorithms.score_fusion import score_fusion
+from recsys.serving.recommenders import RecommenderConfig
+from recsys.serving.results import Contribution, Recommendation
+
+
+def score_fused(
+    config: RecommenderConfig,
+    runs: Mapping[str, Any],  # engine -> recsys.serving.recommend._EngineRun with exact scores
+    candidates: Mapping[str, np.ndarray],  # engine -> rows that may be recommended
+    n: int,
+    depth: int,  # unused: score fusion ranks every candidate (the signature of late fusion's)
+    explain: int,
+) -> tuple[Recommendation, ...]:
+    """The ``n`` best candidates by fused score, with explanations."""
+    scored = {
+        engine: (run.artefact.painting_ids[candidates[engine]], run.scores[candidates[engine]])
+        for engine, run in runs.items()
+    }
+    fused = score_fusion(scored, weights={engine: config.engines[engine] for engine in runs}, n=n)
+    order = list(runs)
+    explainer: list[str] = []
+    for position in range(fused.keys.size):
+        shares = fused.engine_scores(position)
+        explainer.append(
+            max((config.engines[e] * s, -order.index(e), e) for e, s in shares.items() if s is not None)[2]
+        )
+    explanations: dict[int, tuple[Contribution, ...]] = {}
+    for engine, run in runs.items():
+        mine = [i for i, chosen in enumerate(explainer) if chosen == engine]
+        rows = np.array([run.artefact.row_of[int(fused.keys[i])] for i in mine], dtype=np.intp)
+        explanations.update(zip(mine, run.explain(rows, explain), strict=True))
+
+    def external_id(i: int) -> str:
+        art = runs[explainer[i]].artefact
+        return art.external_ids[art.row_of[int(fused.keys[i])]]
+
+    return tuple(
+        Recommendation(
+            painting_id=int(fused.keys[i]),
+            external_id=external_id(i),
+            rank=i + 1,
+            score=float(fused.scores[i]),
+            contributions=explanations[i],
+            engine_ranks={},
+        )
+        for i in range(fused.keys.size)
+    )
