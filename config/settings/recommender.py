@@ -51,7 +51,7 @@ RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
 # encoding costs less than queueing it (LDA infers thousands of paintings a second), and queued
 # batches would wait behind other engines' expensive ones (MiniLM's), keeping the cheapest
 # recommender from being ready first. Empty it to spread LDA over workers at millions of paintings.
-RECSYS_ONE_TASK_ENGINES = env_list("RECSYS_ONE_TASK_ENGINES", ["lda"])
+RECSYS_ONE_TASK_ENGINES = env_list("RECSYS_ONE_TASK_ENGINES", ["tfidf", "lda"])
 # Images per ITM pair-scoring task (BLIP): each image's ViT pass plus its pairs' text passes.
 RECSYS_ITM_BATCH_IMAGES = env_int("RECSYS_ITM_BATCH_IMAGES", 64)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
@@ -69,7 +69,14 @@ def _packaged_minilm() -> str:
 
 # One entry per representation engine: BACKEND is the dotted path of its class, MODEL the
 # `from_pretrained` hub id or local directory (env var named in README), OPTIONS engine-specific.
+# Settings order is build order: `precompute --engine all` (and so `make run`) queues them in
+# this order, so the seconds-fast TF-IDF engine comes first and serves while the others build.
 RECSYS_ENGINES = {
+    "tfidf": {
+        "BACKEND": "recsys.engines.tfidf.TfidfEngine",
+        # LSA dimensions of the TF-IDF rows (recsys.engines.tfidf); no model, fitted on the catalogue
+        "OPTIONS": {"dims": env_int("RECSYS_TFIDF_DIMS", 256), "seed": 42},
+    },
     "lda": {
         "BACKEND": "recsys.engines.lda.LdaEngine",
         "OPTIONS": {
@@ -119,6 +126,7 @@ RECSYS_ENABLED_ENGINES = env_list("RECSYS_ENABLED_ENGINES", list(RECSYS_ENGINES)
 # What users choose from (`engine=` in the API): single engines, early fusion (one joint
 # engine) and late fusion (reciprocal rank fusion of unimodal engines' rankings).
 RECSYS_RECOMMENDERS = {
+    "tfidf": {"KIND": "single", "ENGINE": "tfidf"},
     "lda": {"KIND": "single", "ENGINE": "lda"},
     "resnet": {"KIND": "single", "ENGINE": "resnet"},
     "minilm": {"KIND": "single", "ENGINE": "minilm"},

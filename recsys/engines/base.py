@@ -29,7 +29,8 @@ the query with a row is comparable with the rows' cosines among themselves.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+import contextvars
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,7 +41,23 @@ from PIL import Image
 from catalog.snapshot import PaintingInput
 from config.exceptions import ValidationFailed
 
-__all__ = ["EncodedBatch", "Engine", "PaintingInput"]
+__all__ = ["EncodedBatch", "Engine", "FitProgress", "PaintingInput", "fit_progress", "report_fit_progress"]
+
+#: ``progress(done, total, unit)``: how far an engine's ``fit`` is (e.g. 4 of 12 "LDA models").
+FitProgress = Callable[[int, int, str], None]
+#: The pipeline sets this around ``fit`` (``recsys.pipeline.planning``); engines never import it.
+fit_progress: contextvars.ContextVar[FitProgress | None] = contextvars.ContextVar(
+    "fit_progress", default=None
+)
+
+
+def report_fit_progress(done: int, total: int, unit: str) -> None:
+    """Tell whoever runs ``fit`` that ``done`` of ``total`` units of the fit are finished (a no-op
+    outside a build). Engines call it between the long parts of their fit, so the progress of a
+    build is honest while it fits (the API, the admin and the waiting page show it)."""
+    reporter = fit_progress.get()
+    if reporter is not None:
+        reporter(done, total, unit)
 
 
 @dataclass(slots=True)
