@@ -25,6 +25,7 @@ from django.utils import timezone
 from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys import status_cache
+from recsys.build import progress
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
@@ -99,6 +100,7 @@ def built(row: Artefact) -> bool:
 
 def _finalize(row: Artefact) -> Artefact | None:
     artefact_id = row.pk
+    progress.begin_step(artefact_id, progress.FINALIZE)
     staging = files.staging_dir(row.engine, row.version)
     final = files.final_dir(row.engine, row.version)
     if not store.published(final):  # else: published by an attempt that died before activating it

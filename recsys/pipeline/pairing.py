@@ -37,6 +37,7 @@ from django.utils import timezone
 from recsys import artefact_store as store
 from recsys import artefacts as files
 from recsys import itm
+from recsys.build import progress
 from recsys.engines.base import PaintingInput
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
@@ -156,6 +157,7 @@ def _plan_pairs(row: Artefact, engine: Any, folder: Path) -> int:
     store.save_json(folder / PAIR_PLAN, pair_plan)  # written last: its presence means "planned"
     directions = sum(len(b) for b in pair_plan["texts_of"].values())
     Artefact.objects.filter(pk=row.pk).update(total=F("total") + len(image_rows))
+    progress.begin_step(row.pk, progress.PAIRS, total=len(image_rows), unit="images")
     log_line(
         row.pk,
         f"pairs planned: {directions} ITM directions over {len(image_rows)} images in {len(batches)} "
@@ -208,7 +210,9 @@ def _score_pair_batch(row: Artefact, folder: Path, batch_no: int) -> int | None:
         meta_path, {"itc_rows": list(image_rows), "unreadable": int(unreadable), "seconds": seconds}
     )
     Artefact.objects.filter(pk=row.pk).update(
-        processed=F("processed") + len(image_rows), heartbeat_at=timezone.now()
+        processed=F("processed") + len(image_rows),
+        step_done=F("step_done") + len(image_rows),
+        heartbeat_at=timezone.now(),
     )
     log_line(
         row.pk,

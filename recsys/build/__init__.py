@@ -1,0 +1,1 @@
+"""Building artefacts: the pipeline's steps, their runs and their progress."""
