@@ -84,6 +84,9 @@ class Engine(abc.ABC):
     scores_pairs: ClassVar[bool] = False
     #: what a search query may be for this engine: "text" and/or "image" (empty: no search)
     query_modalities: ClassVar[frozenset[str]] = frozenset()
+    #: whether the plan puts paintings of similar text length into the same encode batch (a
+    #: transformer text encoder pads every text of a forward to the longest: 1.2-1.5x faster)
+    batch_by_text_length: ClassVar[bool] = False
 
     def __init__(self, *, name: str, model: str | None = None, options: Mapping[str, Any] | None = None):
         self.name = name

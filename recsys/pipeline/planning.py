@@ -141,7 +141,10 @@ def _prepare(row: Artefact, *, full: bool) -> int:
         else:
             skipped.update(reused_skips)
 
-    encode = [it.pk for it in eligible if it.pk not in reuse and it.pk not in skipped]
+    to_encode = [it for it in eligible if it.pk not in reuse and it.pk not in skipped]
+    if engine.batch_by_text_length:  # batches of similar text lengths pad least (by length, pk)
+        to_encode.sort(key=lambda it: (len(it.text), it.pk))
+    encode = [it.pk for it in to_encode]
     state = staging / files.STATE_DIR
     tick = time.perf_counter()
     if previous is not None:
