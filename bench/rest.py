@@ -343,8 +343,9 @@ def main() -> None:
                 body=str(bodies[args.profile_recommender or recommenders[0]]), n=args.profile, top=args.top
             )
             _wait_redis(redis_port)
-            subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True
+            web = {name: os.environ.get(name, "1") for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+            subprocess.run(  # one BLAS thread, as config.wsgi gives a web process (config/blas.py)
+                [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env={**env, **web}, check=True
             )
             return
         procs.append(

@@ -277,6 +277,8 @@ class TransformerEngine(Engine):
         model_class = getattr(transformers, self.model_class_name)
         model = self._pretrained(model_class.from_pretrained, "model", dtype=torch.float32)
         model.to(device).eval()
+        if self.options.get("quantize"):
+            model = self._quantised(model, device)
         tokenizer = processor = layout = None
         if "text" in self.modalities:
             tokenizer = self._pretrained(AutoTokenizer.from_pretrained, "tokenizer")
@@ -296,6 +298,20 @@ class TransformerEngine(Engine):
         return LoadedModel(
             model=model, tokenizer=tokenizer, image_processor=processor, device=device, layout=layout
         )
+
+    def _quantised(self, model: Any, device: torch.device) -> Any:
+        """int8 dynamic quantisation of the Linear layers (``OPTIONS["quantize"] = "int8"``): weights
+        stored as int8, activations quantised per batch; CPU only. Off by default: it changes the
+        vectors, so it is only worth turning on where the offline evaluation shows no loss
+        (bench/README.md, "Encoding throughput", has the agreement measured so far)."""
+        import torch
+
+        kind = self.options["quantize"]
+        if kind != "int8":
+            raise self.unavailable(f"quantize={kind!r}: only 'int8' (dynamic, CPU) is supported")
+        if device.type != "cpu":
+            raise self.unavailable(f"int8 dynamic quantisation runs on the CPU only, not on {device}")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
     # -- encoding --------------------------------------------------------------------------------
     def encode(self, items: Sequence[PaintingInput], state_dir: Path) -> EncodedBatch:

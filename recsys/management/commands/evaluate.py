@@ -64,7 +64,8 @@ class Command(BaseCommand):
         path = write_report(report, options["json"])
         self.stdout.write(markdown_table(report))
         self.stdout.write(
-            "\nlearned vs eq. 1 and late fusion (paired, same visitors):\n" + paired_table(report)
+            "\nlearned vs eq. 1 and late fusion, and engine vs engine (paired, same visitors):\n"
+            + paired_table(report)
         )
         stored = report["protocols"]["leave_k_out"]
         if stored["status"] == "ok":
