@@ -1,7 +1,7 @@
 """Encoding throughput of the transformer engines on CPU, with full-size randomly initialised models.
 
     .venv/bin/python bench/encoding.py [--engines resnet,clip,blip,minilm,dinov2,xlmr] [--repeats 3] [--quick]
-                                       [--threads N]
+                                       [--threads N] [--texts 512] [--no-int8]
 
 No weights can be downloaded here, so ResNet-50, CLIP and BLIP are built from their default
 ``transformers`` configs (``ResNetConfig()`` = ResNet-50, ``CLIPConfig()`` = ViT-B/32 with a 77
@@ -26,6 +26,17 @@ by the best measured throughput. For BLIP it adds the ITM re-scoring of ``postpr
 measured unit costs: one ViT pass per image, one image-grounded text pass per (image, text)
 pair (at most 2·m·K pairs, fewer when candidate lists are mutual) and one ITC text pass per
 text. Prints a table and writes JSON to bench/results/ (gitignored).
+
+Text engine against a raw forward (``--texts``, default 512; 0 skips it): the same real
+catalogue texts (the database's paintings when a catalogue is imported, else the AIC set),
+encoded in one process by (1) a raw ``transformers`` forward of MiniLM in catalogue order,
+batches of 64, texts cut at 256 tokens, mean-pooled, (2) the same raw forward with the texts
+sorted by length, (3) the engine's ``encode`` as a worker runs it (sorted token windows, long
+texts windowed instead of cut), and (4) unless ``--no-int8``, the raw sorted forward of the
+int8 dynamically quantised model (``torch.ao.quantization.quantize_dynamic`` on the Linear
+layers) with its agreement with float32: mean cosine of the two embeddings of each text and the
+overlap of each text's 10 nearest neighbours among the sample. Paintings/s and the ratios to
+(1) are printed.
 """
 
 from __future__ import annotations
@@ -258,6 +269,94 @@ def bench_engine(name: str, items: Sequence[PaintingInput], args: argparse.Names
     return report
 
 
+# -- the text engine against a raw forward ------------------------------------------------------
+def catalogue_texts(n: int) -> list[str]:
+    """``n`` real painting texts spread over the imported catalogue (else over the AIC set)."""
+    from catalog.models import Painting
+    from catalog.text import painting_text
+
+    try:
+        paintings = list(Painting.objects.select_related("artist").order_by("pk"))
+    except Exception:  # no database yet: the AIC sample's texts
+        paintings = []
+    texts = [painting_text(p) for p in paintings] or [item.text for item in sample_paintings()]
+    texts = [t for t in texts if t.strip()]
+    return texts[:: max(1, len(texts) // n)][:n]
+
+
+def raw_forward(model: Any, tokenizer: Any, texts: Sequence[str], batch: int = 64) -> torch.Tensor:
+    """What a plain transformers user would run: tokenise (cut at 256), forward, mean-pool."""
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch):
+            enc = tokenizer(
+                list(texts[start : start + batch]),
+                padding=True,
+                truncation=True,
+                max_length=256,
+                return_tensors="pt",
+            )
+            hidden = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            out.append((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9))
+    return torch.nn.functional.normalize(torch.cat(out), dim=1)
+
+
+def text_engine_vs_raw(n: int, repeats: int, int8: bool, state: Path) -> dict:
+    """Paintings/s of MiniLM: raw forward (catalogue order, sorted), the engine, int8 (docstring)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    texts = catalogue_texts(n)
+    model_dir = settings.RECSYS_ENGINES["minilm"]["MODEL"]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModel.from_pretrained(model_dir).eval()
+    by_length = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    sorted_texts = [texts[i] for i in by_length]
+    engine = make_engine("minilm", model_dir)
+    items = [PaintingInput(pk=i + 1, external_id=f"t{i}", text=t) for i, t in enumerate(texts)]
+    raw_forward(model, tokenizer, texts[:8])  # warm-up
+    engine.encode(items[:8], state)
+    rows = {}
+    for label, call in (
+        ("raw forward, catalogue order", lambda _: raw_forward(model, tokenizer, texts)),
+        ("raw forward, sorted by length", lambda _: raw_forward(model, tokenizer, sorted_texts)),
+        ("engine encode (sorted windows)", lambda _: engine.encode(items, state)),
+    ):
+        median, runs = median_seconds(call, repeats)
+        rows[label] = {"median_s": median, "runs_s": runs, "paintings_per_s": len(texts) / median}
+    report: dict[str, Any] = {
+        "texts": len(texts),
+        "mean_chars": sum(map(len, texts)) / len(texts),
+        "rates": rows,
+    }
+    if int8:
+        quantised = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        raw_forward(quantised, tokenizer, sorted_texts[:8])
+        median, runs = median_seconds(lambda _: raw_forward(quantised, tokenizer, sorted_texts), repeats)
+        rows["int8 raw forward, sorted"] = {
+            "median_s": median,
+            "runs_s": runs,
+            "paintings_per_s": len(texts) / median,
+        }
+        full = raw_forward(model, tokenizer, sorted_texts)
+        small = raw_forward(quantised, tokenizer, sorted_texts)
+        k = min(10, len(texts) - 1)
+        top_full = torch.topk(full @ full.T - 2 * torch.eye(len(texts)), k).indices
+        top_small = torch.topk(small @ small.T - 2 * torch.eye(len(texts)), k).indices
+        overlap = sum(
+            len(set(a.tolist()) & set(b.tolist())) for a, b in zip(top_full, top_small, strict=True)
+        )
+        report["int8_agreement"] = {
+            "mean_cosine": float((full * small).sum(1).mean()),
+            "min_cosine": float((full * small).sum(1).min()),
+            f"top{k}_neighbour_overlap": overlap / (k * len(texts)),
+        }
+    base = rows["raw forward, catalogue order"]["paintings_per_s"]
+    for row in rows.values():
+        row["ratio_to_raw"] = row["paintings_per_s"] / base
+    return report
+
+
 def duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -277,6 +376,12 @@ def main() -> int:
     parser.add_argument(
         "--threads", type=int, default=0, help="torch CPU threads (0: torch's default, one per core)"
     )
+    parser.add_argument(
+        "--texts", type=int, default=512, help="texts of the MiniLM engine-vs-raw comparison (0: skip it)"
+    )
+    parser.add_argument(
+        "--no-int8", action="store_true", help="leave int8 quantisation out of that comparison"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     if args.threads > 0:
@@ -294,10 +399,14 @@ def main() -> int:
 
     started = time.perf_counter()
     reports: dict[str, dict] = {}
+    text_report = None
     with tempfile.TemporaryDirectory(prefix="bench-encoding-") as tmp:
         for name in engines:
             print(f"{name}: building and timing ...", flush=True)
             reports[name] = bench_engine(name, items, args, Path(tmp))
+        if args.texts > 0:
+            print(f"minilm: engine against a raw forward on {args.texts} catalogue texts ...", flush=True)
+            text_report = text_engine_vs_raw(args.texts, args.repeats, not args.no_int8, Path(tmp) / "text")
 
     header = f"{'engine':8} " + " ".join(f"{'b=' + str(b) + ' p/s':>10}" for b in args.batch_sizes)
     print(f"\n{header} {'encode 2368':>12} {'+ postprocess':>14} {'total':>10}")
@@ -317,6 +426,16 @@ def main() -> int:
             f"ITC text {costs['itc_text_s_per_text'] * 1000:.0f} ms/text"
         )
     print("Estimates extrapolate measured throughput to 2,368 paintings; they are not full runs.")
+    if text_report is not None:
+        print(
+            f"\nMiniLM on {text_report['texts']} catalogue texts "
+            f"(mean {text_report['mean_chars']:.0f} chars), "
+            f"{torch.get_num_threads()} torch threads, load {os.getloadavg()[0]:.1f}:"
+        )
+        for label, row in text_report["rates"].items():
+            print(f"  {label:34} {row['paintings_per_s']:8.1f} paintings/s  {row['ratio_to_raw']:5.2f}x raw")
+        if "int8_agreement" in text_report:
+            print(f"  int8 vs float32: {text_report['int8_agreement']}")
 
     result = {
         "benchmark": "encoding",
@@ -335,6 +454,7 @@ def main() -> int:
             "device": settings.RECSYS_DEVICE,
         },
         "engines": reports,
+        "text_engine_vs_raw": text_report,
         "wall_s": time.perf_counter() - started,
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,11 @@ try:
 except ImportError:  # pragma: no cover - bench extras not installed
     pd = None
 
-DIMS = {"lda": 20, "resnet": 2048, "clip": 512, "blip": 256, "minilm": 384, "dinov2": 768, "xlmr": 384}
+DIMS = {
+    "tfidf": 256, "lda": 20, "resnet": 2048, "clip": 512, "blip": 256,
+    "minilm": 384, "dinov2": 768, "xlmr": 384,
+}  # fmt: skip
+DEFAULT_DIM = 512  # an engine not listed above (added in settings) gets vectors this wide
 ITM_TOP_K = 50  # BLIP's ITM lists (RECSYS_BLIP_ITM_TOP_K)
 SEED = 20230626  # UMAP'23
 
@@ -247,7 +251,11 @@ def main() -> int:
     ids = np.arange(1, args.items + 1, dtype=np.int64) * 3  # pks need not be contiguous
     configs = settings_recommenders()
     if args.recommenders:
-        configs = {name: configs[name] for name in args.recommenders.split(",")}
+        asked = [name.strip() for name in args.recommenders.split(",") if name.strip()]
+        unknown = [name for name in asked if name not in configs]
+        if unknown:
+            parser.error(f"unknown recommender(s) {', '.join(unknown)}; configured: {', '.join(configs)}")
+        configs = {name: configs[name] for name in asked}
     requests = []
     for _ in range(args.calls):
         rated = rng.choice(ids, args.ratings, replace=False)
@@ -257,10 +265,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-artefacts-") as tmp:
         root = Path(tmp)
         dense = not args.no_dense and args.items <= settings.RECSYS_DENSE_MAX_ITEMS
-        needed = {e: DIMS[e] for config in configs.values() for e in config.engines}
-        folders = {
-            e: write_synthetic(root, e, d, ids, rng, dense=dense) for e, d in DIMS.items() if e in needed
-        }
+        # only the engines the asked recommenders use (any subset: no engine is assumed present)
+        needed = {e: DIMS.get(e, DEFAULT_DIM) for config in configs.values() for e in config.engines}
+        folders = {e: write_synthetic(root, e, d, ids, rng, dense=dense) for e, d in needed.items()}
         loaded = {e: reader.open_artefact(folder) for e, folder in folders.items()}
         # the seed always holds the full similarity matrix in a DataFrame
         frames = {}
@@ -269,7 +276,7 @@ def main() -> int:
                 e: pd.DataFrame(np.asarray(a.embeddings) @ np.asarray(a.embeddings).T, index=ids, columns=ids)
                 for e, a in loaded.items()
             }
-            blip_itm = itm_matrix(loaded["blip"])
+            blip_itm = itm_matrix(loaded["blip"]) if "blip" in loaded else None
             if blip_itm is not None:  # BLIP scored by ITM: the seed gets the same A
                 frames["blip"] = pd.DataFrame(blip_itm, index=ids, columns=ids)
         rows = []
@@ -306,10 +313,10 @@ def main() -> int:
             row = {
                 "recommender": name,
                 "kind": config.kind + (f"-{config.mode}" if config.mode else ""),
-                "engines": {e: DIMS[e] for e in config.engines},
+                "engines": {e: needed[e] for e in config.engines},
                 "ours": percentiles(timed(ours, requests)),
                 "seed": percentiles(timed(seed, requests)) if seed_on else None,
-                "agree_top_n": None if agree is None else f"{agree}/20",
+                "agree_top_n": None if agree is None else f"{agree}/{len(requests[:20])}",
             }
             row["ratio_p50"] = row["seed"]["p50_ms"] / row["ours"]["p50_ms"] if seed_on else None
             rows.append(row)

@@ -1,22 +1,31 @@
 """REST throughput: the issue-11 table against gunicorn with production settings on 127.0.0.1.
 
-Builds everything in a temporary folder, so a run depends on nothing outside it: a SQLite
-database with a synthetic catalogue of ``--paintings`` paintings (seeded texts from a fixed
-vocabulary), the LDA and MiniLM artefacts built by ``manage.py precompute`` (the packaged MiniLM
-model), a private redis-server on a free port as the cache (throttle counters, status cache),
-throttles lifted through the environment, and gunicorn with ``--workers`` sync workers. Then
-``ab`` (apache2-utils) drives each endpoint with ``--clients`` concurrent keep-alive clients for
-``--requests`` requests (after a warm-up), ``--rounds`` times in turn, and the table with
-requests/s, p50, p99 (medians over the rounds) and the ratios to the paintings list (median of the
-rounds' ratios), all measured in this one run, is printed.
+By default on the real sample catalogue (``--source real``): the checkout's embedded state
+(``--var``, default ``var/``, as ``make run`` leaves it: the 11,577 sample paintings imported
+and the engines' artefacts built) is used read-only: a consistent copy of its SQLite database
+(the SQLite backup API) goes into a temporary folder and the artefacts and media are read in
+place. Every recommender asked for (``--recommenders``, default the ready ones of minilm, tfidf
+and lda) is measured on the same 9 ratings of real paintings. ``--source synthetic`` builds a
+SQLite database with a synthetic catalogue of ``--paintings`` paintings (seeded texts from a
+fixed vocabulary) and its LDA and MiniLM artefacts in the temporary folder instead.
 
-    python bench/rest.py [--paintings 1000] [--requests 1000] [--rounds 3] [--clients 50]
-                         [--workers 2] [--workdir DIR] [--profile N [--profile-recommender lda]]
+Either way: a private redis-server on a free port is the cache (throttle counters, status
+cache), throttles are lifted through the environment, and gunicorn (``config.wsgi``, production
+settings, bound to 127.0.0.1 only, ``--workers`` sync workers, a 30 s request timeout, each
+worker restarted after 100,000 requests) serves. ``ab`` (apache2-utils) drives each endpoint with
+``--clients`` concurrent keep-alive clients for ``--requests`` requests (after a warm-up),
+``--rounds`` times in turn, and the table with requests/s, p50, p99 (medians over the rounds)
+and the ratios to the 9-painting list (median of the rounds' ratios), all measured in this one
+run, is printed with the machine's load average.
 
-``--workdir DIR`` builds into DIR and keeps it (a later run with the same DIR reuses the database
-and artefacts). ``--profile N`` starts no server: it runs N recommendation requests (and N
-paintings-list requests) in process through Django's test client under cProfile, with the same
-settings, and prints the functions with the most cumulative and own time.
+    python bench/rest.py [--source real|synthetic] [--var DIR] [--recommenders minilm,tfidf,lda]
+                         [--paintings 1000] [--requests 1000] [--rounds 3] [--clients 50]
+                         [--workers 2] [--workdir DIR] [--profile N [--profile-recommender NAME]]
+
+``--workdir DIR`` builds into DIR and keeps it (a later synthetic run with the same DIR reuses
+the database and artefacts). ``--profile N`` starts no server: it runs N recommendation requests
+(and N paintings-list requests) in process through Django's test client under cProfile, with
+the same settings, and prints the functions with the most cumulative and own time.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -191,11 +201,81 @@ def _ab(url: str, *, n: int, c: int, body: Path | None = None) -> dict[str, floa
     }
 
 
+def _synthetic(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Build (or reuse) the synthetic catalogue and its LDA and MiniLM artefacts in ``tmp``."""
+    env.update({"RECSYS_ENABLED_ENGINES": "lda,minilm", "RECSYS_LDA_TOPICS": "20", "RECSYS_LDA_PASSES": "3"})
+    built = tmp / "built.json"
+    if built.exists() and json.loads(built.read_text()) == {"paintings": args.paintings}:
+        print(f"reusing {tmp}", flush=True)
+    else:
+        print(f"building in {tmp}: {args.paintings} paintings, LDA and MiniLM artefacts ...", flush=True)
+        _manage(env, "migrate", "--noinput")
+        _manage(env, "shell", stdin=SEED_SCRIPT.format(words=WORDS, n=args.paintings))
+        _manage(env, "precompute", "--engine", "lda")
+        _manage(env, "precompute", "--engine", "minilm")
+        built.write_text(json.dumps({"paintings": args.paintings}))
+    asked = args.recommenders.split(",") if args.recommenders else ["minilm", "lda"]
+    return [f"p{i:05d}" for i in range(args.paintings)], asked
+
+
+def _real_sample(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """A consistent copy of ``--var``'s database in ``tmp``; artefacts and media read in place."""
+    source = args.var / "db.sqlite3"
+    if not source.exists():
+        sys.exit(
+            f"{source} does not exist: run `make run` once (it imports the sample), or --source synthetic."
+        )
+    target = tmp / "db.sqlite3"
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+        external_ids = [row[0] for row in dst.execute("SELECT external_id FROM catalog_painting ORDER BY id")]
+        ready = {row[0] for row in dst.execute("SELECT engine FROM recsys_artefact WHERE is_active")}
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{target}",
+            "RECSYS_ARTEFACT_ROOT": str(args.var / "artefacts"),
+            "MEDIA_ROOT": str(args.var / "media"),
+        }
+    )
+    asked = (
+        args.recommenders.split(",")
+        if args.recommenders
+        else [e for e in ("minilm", "tfidf", "lda") if e in ready]
+    )
+    missing = [
+        name
+        for name in asked
+        if name in ("minilm", "tfidf", "lda", "resnet", "clip", "blip") and name not in ready
+    ]
+    if not external_ids or not asked or missing:
+        sys.exit(
+            f"{args.var}: {len(external_ids)} paintings, ready engines {sorted(ready) or 'none'}; "
+            f"not ready: {missing or 'any of minilm, tfidf, lda'}. "
+            "Build them (make run, or manage.py precompute)."
+        )
+    print(
+        f"real sample: {len(external_ids)} paintings from {source}; recommenders {', '.join(asked)}",
+        flush=True,
+    )
+    return external_ids, asked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--paintings", type=int, default=1000)
+    parser.add_argument(
+        "--source",
+        choices=["real", "synthetic"],
+        default="real",
+        help="the real sample (default) or synthetic",
+    )
+    parser.add_argument("--var", type=Path, default=ROOT / "var", help="embedded state of the real sample")
+    parser.add_argument(
+        "--recommenders", help="comma-separated (default: the ready ones of minilm,tfidf,lda)"
+    )
+    parser.add_argument("--paintings", type=int, default=1000, help="synthetic catalogue size")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
@@ -204,7 +284,7 @@ def main() -> None:
     parser.add_argument("--workdir", help="build here and keep it (reused by a later run)")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N requests in process instead")
     parser.add_argument("--top", type=int, default=30, help="functions printed per profile table")
-    parser.add_argument("--profile-recommender", default="minilm", choices=["minilm", "lda"])
+    parser.add_argument("--profile-recommender", default="", help="default: the first one measured")
     args = parser.parse_args()
     for tool in ("ab", "redis-server"):
         if shutil.which(tool) is None:
@@ -225,9 +305,6 @@ def main() -> None:
         "CELERY_TASK_ALWAYS_EAGER": "1",  # precompute runs here; nothing is queued
         "RECSYS_HF_OFFLINE": "1",
         "HF_HUB_OFFLINE": "1",
-        "RECSYS_ENABLED_ENGINES": "lda,minilm",
-        "RECSYS_LDA_TOPICS": "20",
-        "RECSYS_LDA_PASSES": "3",
         "RECSYS_AUTO_REFRESH": "0",
         "LOG_LEVEL": "WARNING",
         **{f"API_THROTTLE_{scope}": lifted for scope in ("ANON", "USER", "RECOMMEND_ANON", "AUTH")},
@@ -250,30 +327,25 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
         )
-        built = tmp / "built.json"
-        if built.exists() and json.loads(built.read_text()) == {"paintings": args.paintings}:
-            print(f"reusing {tmp}", flush=True)
+        if args.source == "real":
+            external_ids, recommenders = _real_sample(args, tmp, env)
         else:
-            print(f"building in {tmp}: {args.paintings} paintings, LDA and MiniLM artefacts ...", flush=True)
-            _manage(env, "migrate", "--noinput")
-            _manage(env, "shell", stdin=SEED_SCRIPT.format(words=WORDS, n=args.paintings))
-            _manage(env, "precompute", "--engine", "lda")
-            _manage(env, "precompute", "--engine", "minilm")
-            built.write_text(json.dumps({"paintings": args.paintings}))
+            external_ids, recommenders = _synthetic(args, tmp, env)
         rng = random.Random(1)
+        rated = rng.sample(external_ids, args.ratings)
+        ratings = {external_id: rng.randint(1, 5) for external_id in rated}
         bodies = {}
-        for engine in ("minilm", "lda"):
-            rated = rng.sample(range(args.paintings), args.ratings)
-            body = {"ratings": {f"p{i:05d}": rng.randint(1, 5) for i in rated}, "recommender": engine, "n": 9}
-            bodies[engine] = tmp / f"{engine}.json"
-            bodies[engine].write_text(json.dumps(body))
+        for name in recommenders:  # the same ratings for every recommender
+            bodies[name] = tmp / f"{name}.json"
+            bodies[name].write_text(json.dumps({"ratings": ratings, "recommender": name, "n": 9}))
         if args.profile:
             script = PROFILE_SCRIPT.format(
-                body=str(bodies[args.profile_recommender]), n=args.profile, top=args.top
+                body=str(bodies[args.profile_recommender or recommenders[0]]), n=args.profile, top=args.top
             )
             _wait_redis(redis_port)
-            subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True
+            web = {name: os.environ.get(name, "1") for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+            subprocess.run(  # one BLAS thread, as config.wsgi gives a web process (config/blas.py)
+                [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env={**env, **web}, check=True
             )
             return
         procs.append(
@@ -291,6 +363,10 @@ def main() -> None:
                     "5",
                     "--log-level",
                     "warning",
+                    "--timeout",
+                    "30",
+                    "--max-requests",
+                    "100000",
                 ],
                 cwd=ROOT,
                 env=env,
@@ -303,8 +379,10 @@ def main() -> None:
         rows = [
             ("GET /admin/login/", f"{base}/admin/login/", None),
             ("GET /api/v1/paintings/?page_size=9", f"{base}/api/v1/paintings/?page_size=9", None),
-            ("POST /api/v1/recommendations/ (minilm)", f"{base}/api/v1/recommendations/", bodies["minilm"]),
-            ("POST /api/v1/recommendations/ (lda)", f"{base}/api/v1/recommendations/", bodies["lda"]),
+            *(
+                (f"POST /api/v1/recommendations/ ({name})", f"{base}/api/v1/recommendations/", body)
+                for name, body in bodies.items()
+            ),
             ("GET /api/v1/recommenders/", f"{base}/api/v1/recommenders/", None),
         ]
         for _name, url, body in rows:
@@ -328,10 +406,12 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     reference = "GET /api/v1/paintings/?page_size=9"
+    catalogue = f"{len(external_ids)} real sample" if args.source == "real" else f"{args.paintings} synthetic"
     print(
         f"\n{args.workers} gunicorn sync workers, {args.clients} clients, {args.requests} requests each, "
-        f"{args.rounds} round(s), {args.paintings} paintings, {args.ratings} ratings, n = 9; medians over "
-        "the rounds; the ratio is the median of each round's ratio\n"
+        f"{args.rounds} round(s), {catalogue} paintings, {args.ratings} ratings, n = 9; Redis cache; medians "
+        f"over the rounds; the ratio is the median of each round's ratio; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end\n"
     )
     print("| endpoint | requests/s | p50 ms | p99 ms | p99/p50 | rps / paintings list |")
     print("|---|---|---|---|---|---|")

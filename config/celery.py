@@ -15,6 +15,7 @@ batches.
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 # Production unless told otherwise: manage.py and `make run`/`make worker` choose the dev settings.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
@@ -26,3 +27,12 @@ app.autodiscover_tasks()
 from recsys.build.worker_reaper import WorkerReaper  # noqa: E402  (after the app: bootsteps only)
 
 app.steps["worker"].add(WorkerReaper)
+
+
+@worker_init.connect
+def share_pool_size(sender: object = None, **kwargs: object) -> None:
+    """Tell the pool processes how many of them share the machine (they inherit the environment):
+    the transformer engines give torch cores // processes threads (``recsys.engines.hf``)."""
+    concurrency = getattr(sender, "concurrency", None)
+    if concurrency:
+        os.environ["RECSYS_WORKER_PROCESSES"] = str(concurrency)

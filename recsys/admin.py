@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from config.exceptions import ApplicationError
 from recsys.build import services
+from recsys.build.progress import step_progress, steps_of
+from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from recsys.serving.selectors import engine_statuses
 
@@ -99,6 +101,13 @@ class ArtefactAdmin(admin.ModelAdmin):
     def progress_display(self, obj: Artefact) -> str:
         if obj.status == Artefact.Status.READY:
             return "done"
+        if obj.status in Artefact.OPEN_STATUSES:  # the step, its count and the time left
+            try:
+                engine = get_engine(obj.engine)
+                steps = steps_of(needs_fit=engine.needs_fit, scores_pairs=engine.scores_pairs)
+            except Exception:  # an engine no longer configured: its steps are unknown
+                steps = []
+            return step_progress(obj, steps=steps).describe()
         return f"{obj.processed}/{obj.total} ({obj.progress:.0%})" if obj.total else "-"
 
     @admin.display(description="duration")

@@ -37,6 +37,13 @@ class Artefact(models.Model):
     n_skipped = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
+    # The step an open build is in and how far it is (recsys.build.progress): "snapshot", "fit",
+    # "encode", "pairs", "finalize"; done/total in the step's own unit (LDA passes, paintings, ...)
+    step = models.CharField(max_length=32, blank=True)
+    step_done = models.PositiveIntegerField(default=0)
+    step_total = models.PositiveIntegerField(default=0)
+    step_unit = models.CharField(max_length=64, blank=True)
+    step_started_at = models.DateTimeField(null=True, blank=True)
     celery_task_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
     log = models.TextField(blank=True)

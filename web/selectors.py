@@ -347,6 +347,7 @@ def default_engine(statuses: Sequence[RecommenderStatus], choices: Sequence[Engi
 #: Plain names of the engines and settings recommenders, the only names visitors see (the admin
 #: and the API keep the configuration names and the technical reasons).
 PLAIN_LABELS = {
+    "tfidf": "Text words (TF-IDF)",
     "lda": "Text topics (LDA)",
     "minilm": "Text meaning (MiniLM)",
     "resnet": "Visual look (ResNet)",
@@ -403,11 +404,13 @@ def visitor_engines(choices: Sequence[EngineChoice]) -> list[VisitorChoice]:
     return [VisitorChoice(name=c.name, label=plain_label(c.name)) for c in choices if c.status == "ready"]
 
 
-def ready_recommender_names() -> list[str]:
-    """Names of the settings recommenders whose every engine has an active artefact, in settings
-    order: what the "getting ready" page polls, so one query, no artefact opened (the same rule
-    as ``recsys.serving.selectors.recommender_statuses``' "ready")."""
-    active = set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
+def ready_recommender_names(active: Collection[str] | None = None) -> list[str]:
+    """Names of the settings recommenders whose every engine has an active artefact (``active``:
+    those engines, if the caller read them), in settings order: what the "getting ready" page
+    polls, so one query, no artefact opened (the same rule as
+    ``recsys.serving.selectors.recommender_statuses``' "ready")."""
+    if active is None:
+        active = set(Artefact.objects.filter(is_active=True).values_list("engine", flat=True))
     return [
         name
         for name in settings.RECSYS_RECOMMENDERS

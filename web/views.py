@@ -35,6 +35,7 @@ from experiments.hooks import (
     recommend_for_web_visitor,
     visitor_exposure,
 )
+from web.building import active_and_building, better_on_the_way, build_notes
 from web.forms import (
     ElicitationForm,
     QuickRatingForm,
@@ -220,6 +221,8 @@ def recommendations(request: HttpRequest) -> HttpResponse:
         "notice": None,
         "waiting": not choices,
         "rating_count": 0,
+        "building": build_notes(statuses),
+        "better": None,
     }
     if not query.is_valid():
         return render(request, "web/recommendations.html", context, status=400)
@@ -232,6 +235,8 @@ def recommendations(request: HttpRequest) -> HttpResponse:
         )
     context["engine"] = engine
     context["label"] = plain_label(engine) if engine else ""
+    if not asked:  # the default answers: say when a better one is being prepared
+        context["better"] = better_on_the_way(statuses, engine)
     context["n"] = n = query.cleaned_data["n"] or DEFAULT_N
     ratings = visitor_rating_map(user=request.user, session=request.session)
     context["rating_count"] = len(ratings)
@@ -265,11 +270,18 @@ def recommendations(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def ready_status(request: HttpRequest) -> JsonResponse:
-    """``{"ready": bool, "recommenders": [{"name", "label"}]}``: what the "getting ready" state
-    polls (one query), never cached."""
-    names = ready_recommender_names()
+    """``{"ready": bool, "recommenders": [{"name", "label"}], "building": [{"label", "text"}]}``:
+    what the "getting ready" state and the "better one on its way" note poll (one query, plus the
+    statuses of the builds from the status cache while one is open), never cached."""
+    active, open_builds = active_and_building()
+    names = ready_recommender_names(active)
+    building = build_notes(recommender_statuses()) if open_builds else []
     response = JsonResponse(
-        {"ready": bool(names), "recommenders": [{"name": n, "label": plain_label(n)} for n in names]}
+        {
+            "ready": bool(names),
+            "recommenders": [{"name": n, "label": plain_label(n)} for n in names],
+            "building": [{"label": note.label, "text": note.text} for note in building],
+        }
     )
     response["Cache-Control"] = "no-store"
     return response

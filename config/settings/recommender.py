@@ -49,7 +49,7 @@ RECSYS_BATCH_SIZE = env_int("RECSYS_BATCH_SIZE", 256)
 # encoding costs less than queueing it (LDA infers thousands of paintings a second), and queued
 # batches would wait behind other engines' expensive ones (MiniLM's), keeping the cheapest
 # recommender from being ready first. Empty it to spread LDA over workers at millions of paintings.
-RECSYS_ONE_TASK_ENGINES = env_list("RECSYS_ONE_TASK_ENGINES", ["lda"])
+RECSYS_ONE_TASK_ENGINES = env_list("RECSYS_ONE_TASK_ENGINES", ["tfidf", "lda"])
 # Images per ITM pair-scoring task (BLIP): each image's ViT pass plus its pairs' text passes.
 RECSYS_ITM_BATCH_IMAGES = env_int("RECSYS_ITM_BATCH_IMAGES", 64)
 # An engine that learns from the catalogue (LDA) refits instead of inferring incrementally when
@@ -67,7 +67,14 @@ def _packaged_minilm() -> str:
 
 # One entry per representation engine: BACKEND is the dotted path of its class, MODEL the
 # `from_pretrained` hub id or local directory (env var named in README), OPTIONS engine-specific.
+# Settings order is build order: `precompute --engine all` (and so `make run`) queues them in
+# this order, so the seconds-fast TF-IDF engine comes first and serves while the others build.
 RECSYS_ENGINES = {
+    "tfidf": {
+        "BACKEND": "recsys.engines.tfidf.TfidfEngine",
+        # LSA dimensions of the TF-IDF rows (recsys.engines.tfidf); no model, fitted on the catalogue
+        "OPTIONS": {"dims": env_int("RECSYS_TFIDF_DIMS", 256), "seed": 42},
+    },
     "lda": {
         "BACKEND": "recsys.engines.lda.LdaEngine",
         "OPTIONS": {
@@ -108,7 +115,13 @@ RECSYS_ENGINES = {
     "minilm": {
         "BACKEND": "recsys.engines.minilm.MiniLMEngine",
         "MODEL": env_str("RECSYS_MINILM_MODEL", _packaged_minilm()),
-        "OPTIONS": {"batch_size": env_int("RECSYS_MINILM_BATCH", 64)},
+        "OPTIONS": {
+            "batch_size": env_int("RECSYS_MINILM_BATCH", 64),
+            # "int8": dynamic quantisation of the Linear layers on CPU (recsys.engines.hf); off
+            # until the offline evaluation shows no loss (bench/README.md, "Encoding throughput").
+            # Only present when set: float32 artefacts keep their parameters (no rebuild).
+            **({"quantize": _quantize} if (_quantize := env_str("RECSYS_MINILM_QUANTIZE", "")) else {}),
+        },
     },
     # self-supervised ViT image features (the lost-art retrieval paper): CLS + mean patch tokens
     "dinov2": {
@@ -132,6 +145,7 @@ RECSYS_ENABLED_ENGINES = env_list("RECSYS_ENABLED_ENGINES", list(RECSYS_ENGINES)
 # What users choose from (`engine=` in the API): single engines, early fusion (one joint
 # engine) and late fusion (reciprocal rank fusion of unimodal engines' rankings).
 RECSYS_RECOMMENDERS = {
+    "tfidf": {"KIND": "single", "ENGINE": "tfidf"},
     "lda": {"KIND": "single", "ENGINE": "lda"},
     "resnet": {"KIND": "single", "ENGINE": "resnet"},
     "minilm": {"KIND": "single", "ENGINE": "minilm"},
@@ -185,12 +199,13 @@ RECSYS_RECOMMENDERS = {
 # A request naming no recommender gets the evaluation's decided one when `manage.py evaluate
 # --decide` wrote it (RECSYS_DEFAULT_DECISION_PATH), else the first of these whose engines are all
 # ready (else the first ready recommender of all): recsys.serving.recommenders.default_recommender_name.
-# The order is the offline evaluation's (README, "Dislikes demote; default recommender"): MiniLM with
-# the demote weighting ranks first (nDCG@9 0.400), its paired interval excluding 0 against
-# late-text (+0.060), learned (+0.110) and lda; late-total (LDA + ResNet, the paper's best) has
-# not been measured here (no offline ResNet weights) and comes next where an image model is.
+# The order is the offline evaluation's (README, "Offline evaluation"): TF-IDF and MiniLM lead
+# the text engines, then late-text and LDA; late-total (LDA + ResNet, the paper's best) has not
+# been measured here (no offline ResNet weights) and stays first where an image model is
+# installed. The visitor always gets the first ready one; the recommendations page says when an
+# earlier one is being built.
 RECSYS_DEFAULT_RECOMMENDERS = env_list(
-    "RECSYS_DEFAULT_RECOMMENDERS", ["minilm", "late-total", "late-text", "lda"]
+    "RECSYS_DEFAULT_RECOMMENDERS", ["late-total", "tfidf", "minilm", "late-text", "lda"]
 )
 # How BLIP scores a pair: "itm" (the paper: A_ij is the ITM match probability, a calibrated
 # cosine outside each painting's ITM list; recsys.algorithms.itm) or "cosine" (of the multimodal embeddings).

@@ -377,6 +377,25 @@ def recommendations_data(
     }
 
 
+class BuildProgressSerializer(serializers.Serializer):
+    """An open build's progress (``recsys.build.progress``)."""
+
+    step = serializers.ChoiceField(
+        choices=["queued", "snapshot", "fit", "encode", "pairs", "finalize"], help_text="The step it is in."
+    )
+    label = serializers.CharField(help_text="The step in plain words.")
+    index = serializers.IntegerField(help_text="1-based position of the step (0 while queued).")
+    count = serializers.IntegerField(help_text="Steps of this engine's build.")
+    done = serializers.IntegerField(help_text="Units of the step done.")
+    total = serializers.IntegerField(help_text="Units of the step (0: the step has no count).")
+    unit = serializers.CharField(help_text="What is counted, e.g. 'LDA training passes', 'paintings'.")
+    fraction = serializers.FloatField(allow_null=True, help_text="done / total; null without a count.")
+    eta_s = serializers.FloatField(
+        allow_null=True, help_text="Seconds left in the step at its pace so far; null before the first unit."
+    )
+    elapsed_s = serializers.FloatField(help_text="Seconds since the step began.")
+
+
 class RecommenderSerializer(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=list(KINDS))
@@ -386,7 +405,17 @@ class RecommenderSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=["ready", "computing", "unavailable"])
     reason = serializers.CharField(help_text="Why it is not ready; empty when ready.")
-    progress = serializers.FloatField(allow_null=True, help_text="0..1 while computing.")
+    progress = serializers.FloatField(
+        allow_null=True, help_text="0..1 of the current build step while computing (see builds)."
+    )
+    builds = serializers.DictField(
+        child=BuildProgressSerializer(),
+        help_text="Engine -> its open build: step, count done, time left (a refresh of a ready engine too).",
+    )
+    eta_s = serializers.FloatField(
+        allow_null=True,
+        help_text="While computing: seconds until the slowest engine's current step ends; null if unknown.",
+    )
     versions = serializers.DictField(
         child=serializers.CharField(allow_null=True), help_text="Engine -> active artefact version."
     )

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from recsys.artefacts import files, store
+from recsys.build import progress
 from recsys.build.assembling import assemble
 from recsys.build.pairing import read_pair_scores
 from recsys.build.planning import SCRATCH, read_plan
@@ -58,6 +59,7 @@ def built(row: Artefact) -> bool:
 
 def _finalize(row: Artefact) -> Artefact | None:
     artefact_id = row.pk
+    progress.begin_step(artefact_id, progress.FINALIZE)
     staging = files.staging_dir(row.engine, row.version)
     final = files.final_dir(row.engine, row.version)
     if not store.published(final):  # else: published by an attempt that died before activating it

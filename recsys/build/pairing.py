@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from recsys.algorithms import itm
 from recsys.artefacts import files, store
+from recsys.build import progress
 from recsys.build.assembling import assemble
 from recsys.build.planning import PAIRS, read_plan
 from recsys.build.runs import keep_alive, log_line, open_row
@@ -155,6 +156,7 @@ def _plan_pairs(row: Artefact, engine: Any, folder: Path) -> int:
     store.save_json(folder / PAIR_PLAN, pair_plan)  # written last: its presence means "planned"
     directions = sum(len(b) for b in pair_plan["texts_of"].values())
     Artefact.objects.filter(pk=row.pk).update(total=F("total") + len(image_rows))
+    progress.begin_step(row.pk, progress.PAIRS, total=len(image_rows), unit="images")
     log_line(
         row.pk,
         f"pairs planned: {directions} ITM directions over {len(image_rows)} images in {len(batches)} "
@@ -207,7 +209,9 @@ def _score_pair_batch(row: Artefact, folder: Path, batch_no: int) -> int | None:
         meta_path, {"itc_rows": list(image_rows), "unreadable": int(unreadable), "seconds": seconds}
     )
     Artefact.objects.filter(pk=row.pk).update(
-        processed=F("processed") + len(image_rows), heartbeat_at=timezone.now()
+        processed=F("processed") + len(image_rows),
+        step_done=F("step_done") + len(image_rows),
+        heartbeat_at=timezone.now(),
     )
     log_line(
         row.pk,

@@ -31,8 +31,9 @@ from django.utils import timezone
 
 from catalog.snapshot import PaintingInput, catalogue_snapshot
 from recsys.artefacts import files, store
+from recsys.build import progress
 from recsys.build.runs import jsonable, keep_alive, log_line, open_row
-from recsys.engines.base import Engine
+from recsys.engines.base import Engine, fit_progress
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 
@@ -114,6 +115,7 @@ def _prepare(row: Artefact, *, full: bool) -> int:
         status=Artefact.Status.RUNNING, started_at=timezone.now(), params=row.params, model_id=row.model_id
     )
     timings: dict[str, float] = {}
+    progress.begin_step(artefact_id, progress.SNAPSHOT)
 
     tick = time.perf_counter()
     snapshot = catalogue_snapshot()
@@ -142,7 +144,10 @@ def _prepare(row: Artefact, *, full: bool) -> int:
         else:
             skipped.update(reused_skips)
 
-    encode = [it.pk for it in eligible if it.pk not in reuse and it.pk not in skipped]
+    to_encode = [it for it in eligible if it.pk not in reuse and it.pk not in skipped]
+    if engine.batch_by_text_length:  # batches of similar text lengths pad least (by length, pk)
+        to_encode.sort(key=lambda it: (len(it.text), it.pk))
+    encode = [it.pk for it in to_encode]
     state = staging / files.STATE_DIR
     tick = time.perf_counter()
     if previous is not None:
@@ -157,7 +162,7 @@ def _prepare(row: Artefact, *, full: bool) -> int:
             f"incremental from {previous.row.version}: {len(reuse)} rows reused, {len(encode)} to encode",
         )
     else:
-        fit = engine.fit(eligible, state) if engine.needs_fit else {}
+        fit = _fit(artefact_id, engine, eligible, state) if engine.needs_fit else {}
         if engine.needs_fit:
             fit["refit"] = True
             log_line(artefact_id, f"fitted on {len(eligible)} paintings: {jsonable(fit)}")
@@ -185,12 +190,27 @@ def _prepare(row: Artefact, *, full: bool) -> int:
     Artefact.objects.filter(pk=artefact_id).update(
         catalogue_hash=snapshot.catalogue_hash, total=len(encode), processed=0
     )
+    progress.begin_step(artefact_id, progress.ENCODE)  # counted by processed / total
     log_line(
         artefact_id,
         f"planned: {len(snapshot.items)} paintings, {len(encode)} to encode in {plan['n_batches']} "
         f"batches, {len(reuse)} reused, {len(skipped)} skipped",
     )
     return plan["n_batches"]
+
+
+def _fit(artefact_id: int, engine: Engine, items: list[PaintingInput], state: Path) -> dict[str, Any]:
+    """``engine.fit`` with its progress reports (``report_fit_progress``) written to the row."""
+    progress.begin_step(artefact_id, progress.FIT)
+
+    def report(done: int, total: int, unit: str) -> None:
+        progress.advance_step(artefact_id, done=done, total=total, unit=unit)
+
+    token = fit_progress.set(report)
+    try:
+        return engine.fit(items, state)
+    finally:
+        fit_progress.reset(token)
 
 
 @lru_cache(maxsize=2)

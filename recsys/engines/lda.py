@@ -64,8 +64,9 @@ from typing import Any
 import numpy as np
 
 from config.exceptions import ModelNotAvailable
-from recsys.engines.base import EncodedBatch, Engine, PaintingInput
+from recsys.engines.base import EncodedBatch, Engine, PaintingInput, report_fit_progress
 
+PASSES_UNIT = "LDA training passes"
 MODEL_DIR = "lda"
 MODEL_FILE = "model"
 DICTIONARY_FILE = "dictionary"
@@ -149,6 +150,12 @@ class LdaEngine(Engine):
 
         candidates = self.candidate_topics()
         seeds = [int(self.options["seed"]) + i for i in range(max(1, int(self.options["sweep_seeds"])))]
+        # progress: every training pass of every model the sweep trains (one model without a sweep)
+        self._passes_done = 0
+        self._passes_total = int(self.options["passes"]) * (
+            len(candidates) * len(seeds) if len(candidates) > 1 else 1
+        )
+        report_fit_progress(0, self._passes_total, PASSES_UNIT)
         scores: dict[int, float] = {}
         per_seed: dict[int, list[float]] = {}
         best: tuple[float, int, Any] | None = None
@@ -183,7 +190,7 @@ class LdaEngine(Engine):
     def _train(self, corpus: list, dictionary: Any, num_topics: int, seed: int) -> Any:
         from gensim.models import LdaModel
 
-        return LdaModel(
+        model = LdaModel(
             corpus=corpus,
             id2word=dictionary,
             num_topics=num_topics,
@@ -191,7 +198,15 @@ class LdaEngine(Engine):
             iterations=self.options["iterations"],
             random_state=seed,
             eval_every=None,
+            callbacks=[_pass_reporter(self)],
         )
+        model.callbacks = None  # nothing of the build's progress is saved with the model
+        return model
+
+    def _pass_done(self) -> None:
+        self._passes_done = getattr(self, "_passes_done", 0) + 1
+        total = max(getattr(self, "_passes_total", 0), self._passes_done)
+        report_fit_progress(self._passes_done, total, PASSES_UNIT)
 
     def _coherence(self, model: Any, corpus: list, texts: list[list[str]], dictionary: Any) -> float:
         from gensim.models import CoherenceModel
@@ -265,6 +280,23 @@ class LdaEngine(Engine):
         return {
             "topic_words": [[w for w, _ in model.show_topic(t, topn=topn)] for t in range(model.num_topics)]
         }
+
+
+def _pass_reporter(engine: LdaEngine) -> Any:
+    """A gensim training "metric" whose value is nothing: gensim calls it at the end of every
+    pass (``LdaModel(callbacks=...)``), which is when the engine reports one more pass done."""
+    from gensim.models.callbacks import Metric
+
+    class PassReporter(Metric):
+        logger = None
+        title = "pass"
+        viz_env = None
+
+        def get_value(self, **kwargs: Any) -> float:
+            engine._pass_done()
+            return 0.0
+
+    return PassReporter()
 
 
 def _finite(value: float) -> float:

@@ -28,6 +28,7 @@ class MiniLMEngine(TransformerEngine):
     kind = "text"
     modalities = frozenset({"text"})
     query_modalities = frozenset({"text"})
+    batch_by_text_length = True  # the plan's batches hold texts of similar length
     model_class_name = "AutoModel"
     # all-MiniLM-L6-v2 was trained on (and sentence-transformers truncates at) 256 tokens.
     default_options = {"batch_size": 64, "max_tokens": 256}

@@ -245,7 +245,9 @@ def _protocol(
 
 def _pairs(recs: Sequence[EvalRecommender]) -> list[tuple[EvalRecommender, EvalRecommender]]:
     """Each learned and score-fusion row against every eq.-1 / late-fusion row on a subset of its
-    engines, and each served row against its eq.-1-with-centred-weights twin (``centered:<name>``)."""
+    engines, each served row against its eq.-1-with-centred-weights twin (``centered:<name>``),
+    and every single/early engine row against each later one (which engine is better decides the
+    order of ``RECSYS_DEFAULT_RECOMMENDERS``)."""
     pairs = [
         (a, b)
         for a in recs
@@ -257,6 +259,8 @@ def _pairs(recs: Sequence[EvalRecommender]) -> list[tuple[EvalRecommender, EvalR
     pairs += [
         (by_name[r.name[len(CENTERED_PREFIX) :]], r) for r in recs if r.name.startswith(CENTERED_PREFIX)
     ]
+    engines = [r for r in recs if r.kind in ("single", "early") and not r.name.startswith(CENTERED_PREFIX)]
+    pairs += [(a, b) for i, a in enumerate(engines) for b in engines[i + 1 :]]
     return pairs
 
 
@@ -436,8 +440,9 @@ def markdown_table(report: Mapping[str, Any], protocol: str = "simulated") -> st
 
 
 def paired_table(report: Mapping[str, Any], protocol: str = "simulated") -> str:
-    """The learned and score-fusion rows against eq. 1 and late fusion on the same visitors."""
-    lines = ["| learned / score | vs | nDCG@9 difference (95% CI) | relative |", "|---|---|---|---|"]
+    """The learned and score-fusion rows against eq. 1 and late fusion, and the engines against
+    each other, on the same visitors, as Markdown."""
+    lines = ["| row | vs | nDCG@9 difference (95% CI) | relative |", "|---|---|---|---|"]
     for entry in report["protocols"][protocol].get("paired", []):
         relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
         lines.append(f"| {entry['a']} | {entry['b']} | {_fmt(entry['ndcg@9_difference'])} | {relative} |")

@@ -4,7 +4,7 @@ guard that keeps paintings deleted since an artefact was built out of every answ
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -15,6 +15,7 @@ from django.db.models import Q
 from catalog.models import Painting
 from config.exceptions import EngineUnavailable, UnknownEngine
 from recsys.artefacts.reader import LoadedArtefact, artefact_cache
+from recsys.build.progress import StepProgress, step_progress, steps_of
 from recsys.engines.registry import engine_names, engine_unavailable_reason, get_engine
 from recsys.models import Artefact
 from recsys.serving.active import active_row
@@ -63,6 +64,7 @@ class EngineStatus:
     n_items: int  # paintings in the active artefact
     coverage: float  # fraction of the current catalogue present in the active artefact
     updated: datetime | None  # activation time of the active artefact
+    build: StepProgress | None = None  # the open build's step, its count and time left
 
 
 def _coverage(row: Artefact, catalogue: np.ndarray) -> float:
@@ -77,11 +79,14 @@ def _status(name: str, rows: list[Artefact], catalogue: np.ndarray) -> EngineSta
     running = next((r for r in rows if r.status in Artefact.OPEN_STATUSES), None)
     model_reason = engine_unavailable_reason(name)
     try:
-        kind = get_engine(name).kind
+        engine = get_engine(name)
+        kind, steps = engine.kind, steps_of(needs_fit=engine.needs_fit, scores_pairs=engine.scores_pairs)
     except ImportError:
-        kind = ""
-    progress = running.progress if running is not None else (1.0 if active is not None else 0.0)
-    computing = f"computing ({running.processed}/{running.total})" if running is not None else ""
+        kind, steps = "", steps_of(needs_fit=False, scores_pairs=False)
+    build = step_progress(running, steps=steps) if running is not None else None
+    # while building: the current step's share (every step counts its own units)
+    progress = (build.fraction or 0.0) if build is not None else (1.0 if active is not None else 0.0)
+    computing = f"computing ({build.describe()})" if build is not None else ""
     if active is not None:
         status = "ready"
         reason = "; ".join(
@@ -115,6 +120,7 @@ def _status(name: str, rows: list[Artefact], catalogue: np.ndarray) -> EngineSta
         n_items=active.n_items if active is not None else 0,
         coverage=_coverage(active, catalogue) if active is not None else 0.0,
         updated=active.activated_at if active is not None else None,
+        build=build,
     )
 
 
@@ -158,6 +164,10 @@ class RecommenderStatus:
     versions: dict[str, str | None]  # engine -> active artefact version (None: none yet)
     coverage: float | None  # smallest share of the catalogue in the engines' artefacts (when ready)
     is_default: bool
+    # engine -> its open build (a first build, or a refresh of a ready engine)
+    builds: dict[str, StepProgress] = field(default_factory=dict)
+    # seconds until the slowest engine still computing has finished its current step (None: unknown)
+    eta_s: float | None = None
 
 
 def recommender_names() -> list[str]:
@@ -176,6 +186,9 @@ def _recommender_status(
         status, progress = "unavailable", None
     else:
         status, progress = "computing", min(state.progress for state in not_ready)
+    builds = {state.name: state.build for state in mine if state.build is not None}
+    waits = [state.build.eta_s if state.build is not None else None for state in not_ready]
+    eta = max(waits) if status == "computing" and None not in waits else None  # type: ignore[type-var]
     return RecommenderStatus(
         name=config.name,
         kind=config.kind,
@@ -188,6 +201,8 @@ def _recommender_status(
         versions={state.name: state.version for state in mine},
         coverage=None if not_ready else min(state.coverage for state in mine),
         is_default=config.name == default,
+        builds=builds,
+        eta_s=eta,
     )
 
 

@@ -311,7 +311,7 @@ def test_engine_still_computing_is_503_with_progress(api_client, minilm):
     )
     response = post(api_client, BODY | {"recommender": "clip"})
     assert response.status_code == 503
-    assert "computing (3/10)" in response.json()["error"]["message"]
+    assert "computing (step 2 of 3, encoding paintings: 3/10 paintings" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from recsys.models import Artefact
 from tests.api.conftest import VECTORS
@@ -82,6 +85,7 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
     )
     body = {e["name"]: e for e in api_client.get("/api/v1/recommenders/").json()}
     assert list(body) == [
+        "tfidf",
         "lda",
         "resnet",
         "minilm",
@@ -114,6 +118,8 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "versions",
         "coverage",
         "is_default",
+        "builds",
+        "eta_s",
     }
     assert {key: value for key, value in minilm_status.items() if key != "progress"} == {
         "name": "minilm",
@@ -125,12 +131,49 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "versions": {"minilm": minilm.version},
         "coverage": 1.0,
         "is_default": True,  # the first ready recommender of RECSYS_DEFAULT_RECOMMENDERS
+        "builds": {},
+        "eta_s": None,
     }
     assert (body["clip"]["status"], body["clip"]["progress"]) == ("computing", 0.25)
     assert body["blip"]["status"] == "unavailable"
     assert body["blip"]["reason"].startswith("blip")
     assert body["late-total"]["is_default"] is False
     assert body["late-total"]["versions"] == {"lda": None, "resnet": None}
+
+
+def test_a_build_reports_its_step_count_and_time_left(api_client, minilm):
+    started = timezone.now() - timedelta(seconds=100)
+    Artefact.objects.create(
+        engine="lda",
+        version="lda-run",
+        status=Artefact.Status.RUNNING,
+        started_at=started,
+        step="fit",
+        step_done=10,
+        step_total=30,
+        step_unit="LDA training passes",
+        step_started_at=started,
+    )
+
+    body = api_client.get("/api/v1/recommenders/lda/").json()
+
+    assert (body["status"], body["progress"]) == ("computing", pytest.approx(1 / 3))
+    build = body["builds"]["lda"]
+    assert {k: v for k, v in build.items() if k not in ("eta_s", "elapsed_s")} == {
+        "step": "fit",
+        "label": "learning from the catalogue",
+        "index": 2,
+        "count": 4,
+        "done": 10,
+        "total": 30,
+        "unit": "LDA training passes",
+        "fraction": pytest.approx(1 / 3),
+    }
+    assert build["eta_s"] == pytest.approx(200, abs=5)  # 100 s for 10 passes, 20 to go
+    assert body["eta_s"] == pytest.approx(build["eta_s"])
+    assert body["reason"].startswith(
+        "lda: computing (step 2 of 4, learning from the catalogue: 10/30 LDA training passes, about "
+    )
 
 
 def test_recommender_detail(api_client, minilm):
@@ -158,10 +201,10 @@ def test_recommender_list_queries_do_not_grow_with_engines(
     api_client, paintings, django_assert_max_num_queries
 ):
     # every engine has an artefact: still one query for the admin-defined recommenders, one for the
-    # artefact rows, one for the catalogue and none per engine or recommender (18 over 7 engines)
+    # artefact rows, one for the catalogue and none per engine or recommender (19 over 8 engines)
     for engine in settings.RECSYS_ENGINES:
         write_artefact(engine=engine, paintings=list(paintings.values()), vectors=list(VECTORS.values()))
     with django_assert_max_num_queries(3):
         response = api_client.get("/api/v1/recommenders/")
     assert [r["status"] for r in response.json()] == ["ready"] * len(settings.RECSYS_RECOMMENDERS)
-    assert len(settings.RECSYS_RECOMMENDERS) == 18
+    assert len(settings.RECSYS_RECOMMENDERS) == 19

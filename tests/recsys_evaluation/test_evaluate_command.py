@@ -81,6 +81,9 @@ def test_report_rows_and_values(catalogue, tmp_path):
     }
     assert ("learned:lda", "minilm") not in paired  # only rows on a subset of its engines
     assert paired[("learned:lda", "lda")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
+    # engine against engine, in row order (they decide RECSYS_DEFAULT_RECOMMENDERS' order)
+    assert paired[("lda", "minilm")]["ndcg@9_difference"]["mean"] == pytest.approx(0.0)
+    assert ("minilm", "lda") not in paired
     # the configured "learned" recommender (MiniLM) goes through the service: the same model
     for metric in ("ndcg@9", "precision@9", "recall@50", "ild"):
         assert rows["learned"][metric] == rows["learned:minilm"][metric], metric

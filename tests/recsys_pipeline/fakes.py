@@ -82,3 +82,9 @@ class SlowEngine(FakeEngine):
 
         time.sleep(float(self.options.get("sleep_s", 1.0)))
         return super().encode(items, state_dir)
+
+
+class FakeLengthSortedEngine(FakeEngine):
+    """A FakeEngine whose plan batches paintings by text length (as MiniLM's does)."""
+
+    batch_by_text_length = True

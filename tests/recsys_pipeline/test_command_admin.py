@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from recsys.build import runs
 from recsys.build.services import precompute_engine
@@ -75,6 +77,27 @@ def test_admin_changelist_shows_runs_and_engine_statuses(admin_client, catalogue
     assert response.status_code == 200
     page = response.content.decode()
     assert "Engines" in page and "RECSYS_MISSING_MODEL" in page and "done" in page
+
+
+def test_admin_shows_an_open_builds_step_count_and_time_left(admin_client, db):
+    started = timezone.now() - timedelta(seconds=30)
+    Artefact.objects.create(
+        engine="lda",
+        version="lda-run",
+        status=Artefact.Status.RUNNING,
+        step="fit",
+        step_done=30,
+        step_total=90,
+        step_unit="LDA training passes",
+        started_at=started,
+        step_started_at=started,
+    )
+
+    page = admin_client.get(reverse("admin:recsys_artefact_changelist")).content.decode()
+
+    # the run's row and the engines table: 30 s for 30 passes, 60 to go
+    assert "step 2 of 4, learning from the catalogue: 30/90 LDA training passes, about 1 min left" in page
+    assert "step 2/4: 33%" in page
 
 
 def test_admin_detail_shows_log_and_fit_facts(admin_client, catalogue):

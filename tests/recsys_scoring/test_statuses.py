@@ -15,6 +15,7 @@ def models_available(monkeypatch):
 
 def test_recommender_names_follow_settings(db):
     assert recommender_names() == [
+        "tfidf",
         "lda",
         "resnet",
         "minilm",
@@ -62,12 +63,16 @@ def test_a_computing_engine_reports_progress(paintings, lda, models_available):
     )
     status = recommender_status(name="late-partial")
     assert (status.status, status.progress) == ("computing", 0.25)
-    assert status.reason == "resnet: computing (3/12)"
+    assert status.reason.startswith(
+        "resnet: computing (step 2 of 3, encoding paintings: 3/12 paintings, about "
+    )
+    assert status.builds["resnet"].step == "encode" and status.eta_s is not None
 
 
 def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available):
     statuses = recommender_statuses()
     assert [(s.name, s.status) for s in statuses] == [
+        ("tfidf", "unavailable"),
         ("lda", "ready"),
         ("resnet", "ready"),
         ("minilm", "unavailable"),

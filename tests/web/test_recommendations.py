@@ -164,11 +164,16 @@ def test_ready_status_lists_the_ready_recommenders_in_one_query(client, scored, 
             {"name": "late-partial", "label": "Text + image, fused (top picks)"},
             {"name": "late-total", "label": "Text + image, fused"},
         ],
+        "building": [],
     }
 
 
 def test_ready_status_is_not_ready_before_any_artefact(client, db):
-    assert client.get(reverse("web:ready_status")).json() == {"ready": False, "recommenders": []}
+    assert client.get(reverse("web:ready_status")).json() == {
+        "ready": False,
+        "recommenders": [],
+        "building": [],
+    }
 
 
 def test_unknown_recommender_name_falls_back_to_the_default(client, scored):

@@ -128,8 +128,8 @@ class Command(BaseCommand):
         path = write_report(report, options["json"])
         self.stdout.write(markdown_table(report))
         self.stdout.write(
-            "\nlearned and score fusion vs eq. 1 and late fusion (paired, same visitors):\n"
-            + paired_table(report)
+            "\nlearned and score fusion vs eq. 1 and late fusion, and engine vs engine (paired, same "
+            "visitors):\n" + paired_table(report)
         )
         stored = report["protocols"]["leave_k_out"]
         if stored["status"] == "ok":

@@ -3,8 +3,10 @@
  *    data-save-url) with the form's CSRF token, one request at a time (session ratings are
  *    read-modify-write), and the progress bar counts the rated paintings;
  *  - a rating given on the recommendations page refreshes the list once saved;
- *  - the "getting ready" state (data-ready-url) polls a small JSON status and reloads the page
- *    as soon as a recommender is ready.
+ *  - the "getting ready" state (data-ready-url) polls a small JSON status, shows the builds'
+ *    progress from it and reloads the page as soon as a recommender is ready;
+ *  - the "better recommendations on their way" note (data-better) polls the same status and
+ *    offers the better list once its recommender is ready (it never reloads under the reader).
  * Loaded as a static file: the Content-Security-Policy allows no inline script.
  */
 (function () {
@@ -99,6 +101,20 @@
           if (data.ready) {
             window.clearInterval(timer);
             window.location.reload();
+            return;
+          }
+          var list = box.querySelector("[data-building]");
+          if (list && data.building) {
+            list.replaceChildren.apply(
+              list,
+              data.building.map(function (note) {
+                var item = document.createElement("li");
+                var label = document.createElement("strong");
+                label.textContent = note.label;
+                item.append(label, ": " + note.text);
+                return item;
+              })
+            );
           }
         })
         .catch(function () {
@@ -107,7 +123,32 @@
     }, POLL_MS);
   }
 
+  function pollBetter(box) {
+    var url = box.getAttribute("data-ready-poll-url");
+    var name = box.getAttribute("data-better");
+    var timer = window.setInterval(function () {
+      fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          return response.ok ? response.json() : { recommenders: [] };
+        })
+        .then(function (data) {
+          var ready = (data.recommenders || []).some(function (r) {
+            return r.name === name;
+          });
+          if (ready) {
+            window.clearInterval(timer);
+            box.querySelector("[data-better-waiting]").hidden = true;
+            box.querySelector("[data-better-ready]").hidden = false;
+          }
+        })
+        .catch(function () {
+          /* the server is restarting: try again at the next tick */
+        });
+    }, POLL_MS * 5);
+  }
+
   document.querySelectorAll("form[data-autosave-url]").forEach(autosave);
   document.querySelectorAll("form[data-quick-rate]").forEach(quickRate);
   document.querySelectorAll("[data-ready-url]").forEach(pollReady);
+  document.querySelectorAll("[data-better]").forEach(pollBetter);
 })();
