@@ -1,0 +1,1 @@
+"""Pure maths of the recommender: numpy (and torch, imported lazily) only, no Django models."""
