@@ -1,5 +1,6 @@
 """``manage.py evaluate [--seed N] [--visitors N] [--collection SOURCE] [--lambda L] [--json PATH]
-[--plot PATH]``: the offline evaluation (see ``recsys.evaluation.runner``)."""
+[--plot PATH] [--tuned [--train-sizes 0,50,200,1000] [--test-visitors 300]]``: the offline
+evaluation (see ``recsys.evaluation.runner``; ``--tuned``: ``recsys.evaluation.tuned``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from recsys.evaluation.runner import (
     evaluate,
     markdown_table,
     paired_table,
+    tuning_table,
     write_report,
 )
+from recsys.evaluation.tuned import TEST_VISITORS, TRAIN_SIZES
 from recsys.learned import DEFAULT_LAMBDA
 
 
@@ -45,6 +48,23 @@ class Command(BaseCommand):
             "--json", type=Path, default=None, help=f"Report path (default {default_report_path()})."
         )
         parser.add_argument("--plot", type=Path, default=None, help="Also write the report's PNG here.")
+        parser.add_argument(
+            "--tuned",
+            action="store_true",
+            help="Also tune the spaces on simulated visitors and compare tuned vs untuned on held-out "
+            "ones, with a learning curve (trains one model per training size; torch, CPU minutes).",
+        )
+        parser.add_argument(
+            "--train-sizes",
+            default=",".join(map(str, TRAIN_SIZES)),
+            help="Training visitors of each point of the learning curve (default %(default)s).",
+        )
+        parser.add_argument(
+            "--test-visitors",
+            type=int,
+            default=TEST_VISITORS,
+            help="Held-out visitors the tuned spaces are judged on (default %(default)s).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["visitors"] < 1:
@@ -52,11 +72,22 @@ class Command(BaseCommand):
         if not options["lam"] > 0:
             raise CommandError("--lambda must be positive.")
         try:
+            sizes = [int(part) for part in options["train_sizes"].split(",") if part.strip()]
+        except ValueError:
+            raise CommandError("--train-sizes must be whole numbers separated by commas.") from None
+        if not sizes or min(sizes) < 0 or max(sizes) > 100_000:
+            raise CommandError("--train-sizes must be 1 to 100000 visitors, or 0 (the untuned space).")
+        if not 1 <= options["test_visitors"] <= 100_000:
+            raise CommandError("--test-visitors must be 1 to 100000.")
+        try:
             report = evaluate(
                 seed=options["seed"],
                 visitors=options["visitors"],
                 collection=options["collection"],
                 lam=options["lam"],
+                tuned=options["tuned"],
+                train_sizes=sizes,
+                test_visitors=options["test_visitors"],
                 progress=lambda message: self.stderr.write(message),
             )
         except (ApplicationError, ValueError) as exc:
@@ -72,8 +103,15 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"\nleave-k-out skipped: {stored['reason']}")
         self.stdout.write(f"learned: best lambda on validation visitors {report['learned']['best_lambda']}")
+        if options["tuned"]:
+            self.stdout.write(
+                "\ntuned vs untuned on held-out visitors (learning curve):\n" + tuning_table(report)
+            )
         if options["plot"] is not None:
-            from recsys.evaluation.plot import plot_report
+            from recsys.evaluation.plot import plot_learning_curve, plot_report
 
             self.stdout.write(f"plot: {plot_report(report, options['plot'])}")
+            if options["tuned"]:
+                curve = options["plot"].with_name(f"{options['plot'].stem}-tuning.png")
+                self.stdout.write(f"learning curve: {plot_learning_curve(report, curve)}")
         self.stdout.write(f"report: {path} ({report['seconds']} s)")
