@@ -58,6 +58,7 @@ from recsys.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rer
 from recsys.recommenders import LEARNED, PARTIAL, RecommenderConfig, get_recommender
 from recsys.results import Contribution, Recommendation, RecommendationResult
 from recsys.selectors import active_artefact, catalogued_only, catalogued_pks
+from recsys.serving.tuned import tuned_artefacts
 from recsys.similar import ItmSource, itm_source
 
 __all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
@@ -431,6 +432,8 @@ def recommend(
         has_image=True if viewable_only else None,
     )
     artefacts = {engine: active_artefact(engine=engine) for engine in config.engines}
+    if config.tuned:  # the active tuned space's view of each engine it tunes (else untuned)
+        artefacts = tuned_artefacts(artefacts)
     excluded = frozenset(exclude)
 
     def run(gone: frozenset[int]) -> RecommendationResult:

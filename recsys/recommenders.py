@@ -13,7 +13,8 @@ what answers a request, in one of three kinds:
   embeddings of its engines (``{"KIND": "learned", "ENGINES": ["minilm"]}``; ``recsys.learned``).
 
 Any kind may set ``"MMR_LAMBDA"`` (0 < lambda <= 1): MMR re-ranking unless the request gives its
-own (``recsys.recommend_mmr``).
+own (``recsys.recommend_mmr``), and ``"TUNED": True``: score in the tuned space of its engines
+(``recsys.serving.tuned``) while one is active, else in the untuned one.
 
 The recommender a request gets when it names none is the first *ready* one (every engine has an
 active artefact) of the preference list ``settings.RECSYS_DEFAULT_RECOMMENDERS`` (e.g.
@@ -57,10 +58,10 @@ PARTIAL, TOTAL = "partial", "total"
 MODES = (PARTIAL, TOTAL)
 
 _KEYS = {
-    SINGLE: {"KIND", "ENGINE", "MMR_LAMBDA"},
-    EARLY: {"KIND", "ENGINE", "MMR_LAMBDA"},
-    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R", "MMR_LAMBDA"},
-    LEARNED: {"KIND", "ENGINES", "MMR_LAMBDA"},
+    SINGLE: {"KIND", "ENGINE", "MMR_LAMBDA", "TUNED"},
+    EARLY: {"KIND", "ENGINE", "MMR_LAMBDA", "TUNED"},
+    LATE: {"KIND", "MODE", "ENGINES", "RRF_K", "R", "MMR_LAMBDA", "TUNED"},
+    LEARNED: {"KIND", "ENGINES", "MMR_LAMBDA", "TUNED"},
 }
 
 
@@ -75,6 +76,7 @@ class RecommenderConfig:
     weighting: str | None = None  # None: the request's or RECSYS_WEIGHTING
     mmr_lambda: float | None = None  # MMR re-ranking trade-off (None: no re-ranking)
     source: str = "settings"  # "settings" or "admin" (experiments.RecommenderDefinition)
+    tuned: bool = False  # score in the tuned space while one is active (recsys.serving.tuned)
 
     @property
     def is_late(self) -> bool:
@@ -150,7 +152,12 @@ def _learned(name: str, entry: dict, where: str) -> RecommenderConfig:
 def _build(name: str, entry: object) -> RecommenderConfig:
     config = _build_kind(name, entry)  # a dict when it returns
     mmr_lambda = _mmr_lambda(entry, f"RECSYS_RECOMMENDERS[{name!r}]")  # type: ignore[arg-type]
-    return config if mmr_lambda is None else replace(config, mmr_lambda=mmr_lambda)
+    tuned = entry.get("TUNED", False)  # type: ignore[union-attr]
+    if not isinstance(tuned, bool):
+        raise ImproperlyConfigured(
+            f"RECSYS_RECOMMENDERS[{name!r}]['TUNED'] must be True or False, got {tuned!r}."
+        )
+    return replace(config, mmr_lambda=mmr_lambda, tuned=tuned)
 
 
 def _build_kind(name: str, entry: object) -> RecommenderConfig:

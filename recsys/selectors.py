@@ -24,6 +24,7 @@ from recsys.recommenders import (
     preferred_recommender,
     recommenders,
 )
+from recsys.serving.tuned import tuned_note
 from recsys.status_cache import cached
 
 T = TypeVar("T")
@@ -168,6 +169,8 @@ class RecommenderStatus:
     versions: dict[str, str | None]  # engine -> active artefact version (None: none yet)
     coverage: float | None  # smallest share of the catalogue in the engines' artefacts (when ready)
     is_default: bool
+    # TUNED recommenders: "tuned:<version>" or "untuned" (the reason says why); None otherwise
+    space: str | None = None
 
 
 def recommender_names() -> list[str]:
@@ -186,18 +189,24 @@ def _recommender_status(
         status, progress = "unavailable", None
     else:
         status, progress = "computing", min(state.progress for state in not_ready)
+    notes = [f"{state.name}: {state.reason}" for state in (not_ready or mine) if state.reason]
+    space = None
+    if config.tuned:
+        space, note = tuned_note(list(config.engines))
+        notes += [note] if note else []
     return RecommenderStatus(
         name=config.name,
         kind=config.kind,
         mode=config.mode,
         engines=dict(config.engines),
         status=status,
-        # not ready: why, per engine; ready: notes such as a refresh in progress
-        reason="; ".join(f"{state.name}: {state.reason}" for state in (not_ready or mine) if state.reason),
+        # not ready: why, per engine; ready: notes such as a refresh in progress or the space used
+        reason="; ".join(notes),
         progress=progress,
         versions={state.name: state.version for state in mine},
         coverage=None if not_ready else min(state.coverage for state in mine),
         is_default=config.name == default,
+        space=space,
     )
 
 

@@ -10,6 +10,7 @@ from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
 from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
 from experiments.apis import AssignmentApi, ClickApi, FeedbackApi
+from recsys.api.tuned import TunedRollbackApi, TunedStatusApi, TunedTrainApi
 from recsys.apis import (
     EngineDetailApi,
     EngineListApi,
@@ -41,6 +42,9 @@ urlpatterns = [
     path("search/image/", ImageSearchApi.as_view(), name="api-search-image"),
     path("recommenders/", RecommenderListApi.as_view(), name="api-recommender-list"),
     path("recommenders/<str:name>/", RecommenderDetailApi.as_view(), name="api-recommender-detail"),
+    path("tuned/", TunedStatusApi.as_view(), name="api-tuned"),
+    path("tuned/train/", TunedTrainApi.as_view(), name="api-tuned-train"),
+    path("tuned/rollback/", TunedRollbackApi.as_view(), name="api-tuned-rollback"),
     # deprecated aliases of recommenders/ (the same answers), kept for apps written against them
     path("engines/", EngineListApi.as_view(), name="api-engine-list"),
     path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),

@@ -181,3 +181,16 @@ def test_importing_the_module_imports_no_torch():
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_the_settings_defaults_are_the_functions_defaults():
+
+    from config.settings import recommender
+
+    defaults = TuningParams()
+    assert (defaults.identity_weight, defaults.steps, defaults.learning_rate) == (
+        recommender.RECSYS_TUNED_IDENTITY_WEIGHT,
+        recommender.RECSYS_TUNED_STEPS,
+        recommender.RECSYS_TUNED_LEARNING_RATE,
+    )
+    assert recommender.RECSYS_RECOMMENDERS["learned"]["TUNED"] is True

@@ -1,0 +1,1 @@
+"""The REST layer of the recommender: thin views with input/output serializers."""

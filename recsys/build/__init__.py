@@ -1,0 +1,1 @@
+"""Building what recommenders read: artefacts, tuned spaces, and the services and reads behind them."""
