@@ -15,10 +15,15 @@ painting a and painting p 4-5 (liked) and painting n 1-3 (not liked), with a != 
     s_ap = z_a . z_p        s_an = z_a . z_n                              (cosines in the tuned space)
     l_t = log(1 + exp(gamma * (s_an - s_ap))) / gamma                     (soft-margin triplet loss)
 
-and the objective is the weighted mean triplet loss plus a pull towards the identity that counts
-like ``identity_weight`` (lambda) triplets of weight 1:
+A visitor who liked a and p also prefers p to a painting drawn at random from the catalogue (the
+BPR assumption of implicit feedback; recommending ranks p against every painting, not only
+against the few the visitor disliked): each triplet gets a companion t' = (a, p, q) with q drawn
+uniformly from the paintings the engine represents, weight w_t' = omega * (min(r_a, r_p) - 3) / 2
+(``random_negative_weight`` omega; 0 turns it off). The objective is the weighted mean triplet
+loss plus a pull towards the identity that counts like ``identity_weight`` (lambda) triplets of
+weight 1:
 
-    L(W) = [ sum_t w_t l_t  +  lambda * ||W - I||_F^2 ] / sum_t w_t
+    L(W) = [ sum_t (w_t l_t + w_t' l_t')  +  lambda * ||W - I||_F^2 ] / sum_t (w_t + w_t')
 
 So with little feedback W stays close to I (the untuned space), and the more visitors agree that
 two paintings go together and a third does not, the more the space moves. Each engine is tuned on
@@ -63,6 +68,7 @@ class TuningParams:
     learning_rate: float = 2e-3
     max_triplets_per_visitor: int = 60
     min_triplets: int = 20
+    random_negative_weight: float = 1.0  # omega: weight of the random-painting companions
 
 
 @dataclass
@@ -113,13 +119,17 @@ class Triplets:
     negative: np.ndarray
     weight: np.ndarray  # float64 (t,), (min(r_a, r_p) - r_n) / 4
     visitor: np.ndarray  # int64 (t,), index into the histories
+    liked: np.ndarray  # float64 (t,), min(r_a, r_p)
 
     def __len__(self) -> int:
         return int(self.anchor.shape[0])
 
     def subset(self, keep: np.ndarray) -> Triplets:
         return Triplets(
-            *(getattr(self, f)[keep] for f in ("anchor", "positive", "negative", "weight", "visitor"))
+            *(
+                getattr(self, f)[keep]
+                for f in ("anchor", "positive", "negative", "weight", "visitor", "liked")
+            )
         )
 
 
@@ -144,7 +154,14 @@ def build_triplets(histories: Sequence[Mapping[int, int]], *, rng: np.random.Gen
         if len(liked) < 2 or not negatives:
             continue
         found = [
-            (a, p, n, (min(history[a], history[p]) - history[n]) / RATING_SPAN, index)
+            (
+                a,
+                p,
+                n,
+                (min(history[a], history[p]) - history[n]) / RATING_SPAN,
+                index,
+                min(history[a], history[p]),
+            )
             for i, a in enumerate(liked)
             for p in liked[i + 1 :]
             for n in negatives
@@ -155,10 +172,10 @@ def build_triplets(histories: Sequence[Mapping[int, int]], *, rng: np.random.Gen
         parts.append(table)
     if not parts:
         empty = np.empty(0, dtype=np.int64)
-        return Triplets(empty, empty, empty, np.empty(0), empty)
+        return Triplets(empty, empty, empty, np.empty(0), empty, np.empty(0))
     table = np.concatenate(parts)
     ints = table[:, [0, 1, 2, 4]].astype(np.int64)
-    return Triplets(ints[:, 0], ints[:, 1], ints[:, 2], table[:, 3], ints[:, 3])
+    return Triplets(ints[:, 0], ints[:, 1], ints[:, 2], table[:, 3], ints[:, 3], table[:, 5])
 
 
 def unit_rows(array: np.ndarray) -> np.ndarray:
@@ -199,10 +216,13 @@ def _train_engine(
     eye = torch.eye(d)
     w = torch.eye(d, requires_grad=True)
     optimiser = torch.optim.Adam([w], lr=params.learning_rate)
-    total_weight = float(triplets.weight.sum())
+    present = np.flatnonzero(np.linalg.norm(embeddings, axis=1) > 0)
+    companion = (params.random_negative_weight * (triplets.liked - 3.0) / 2.0).astype(np.float32)
+    total_weight = float(triplets.weight.sum() + companion.sum())
     prior = params.identity_weight / total_weight
     columns = [torch.from_numpy(getattr(triplets, f)) for f in ("anchor", "positive", "negative")]
     weight = torch.from_numpy(triplets.weight.astype(np.float32))
+    companion_weight = torch.from_numpy(companion)
     size = min(params.batch_size, len(triplets))
     window = max(1, params.steps // 20)
     curve: list[float] = []
@@ -210,12 +230,15 @@ def _train_engine(
     for _ in range(params.steps):
         pick = torch.from_numpy(rng.choice(len(triplets), size=size, replace=False))
         a, p, n = (col[pick] for col in columns)
-        rows, inverse = torch.unique(torch.cat([a, p, n]), return_inverse=True)
+        q = torch.from_numpy(present[rng.integers(present.shape[0], size=size)])
+        rows, inverse = torch.unique(torch.cat([a, p, n, q]), return_inverse=True)
         z = torch.nn.functional.normalize(x[rows] @ w, dim=1)
-        za, zp, zn = z[inverse[:size]], z[inverse[size : 2 * size]], z[inverse[2 * size :]]
-        gap = (za * zn).sum(1) - (za * zp).sum(1)
-        wb = weight[pick]
-        data = (wb * torch.nn.functional.softplus(params.gamma * gap)).sum() / (params.gamma * wb.sum())
+        za, zp, zn, zq = (z[inverse[i * size : (i + 1) * size]] for i in range(4))
+        s_ap = (za * zp).sum(1)
+        wb, wq = weight[pick], companion_weight[pick]
+        terms = wb * torch.nn.functional.softplus(params.gamma * ((za * zn).sum(1) - s_ap))
+        terms = terms + wq * torch.nn.functional.softplus(params.gamma * ((za * zq).sum(1) - s_ap))
+        data = terms.sum() / (params.gamma * (wb.sum() + wq.sum()))
         loss = data + prior * ((w - eye) ** 2).sum()
         optimiser.zero_grad()
         loss.backward()
