@@ -25,6 +25,13 @@ weight 1:
 
     L(W) = [ sum_t (w_t l_t + w_t' l_t')  +  lambda * ||W - I||_F^2 ] / sum_t (w_t + w_t')
 
+``loss="contrastive"`` replaces the two soft margins by one softmax over the visitor's negative
+and K random paintings q_1..q_K shared by the minibatch (InfoNCE, temperature tau), which weighs
+the paintings closest to the anchor most, as a top-9 list does:
+
+    c_t = -log( exp(s_ap / tau) / (exp(s_ap / tau) + exp(s_an / tau) + sum_k exp(s_aq_k / tau)) )
+    L(W) = [ sum_t w_t c_t  +  lambda * ||W - I||_F^2 ] / sum_t w_t
+
 So with little feedback W stays close to I (the untuned space), and the more visitors agree that
 two paintings go together and a third does not, the more the space moves. Each engine is tuned on
 its own (triplets with a painting the engine lacks are left out for it), so every tuned space can
@@ -54,6 +61,7 @@ import numpy as np
 LIKED_MIN = 4  # a rating of at least this is "liked": anchor or positive
 NEGATIVE_MAX = 3  # a rating of at most this is a negative
 RATING_SPAN = 4.0  # 5 - 1: the largest rating distance
+TRIPLET, CONTRASTIVE = "triplet", "contrastive"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,9 @@ class TuningParams:
     max_triplets_per_visitor: int = 60
     min_triplets: int = 20
     random_negative_weight: float = 1.0  # omega: weight of the random-painting companions
+    loss: str = "triplet"  # TRIPLET or CONTRASTIVE
+    temperature: float = 0.1  # tau of the contrastive loss
+    negatives: int = 255  # K random paintings shared by a contrastive minibatch
 
 
 @dataclass
@@ -227,18 +238,28 @@ def _train_engine(
     window = max(1, params.steps // 20)
     curve: list[float] = []
     running: list[float] = []
+    contrastive = params.loss == CONTRASTIVE
+    if contrastive:
+        prior = params.identity_weight / float(triplets.weight.sum())
     for _ in range(params.steps):
         pick = torch.from_numpy(rng.choice(len(triplets), size=size, replace=False))
         a, p, n = (col[pick] for col in columns)
-        q = torch.from_numpy(present[rng.integers(present.shape[0], size=size)])
+        q = torch.from_numpy(
+            present[rng.integers(present.shape[0], size=params.negatives if contrastive else size)]
+        )
         rows, inverse = torch.unique(torch.cat([a, p, n, q]), return_inverse=True)
         z = torch.nn.functional.normalize(x[rows] @ w, dim=1)
-        za, zp, zn, zq = (z[inverse[i * size : (i + 1) * size]] for i in range(4))
-        s_ap = (za * zp).sum(1)
+        za, zp, zn = (z[inverse[i * size : (i + 1) * size]] for i in range(3))
+        zq = z[inverse[3 * size :]]
+        s_ap, s_an = (za * zp).sum(1), (za * zn).sum(1)
         wb, wq = weight[pick], companion_weight[pick]
-        terms = wb * torch.nn.functional.softplus(params.gamma * ((za * zn).sum(1) - s_ap))
-        terms = terms + wq * torch.nn.functional.softplus(params.gamma * ((za * zq).sum(1) - s_ap))
-        data = terms.sum() / (params.gamma * (wb.sum() + wq.sum()))
+        if contrastive:
+            logits = torch.cat([s_ap[:, None], s_an[:, None], za @ zq.T], dim=1) / params.temperature
+            data = (wb * -torch.log_softmax(logits, dim=1)[:, 0]).sum() / wb.sum()
+        else:
+            terms = wb * torch.nn.functional.softplus(params.gamma * (s_an - s_ap))
+            terms = terms + wq * torch.nn.functional.softplus(params.gamma * ((za * zq).sum(1) - s_ap))
+            data = terms.sum() / (params.gamma * (wb.sum() + wq.sum()))
         loss = data + prior * ((w - eye) ** 2).sum()
         optimiser.zero_grad()
         loss.backward()
