@@ -29,6 +29,8 @@ pages (e.g. an A/B analysis page): fields are only ever added, a breaking change
               "test_ids": [int], "train_ids": [int], "engines": [str], "seconds": float,
               "untuned": {row: Estimate},                          # on the test visitors
               "curve": [{"train_visitors": int, "training": tune_embeddings report | null,
+                         "learned_lambda": {engine: float},   # chosen on validation visitors
+                         "lambda_sweep": {engine: [{"lambda", "ndcg@9": Estimate}]},
                          "rows": {"<row>@tuned": Estimate},
                          "paired": [{"a": "<row>@tuned", "b": row, "ndcg@9_difference": Estimate,
                                      "relative": float | null}]}],

@@ -13,7 +13,10 @@
 3. scores the *test* visitors with the learned recommender (``learned:<engine>``) and eq. 1
    (``<engine>``, the configured weighting) in the untuned and in each tuned space, and reports
    nDCG@9 per row and the paired differences tuned - untuned on the same test visitors (mean,
-   95% Student-t interval, relative change).
+   95% Student-t interval, relative change). The learned rows' ridge lambda: the untuned ones
+   use the evaluation's (``--lambda``); in a tuned space cosines are larger and the best lambda
+   differs, so it is chosen per training size by a sweep on *validation* visitors (a separate
+   simulation, seed + 1, in neither set), never on the test visitors.
 
 Stored users (``users.Rating``) join when there are at least ``2 * MIN_STORED_USERS`` with >= 10
 ratings: a seeded half trains (all their ratings), the other half is tested leave-k-out
@@ -36,7 +39,7 @@ from recsys.artefacts import LoadedArtefact
 from recsys.evaluation import metrics
 from recsys.evaluation.recommenders import EvalRecommender, core_ranking, learned
 from recsys.evaluation.visitors import TasteGroup, Visitor, leave_k_out_visitors, simulate_visitors
-from recsys.learned import painting_union
+from recsys.learned import TUNED_LAMBDA, painting_union
 from recsys.recommenders import SINGLE, RecommenderConfig
 from recsys.serving.tuned_view import tuned_view
 
@@ -89,13 +92,37 @@ def _eq1(engine: str, art: LoadedArtefact, allowed: np.ndarray, weighting: str, 
     return EvalRecommender(name, SINGLE, (engine,), rank, None)
 
 
+RIDGE_LAMBDAS = (1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def _best_lambdas(
+    artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray, validation: Sequence[Visitor]
+) -> tuple[dict[str, float], dict[str, list[dict[str, Any]]]]:
+    """Per engine, the ridge lambda of ``learned:<engine>`` with the best mean nDCG@9 on the
+    validation visitors (ties: the smaller lambda), and the sweeps."""
+    best, sweeps = {}, {}
+    for engine, art in artefacts.items():
+        sweep = [
+            {"lambda": lam, "ndcg@9": _estimate(_ndcg(learned({engine: art}, allowed, lam), validation))}
+            for lam in RIDGE_LAMBDAS
+        ]
+        best[engine] = max(sweep, key=lambda entry: (entry["ndcg@9"]["mean"], -entry["lambda"]))["lambda"]
+        sweeps[engine] = sweep
+    return best, sweeps
+
+
 def _rows(
-    artefacts: Mapping[str, LoadedArtefact], allowed: np.ndarray, lam: float, weighting: str, suffix: str
+    artefacts: Mapping[str, LoadedArtefact],
+    allowed: np.ndarray,
+    lam: float | Mapping[str, float],
+    weighting: str,
+    suffix: str,
 ) -> list[EvalRecommender]:
-    """learned:<engine> and <engine> (eq. 1) for each engine, named with ``suffix``."""
+    """learned:<engine> (ridge ``lam``, or ``lam[engine]``) and <engine> (eq. 1) for each engine,
+    named with ``suffix``."""
     out = []
     for engine, art in artefacts.items():
-        rec = learned({engine: art}, allowed, lam)
+        rec = learned({engine: art}, allowed, lam[engine] if isinstance(lam, Mapping) else lam)
         out.append(EvalRecommender(f"learned:{engine}{suffix}", rec.kind, rec.engines, rec.rank, None))
         out.append(_eq1(engine, art, allowed, weighting, f"{engine}{suffix}"))
     return out
@@ -174,7 +201,9 @@ def _stored_part(
     train = [Visitor(u, f"user-{u}", "stored", dict(stored[u]), frozenset()) for u in train_users]
     views, training = _tuned_artefacts(artefacts, train, seed=seed, tag="eval-stored", params=params)
     untuned = {rec.name: _ndcg(rec, test) for rec in untuned_recs}
-    tuned = {rec.name: _ndcg(rec, test) for rec in _rows(views, candidates, lam, weighting, "@tuned")}
+    tuned = {
+        rec.name: _ndcg(rec, test) for rec in _rows(views, candidates, TUNED_LAMBDA, weighting, "@tuned")
+    }
     rows, paired = _compare(untuned, tuned, "@tuned")
     return {
         "status": "ok",
@@ -214,6 +243,13 @@ def evaluate_tuning(
         seed=pool_seed,
     )
     pool, test = split_visitors(everyone, test=test_visitors, seed=pool_seed)
+    validation = simulate_visitors(
+        groups=groups,
+        story_groups=story_groups,
+        candidates=candidates,
+        count=test_visitors,
+        seed=pool_seed + 1,
+    )
     untuned_recs = _rows(artefacts, candidates, lam, weighting, "")
     progress(f"tuning: untuned rows on {len(test)} test visitors")
     untuned = {rec.name: _ndcg(rec, test) for rec in untuned_recs}
@@ -221,16 +257,34 @@ def evaluate_tuning(
     for size in sizes:
         if size == 0:  # no training visitor: the untuned space itself (differences are 0)
             rows, paired = _compare(untuned, {f"{n}@tuned": v for n, v in untuned.items()}, "@tuned")
-            curve.append({"train_visitors": 0, "training": None, "rows": rows, "paired": paired})
+            curve.append(
+                {
+                    "train_visitors": 0,
+                    "training": None,
+                    "learned_lambda": dict.fromkeys(artefacts, lam),
+                    "rows": rows,
+                    "paired": paired,
+                }
+            )
             continue
         progress(f"tuning: training on {size} visitors")
         views, training = _tuned_artefacts(
             artefacts, pool[:size], seed=seed, tag=f"eval-{pool_seed}-{size}", params=params
         )
-        progress(f"tuning: {size} -> test visitors")
-        tuned = {rec.name: _ndcg(rec, test) for rec in _rows(views, candidates, lam, weighting, "@tuned")}
+        progress(f"tuning: {size} -> lambda on validation visitors, then test visitors")
+        best, sweep = _best_lambdas(views, candidates, validation)
+        tuned = {rec.name: _ndcg(rec, test) for rec in _rows(views, candidates, best, weighting, "@tuned")}
         rows, paired = _compare(untuned, tuned, "@tuned")
-        curve.append({"train_visitors": size, "training": training, "rows": rows, "paired": paired})
+        curve.append(
+            {
+                "train_visitors": size,
+                "training": training,
+                "learned_lambda": best,
+                "lambda_sweep": sweep,
+                "rows": rows,
+                "paired": paired,
+            }
+        )
     progress("tuning: stored users")
     stored_part = _stored_part(
         artefacts, stored, candidates, untuned_recs, seed=seed, lam=lam, weighting=weighting, params=params
@@ -242,6 +296,7 @@ def evaluate_tuning(
         "test_visitors": len(test),
         "test_ids": sorted(v.id for v in test),
         "train_ids": sorted(v.id for v in pool[: max(sizes)]),
+        "validation_seed": pool_seed + 1,
         "engines": list(artefacts),
         "untuned": {name: _estimate(values) for name, values in untuned.items()},
         "curve": curve,

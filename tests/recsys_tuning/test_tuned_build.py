@@ -171,3 +171,27 @@ def test_exposure_ratings_and_clicks_are_feedback_and_stored_ratings_win(paintin
         "visitor:abc": {paintings[1].pk: 5, paintings[2].pk: 4},  # a click counts as a 4
     }
     assert sources == {"ratings": 1, "exposures": 2}
+
+
+def test_in_a_tuned_space_the_learned_model_uses_the_tuned_lambda(minilm, paintings):
+    from recsys.learned import TUNED_LAMBDA, learned_scores
+    from recsys.recommend import recommend_with_artefacts
+    from recsys.recommenders import get_recommender
+    from recsys.selectors import active_artefact
+    from recsys.serving.tuned_view import tuned_view
+
+    base = active_artefact(engine="minilm")
+    view = tuned_view(base, np.diag([1.0, 1.0, 4.0]).astype(np.float32), "tuned-test")
+    ratings = {paintings[0].pk: 5, paintings[3].pk: 1, paintings[8].pk: 4}
+    result = recommend_with_artefacts(
+        config=get_recommender("learned"),
+        artefacts={"minilm": view},
+        ratings=ratings,
+        n=3,
+        weighting="centered",
+    )
+    fit = learned_scores(artefacts={"minilm": view}, ratings=ratings, lam=TUNED_LAMBDA)
+    position = np.searchsorted(fit.painting_ids, result.items[0].painting_id)
+
+    assert result.items[0].score == pytest.approx(fit.scores[position])
+    assert result.versions == {"minilm": f"{base.version}+tuned-test"}
