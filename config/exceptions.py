@@ -102,6 +102,20 @@ class RunInProgress(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class NotEnoughFeedback(ApplicationError):
+    """Too few visitors' ratings to train the tuned spaces (``RECSYS_TUNED_MIN_VISITORS``)."""
+
+    code = "not_enough_feedback"
+    status_code = status.HTTP_409_CONFLICT
+
+
+class NoPreviousVersion(ApplicationError):
+    """A roll-back with no earlier ready version to go back to."""
+
+    code = "no_previous_version"
+    status_code = status.HTTP_409_CONFLICT
+
+
 class PayloadTooLarge(ApplicationError):
     code = "payload_too_large"
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE

@@ -11,3 +11,8 @@ class ExperimentsConfig(AppConfig):
         from recsys.serving.recommenders import register_provider
 
         register_provider(admin_recommenders)
+
+        from experiments.exposure_feedback import exposure_feedback_since, exposure_histories
+        from recsys.build.feedback import FeedbackSource, register_feedback_source
+
+        register_feedback_source(FeedbackSource("exposures", exposure_histories, exposure_feedback_since))

@@ -1,11 +1,13 @@
 """Admin of artefacts: every build with its status, progress, timings, log and error, the
-engines' status above the list, and actions to (re)compute engines or cancel a build."""
+engines' status above the list, and actions to (re)compute engines or cancel a build; and of
+the tuned spaces' versions, with retrain, roll-back and untuned buttons."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -15,10 +17,10 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from config.exceptions import ApplicationError
-from recsys.build import services
+from recsys.build import services, tuned
 from recsys.build.progress import step_progress, steps_of
 from recsys.engines.registry import get_engine
-from recsys.models import Artefact
+from recsys.models import Artefact, TunedSpace
 from recsys.serving.selectors import engine_statuses
 
 AUTO_REFRESH_S = 5
@@ -171,6 +173,119 @@ class ArtefactAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "engine_statuses": engine_statuses(),
             "building": building,  # the page refreshes itself while a build is open
+            "refresh_s": AUTO_REFRESH_S,
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+@admin.register(TunedSpace)
+class TunedSpaceAdmin(admin.ModelAdmin):
+    """Versions of the tuned spaces; above the list the active one, the feedback there is now and
+    buttons to retrain, roll back or go back to the untuned space."""
+
+    list_display = (
+        "version",
+        "status",
+        "is_active",
+        "n_visitors",
+        "n_ratings",
+        "n_triplets",
+        "trigger",
+        "finished_at",
+    )
+    list_filter = ("status", "is_active", "trigger")
+    actions = ("activate",)
+    fields = (
+        "version",
+        "status",
+        "is_active",
+        "engines",
+        "path",
+        "trigger",
+        "n_visitors",
+        "n_ratings",
+        "n_triplets",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "activated_at",
+        "feedback_display",
+        "training_display",
+        "error",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TunedSpace | None = None) -> bool:
+        return False  # versions are pruned with their files
+
+    @admin.display(description="feedback it was trained on")
+    def feedback_display(self, obj: TunedSpace) -> str:
+        return ArtefactAdmin._pre(obj.manifest.get("feedback", {}))
+
+    @admin.display(description="training (triplets, losses, loss curve per engine)")
+    def training_display(self, obj: TunedSpace) -> str:
+        return ArtefactAdmin._pre(obj.manifest.get("training", {}))
+
+    @admin.action(description="Activate the selected ready version")
+    def activate(self, request: HttpRequest, queryset: QuerySet[TunedSpace]) -> None:
+        if queryset.count() != 1:
+            messages.error(request, "Select exactly one version to activate.")
+            return
+        self._run(request, lambda: tuned.tuned_activate(version=queryset.get().version), "activated")
+
+    def _run(self, request: HttpRequest, action: Any, done: str) -> None:
+        if not self.has_change_permission(request):
+            messages.error(request, "You may not change the tuned spaces.")
+            return
+        try:
+            row = action()
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return
+        if row is None:
+            messages.info(request, "The recommenders use the untuned space now.")
+            return
+        row.refresh_from_db()
+        messages.info(request, f"Tuned version {row.version} {done} ({row.get_status_display().lower()}).")
+
+    def get_urls(self) -> list:
+        def post(view: Any) -> Any:
+            return self.admin_site.admin_view(require_POST(view))
+
+        return [
+            path("train/", post(self.train_view), name="recsys_tunedspace_train"),
+            path("rollback/", post(self.rollback_view), name="recsys_tunedspace_rollback"),
+            path("untune/", post(self.untune_view), name="recsys_tunedspace_untune"),
+            *super().get_urls(),
+        ]
+
+    def _back(self) -> HttpResponseRedirect:
+        return redirect(reverse("admin:recsys_tunedspace_changelist"))
+
+    def train_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        self._run(request, lambda: tuned.tuned_request(trigger="admin"), "queued")
+        return self._back()
+
+    def rollback_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        self._run(request, tuned.tuned_rollback, "is active again")
+        return self._back()
+
+    def untune_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        self._run(request, tuned.tuned_deactivate, "")
+        return self._back()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        training = TunedSpace.objects.filter(status__in=TunedSpace.OPEN_STATUSES).first()
+        extra_context = {
+            **(extra_context or {}),
+            "active": TunedSpace.objects.filter(is_active=True).first(),
+            "training": training,
+            "feedback": tuned.feedback_summary(),
+            "due": tuned.tuned_due(),
+            "engines": settings.RECSYS_TUNED_ENGINES,
             "refresh_s": AUTO_REFRESH_S,
         }
         return super().changelist_view(request, extra_context=extra_context)

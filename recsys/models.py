@@ -102,3 +102,58 @@ class RefreshRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.engine} dirty since {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TunedSpace(models.Model):
+    """One trained version of the tuned spaces (``recsys.algorithms.tuning``): a linear map per
+    engine learned from every visitor's feedback, and the job record of the training run.
+
+    Its files (``tuned/<version>/``: ``manifest.json`` and one ``<engine>.npy`` map each) live in
+    the artefacts storage like the engines'. At most one version is active: recommenders marked
+    ``TUNED`` score in it (``recsys.serving.tuned``); with none active they use the untuned space
+    and say so. Rolling back activates the previous ready version (``recsys.build.tuned``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Training"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        PRUNED = "pruned", "Pruned (files deleted)"
+
+    OPEN_STATUSES = (Status.PENDING, Status.RUNNING)
+
+    version = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    is_active = models.BooleanField(default=False)
+    engines = models.JSONField(default=dict, blank=True, help_text="Engine -> base artefact version.")
+    path = models.CharField(max_length=500, blank=True, help_text="Relative to RECSYS_ARTEFACT_ROOT.")
+    manifest = models.JSONField(default=dict, blank=True)
+    n_visitors = models.PositiveIntegerField(default=0, help_text="Visitors whose feedback trained it.")
+    n_ratings = models.PositiveIntegerField(default=0, help_text="Ratings and clicks it was trained on.")
+    n_triplets = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=32, blank=True, help_text="feedback, admin, api, command.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="tuned_one_active"
+            ),
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(status__in=["pending", "running"]),
+                name="tuned_one_open_run",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status="ready"), name="tuned_active_is_ready"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tuned {self.version} ({self.status})"

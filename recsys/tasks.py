@@ -222,3 +222,23 @@ def refresh_requested() -> list[str]:
 def reap_stale_runs() -> list[int]:
     """Periodic (``config.celery`` beat schedule): close builds whose heartbeat stopped."""
     return services.precompute_reap_stale()
+
+
+@shared_task(name="recsys.train_tuned", acks_late=True, ignore_result=True)
+def train_tuned(tuned_id: int) -> str | None:
+    """Train a queued version of the tuned spaces (``recsys.build.tuned.tuned_train``); quietly
+    nothing when the row is gone or no longer queued."""
+    from recsys.build.tuned import tuned_train  # torch is imported by the training only
+
+    row = tuned_train(tuned_id=tuned_id)
+    return row.status if row is not None else None
+
+
+@shared_task(name="recsys.tuned_check", ignore_result=True)
+def tuned_check() -> int | None:
+    """Periodic (``CELERY_BEAT_SCHEDULE``): queue a training of the tuned spaces when enough new
+    feedback came in (``recsys.build.tuned.tuned_check``)."""
+    from recsys.build.tuned import tuned_check as check
+
+    row = check()
+    return row.pk if row is not None else None

@@ -41,6 +41,8 @@ _ERROR_DESCRIPTIONS = {
     401: "Authentication required (session cookie or 'Authorization: Token <key>').",
     403: "Authenticated but not allowed.",
     404: "Unknown resource, e.g. a painting id in the path that is not in the catalogue.",
+    409: "Not possible in the current state (e.g. a training already queued, too little feedback, "
+    "no earlier version to roll back to); the code and message say which.",
     413: "The request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE.",
     415: "The body is not application/json.",
     429: "Too many requests; retry after the number of seconds in the Retry-After header.",

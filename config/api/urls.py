@@ -11,6 +11,7 @@ from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
 from experiments.apis import AssignmentApi, ClickApi, FeedbackApi
 from recsys.api.search_views import ImageSearchApi, SearchApi
+from recsys.api.tuned import TunedRollbackApi, TunedStatusApi, TunedTrainApi
 from recsys.api.views import (
     EngineDetailApi,
     EngineListApi,
@@ -44,6 +45,9 @@ urlpatterns = [
     path("search/image/", ImageSearchApi.as_view(), name="api-search-image"),
     path("recommenders/", RecommenderListApi.as_view(), name="api-recommender-list"),
     path("recommenders/<str:name>/", RecommenderDetailApi.as_view(), name="api-recommender-detail"),
+    path("tuned/", TunedStatusApi.as_view(), name="api-tuned"),
+    path("tuned/train/", TunedTrainApi.as_view(), name="api-tuned-train"),
+    path("tuned/rollback/", TunedRollbackApi.as_view(), name="api-tuned-rollback"),
     # deprecated aliases of recommenders/ (the same answers), kept for apps written against them
     path("engines/", EngineListApi.as_view(), name="api-engine-list"),
     path("engines/<str:name>/", EngineDetailApi.as_view(), name="api-engine-detail"),

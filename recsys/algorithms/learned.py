@@ -63,6 +63,9 @@ class NoKnownRatings(ValueError):
 
 #: lambda chosen by ``manage.py evaluate`` on the sample catalogue (see README, "Offline evaluation")
 DEFAULT_LAMBDA = 1.0
+#: lambda in a tuned space (``recsys.serving.tuned``), whose cosines are larger: chosen by
+#: ``manage.py evaluate --tuned``'s sweep on validation visitors (README, "Learning from every visitor")
+TUNED_LAMBDA = 30.0
 
 
 def centred_targets(ratings: np.ndarray) -> np.ndarray:

@@ -423,6 +423,11 @@ class RecommenderSerializer(serializers.Serializer):
         allow_null=True, help_text="Share of the catalogue the active artefacts represent."
     )
     is_default = serializers.BooleanField()
+    space = serializers.CharField(
+        allow_null=True,
+        help_text="Recommenders that use the tuned space: 'tuned:<version>' while one is active, else "
+        "'untuned' (the reason says why); null for the others.",
+    )
 
 
 # -- search ---------------------------------------------------------------------------------------

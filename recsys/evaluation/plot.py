@@ -66,3 +66,41 @@ def plot_report(report: Mapping[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_learning_curve(report: Mapping[str, Any], path: Path) -> Path:
+    """nDCG@9 on held-out visitors against the number of training visitors, tuned rows with
+    their 95% intervals (the untuned rows are the points at 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tuning = report["tuning"]
+    curve = tuning["curve"]
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for name in tuning["untuned"]:
+        xs = [point["train_visitors"] for point in curve]
+        estimates = [point["rows"][f"{name}@tuned"] for point in curve]
+        ys = [e["mean"] for e in estimates]
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=[
+                [m - e["ci95"][0] for m, e in zip(ys, estimates, strict=True)],
+                [e["ci95"][1] - m for m, e in zip(ys, estimates, strict=True)],
+            ],
+            marker="o",
+            capsize=3,
+            label=name,
+        )
+    ax.set_xscale("symlog", linthresh=50)
+    ax.set_xlabel("training visitors (0 = untuned space)")
+    ax.set_ylabel(f"nDCG@9 on {tuning['test_visitors']} held-out visitors (95% CI)")
+    ax.set_title(f"Tuned spaces: learning curve (seed {tuning['seed']})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

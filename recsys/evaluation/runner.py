@@ -26,8 +26,19 @@ pages (e.g. an A/B analysis page): fields are only ever added, a breaking change
                   "sweep": [{"lambda": float, "ndcg@9": Estimate}],   # on validation visitors
                   "validation_seed": int, "best_lambda": float},
       "mmr": {"pool": 50, "lambdas": [float],
-              "curves": {recommender: [{"lambda": float, "ndcg@9": Estimate, "ild": Estimate}]}}
+              "curves": {recommender: [{"lambda": float, "ndcg@9": Estimate, "ild": Estimate}]}},
+      "tuning": Tuning | {"status": "skipped", "reason": str}    # ``--tuned``
     }
+    Tuning = {"status": "ok", "seed": int, "train_sizes": [int], "test_visitors": int,
+              "test_ids": [int], "train_ids": [int], "engines": [str], "seconds": float,
+              "untuned": {row: Estimate},                          # on the test visitors
+              "curve": [{"train_visitors": int, "training": tune_embeddings report | null,
+                         "learned_lambda": {engine: float},   # chosen on validation visitors
+                         "lambda_sweep": {engine: [{"lambda", "ndcg@9": Estimate}]},
+                         "rows": {"<row>@tuned": Estimate},
+                         "paired": [{"a": "<row>@tuned", "b": row, "ndcg@9_difference": Estimate,
+                                     "relative": float | null}]}],
+              "stored": {"status": "ok" | "skipped", ...}}      # see recsys.evaluation.tuned
     Protocol = {"status": "ok", "visitors": int, "by_kind": {kind: visitors}, "coverage_ceiling": float,
                 "recommenders": {name: Row},
                 "paired": [{"a": learned or score row, "b": eq.-1 or late row on a subset of its engines,
@@ -74,6 +85,7 @@ from recsys.evaluation.recommenders import (
     learned,
     score_fusion,
 )
+from recsys.evaluation.tuned import TEST_VISITORS, TRAIN_SIZES, evaluate_tuning
 from recsys.evaluation.visitors import FEW_LIKES, Visitor, leave_k_out_visitors, simulate_visitors
 from recsys.serving.recommenders import preferred_recommender, recommenders
 from recsys.serving.selectors import active_artefact
@@ -318,9 +330,13 @@ def evaluate(
     visitors: int = 300,
     collection: str | None = None,
     lam: float = DEFAULT_LAMBDA,
+    tuned: bool = False,
+    train_sizes: Sequence[int] = TRAIN_SIZES,
+    test_visitors: int = TEST_VISITORS,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
-    """Run both protocols on every ready recommender (see the module docstring for the result)."""
+    """Run both protocols on every ready recommender (see the module docstring for the result);
+    with ``tuned``, also tuned vs untuned spaces on held-out visitors (``recsys.evaluation.tuned``)."""
     started = time.perf_counter()
     artefacts, unavailable = ready_artefacts()
     if not artefacts:
@@ -379,6 +395,21 @@ def evaluate(
     progress("learned: lambda sweep on validation visitors")
     sweep = _ridge_sweep(artefacts, candidates, validation)
     best = max(sweep, key=lambda entry: (entry["ndcg@9"]["mean"] or 0.0, -entry["lambda"]))["lambda"]
+    tuning: dict[str, Any] = {"status": "skipped", "reason": "run with --tuned"}
+    if tuned:
+        tuning = evaluate_tuning(
+            artefacts=artefacts,
+            candidates=candidates,
+            groups=groups,
+            story_groups=story,
+            stored=selectors.stored_ratings(),
+            seed=seed,
+            lam=lam,
+            weighting=settings.RECSYS_WEIGHTING,
+            train_sizes=train_sizes,
+            test_visitors=test_visitors,
+            progress=progress,
+        )
     group_kinds: dict[str, int] = defaultdict(int)
     for group in groups:
         group_kinds[group.kind] += 1
@@ -406,6 +437,7 @@ def evaluate(
             },
             "learned": {"lambda": lam, "sweep": sweep, "validation_seed": seed + 1, "best_lambda": best},
             "mmr": {"pool": RECALL_K, "lambdas": list(MMR_LAMBDAS), "curves": curves},
+            "tuning": tuning,
         }
     )
 
@@ -446,4 +478,23 @@ def paired_table(report: Mapping[str, Any], protocol: str = "simulated") -> str:
     for entry in report["protocols"][protocol].get("paired", []):
         relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
         lines.append(f"| {entry['a']} | {entry['b']} | {_fmt(entry['ndcg@9_difference'])} | {relative} |")
+    return "\n".join(lines)
+
+
+def tuning_table(report: Mapping[str, Any]) -> str:
+    """The learning curve: tuned - untuned nDCG@9 on held-out visitors per training size, as Markdown."""
+    tuning = report.get("tuning") or {}
+    if tuning.get("status") != "ok":
+        return f"tuning skipped: {tuning.get('reason', 'not run')}"
+    lines = [
+        "| training visitors | row | nDCG@9 tuned | untuned | difference (95% CI) | relative |",
+        "|---|---|---|---|---|---|",
+    ]
+    for point in tuning["curve"]:
+        for entry in point["paired"]:
+            relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
+            lines.append(
+                f"| {point['train_visitors']} | {entry['b']} | {_fmt(point['rows'][entry['a']])} | "
+                f"{_fmt(tuning['untuned'][entry['b']])} | {_fmt(entry['ndcg@9_difference'])} | {relative} |"
+            )
     return "\n".join(lines)

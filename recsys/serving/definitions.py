@@ -51,7 +51,7 @@ MODES = (PARTIAL, TOTAL)
 SINGLE_ENGINE_KINDS = (SINGLE, EARLY)
 
 #: the fields every kind accepts
-COMMON_FIELDS = frozenset({"kind", "engines", "weighting", "mmr_lambda"})
+COMMON_FIELDS = frozenset({"kind", "engines", "weighting", "mmr_lambda", "tuned"})
 #: the further fields each kind accepts
 KIND_FIELDS: dict[str, frozenset[str]] = {
     SINGLE: frozenset(),
@@ -94,6 +94,7 @@ class RecommenderConfig:
     mmr_lambda: float | None = None  # MMR re-ranking trade-off (None: no re-ranking)
     ridge_lambda: float | None = None  # learned: ridge regularisation (None: the default)
     source: str = "settings"  # "settings", "admin" (experiments.RecommenderDefinition) or "evaluation"
+    tuned: bool = False  # score in the tuned space while one is active (recsys.serving.tuned)
 
     @property
     def is_late(self) -> bool:
@@ -175,7 +176,7 @@ def parse_definition(
     kind = fields.get("kind")
     if kind not in KINDS:
         raise DefinitionError("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}.")
-    given = {key for key, value in fields.items() if value is not None and value != ""}
+    given = {key for key, value in fields.items() if value is not None and value != "" and value is not False}
     if fields.get("rrf_k") == DEFAULT_K:
         given.discard("rrf_k")  # the default is no option (the admin form always sends it)
     extra = sorted(given - COMMON_FIELDS - KIND_FIELDS[kind])
@@ -204,6 +205,9 @@ def parse_definition(
         if not _is_number(ridge_lambda) or ridge_lambda <= 0:  # type: ignore[operator]
             raise DefinitionError("ridge_lambda", f"must be a number > 0, got {ridge_lambda!r}.")
         ridge_lambda = float(ridge_lambda)  # type: ignore[arg-type]
+    tuned = fields.get("tuned")
+    if tuned is not None and not isinstance(tuned, bool):
+        raise DefinitionError("tuned", f"must be true or false, got {tuned!r}.")
     return RecommenderConfig(
         name=name,
         kind=kind,
@@ -215,4 +219,5 @@ def parse_definition(
         mmr_lambda=mmr_lambda,
         ridge_lambda=ridge_lambda,
         source=source,
+        tuned=bool(tuned),
     )

@@ -62,6 +62,7 @@ from recsys.serving.recommenders import LEARNED, PARTIAL, SCORE, RecommenderConf
 from recsys.serving.results import Contribution, Recommendation, RecommendationResult
 from recsys.serving.selectors import active_artefact, catalogued_only, catalogued_pks
 from recsys.serving.similar import ItmSource, itm_source
+from recsys.serving.tuned import tuned_artefacts
 
 __all__ = ["Contribution", "Recommendation", "RecommendationResult", "recommend", "recommend_with_artefacts"]
 
@@ -453,6 +454,8 @@ def recommend(
         has_image=True if viewable_only else None,
     )
     artefacts = {engine: active_artefact(engine=engine) for engine in config.engines}
+    if config.tuned:  # the active tuned space's view of each engine it tunes (else untuned)
+        artefacts = tuned_artefacts(artefacts)
     excluded = frozenset(exclude)
 
     def run(gone: frozenset[int]) -> RecommendationResult:

@@ -7,7 +7,8 @@
   recommender's engines (one n x n solve) and predicts every painting any of those engines
   represents (one pass over each engine's embeddings): ``recsys.algorithms.learned.learned_scores``,
   regularisation the recommender's ``ridge_lambda`` (settings ``LAMBDA``), else
-  ``recsys.algorithms.learned.DEFAULT_LAMBDA`` (chosen by ``manage.py evaluate``);
+  ``recsys.algorithms.learned.DEFAULT_LAMBDA`` (chosen by ``manage.py evaluate``), or
+  ``TUNED_LAMBDA`` in a tuned space (``manage.py evaluate --tuned``);
 * rated and excluded paintings are never recommended, ``allowed`` (the filters) restricts the
   candidates; ties: score descending, then painting pk ascending, as everywhere;
 * a rated painting that none of the engines represents is reported in ``ignored_ratings`` (with
@@ -30,7 +31,13 @@ import numpy as np
 
 from config.exceptions import ValidationFailed
 from recsys.algorithms import scoring
-from recsys.algorithms.learned import DEFAULT_LAMBDA, LearnedScores, learned_scores, painting_union
+from recsys.algorithms.learned import (
+    DEFAULT_LAMBDA,
+    TUNED_LAMBDA,
+    LearnedScores,
+    learned_scores,
+    painting_union,
+)
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.serving.recommenders import RecommenderConfig
 from recsys.serving.results import Contribution, Recommendation, RecommendationResult
@@ -96,14 +103,17 @@ def learned_result(
     allowed: np.ndarray | None,
     removed: Collection[int],
     explain: int,
-    lam: float = DEFAULT_LAMBDA,
+    lam: float | None = None,
 ) -> RecommendationResult:
     """The ``n`` best paintings by the ridge prediction (see the module docstring).
 
     ``allowed`` (sorted pks) restricts the candidates, ``removed`` (rated and excluded pks) are
-    never recommended.
+    never recommended. ``lam`` None: ``TUNED_LAMBDA`` when an artefact is a tuned space's view,
+    else ``DEFAULT_LAMBDA``.
     """
     mine = {engine: artefacts[engine] for engine in config.engines}
+    if lam is None:
+        lam = TUNED_LAMBDA if any(art.manifest.get("tuned") for art in mine.values()) else DEFAULT_LAMBDA
     ignored = _ignored(mine, ratings)
     if len(ignored) == len(ratings):
         raise ValidationFailed(

@@ -18,7 +18,9 @@ what answers a request. Its definition (kinds, engines and weights, options) is 
   on the image engine; ``recsys.serving.recommend_score``).
 
 Any kind may set ``"MMR_LAMBDA"`` (0 < lambda <= 1): MMR re-ranking unless the request gives its
-own (``recsys.serving.recommend_mmr``), and ``"WEIGHTING"`` (``demote``, ``centered`` or ``minmax``).
+own (``recsys.serving.recommend_mmr``), ``"WEIGHTING"`` (``demote``, ``centered`` or ``minmax``),
+and ``"TUNED": True``: score in the tuned space of its engines (``recsys.serving.tuned``) while
+one is active, else in the untuned one.
 
 The recommender a request gets when it names none is the first *ready* one (every engine has an
 active artefact) of the preference list ``settings.RECSYS_DEFAULT_RECOMMENDERS`` (e.g.
@@ -81,6 +83,7 @@ SETTINGS_KEYS = {
     "WEIGHTING": "weighting",
     "MMR_LAMBDA": "mmr_lambda",
     "LAMBDA": "ridge_lambda",
+    "TUNED": "tuned",
 }
 _FIELD_KEYS = {
     "kind": "KIND",
@@ -90,6 +93,7 @@ _FIELD_KEYS = {
     "weighting": "WEIGHTING",
     "mmr_lambda": "MMR_LAMBDA",
     "ridge_lambda": "LAMBDA",
+    "tuned": "TUNED",
 }
 
 

@@ -27,6 +27,7 @@ from recsys.serving.recommenders import (
     recommenders,
 )
 from recsys.serving.status_cache import cached
+from recsys.serving.tuned import tuned_note
 
 T = TypeVar("T")
 
@@ -168,6 +169,8 @@ class RecommenderStatus:
     builds: dict[str, StepProgress] = field(default_factory=dict)
     # seconds until the slowest engine still computing has finished its current step (None: unknown)
     eta_s: float | None = None
+    # TUNED recommenders: "tuned:<version>" or "untuned" (the reason says why); None otherwise
+    space: str | None = None
 
 
 def recommender_names() -> list[str]:
@@ -189,20 +192,26 @@ def _recommender_status(
     builds = {state.name: state.build for state in mine if state.build is not None}
     waits = [state.build.eta_s if state.build is not None else None for state in not_ready]
     eta = max(waits) if status == "computing" and None not in waits else None  # type: ignore[type-var]
+    notes = [f"{state.name}: {state.reason}" for state in (not_ready or mine) if state.reason]
+    space = None
+    if config.tuned:
+        space, note = tuned_note(list(config.engines))
+        notes += [note] if note else []
     return RecommenderStatus(
         name=config.name,
         kind=config.kind,
         mode=config.mode,
         engines=dict(config.engines),
         status=status,
-        # not ready: why, per engine; ready: notes such as a refresh in progress
-        reason="; ".join(f"{state.name}: {state.reason}" for state in (not_ready or mine) if state.reason),
+        # not ready: why, per engine; ready: notes such as a refresh in progress or the space used
+        reason="; ".join(notes),
         progress=progress,
         versions={state.name: state.version for state in mine},
         coverage=None if not_ready else min(state.coverage for state in mine),
         is_default=config.name == default,
         builds=builds,
         eta_s=eta,
+        space=space,
     )
 
 

@@ -120,6 +120,7 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "is_default",
         "builds",
         "eta_s",
+        "space",
     }
     assert {key: value for key, value in minilm_status.items() if key != "progress"} == {
         "name": "minilm",
@@ -133,6 +134,7 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "is_default": True,  # the first ready recommender of RECSYS_DEFAULT_RECOMMENDERS
         "builds": {},
         "eta_s": None,
+        "space": None,  # not a TUNED recommender
     }
     assert (body["clip"]["status"], body["clip"]["progress"]) == ("computing", 0.25)
     assert body["blip"]["status"] == "unavailable"
@@ -201,10 +203,11 @@ def test_recommender_list_queries_do_not_grow_with_engines(
     api_client, paintings, django_assert_max_num_queries
 ):
     # every engine has an artefact: still one query for the admin-defined recommenders, one for the
-    # artefact rows, one for the catalogue and none per engine or recommender (19 over 8 engines)
+    # artefact rows, one for the catalogue, one for the active tuned version (however many TUNED
+    # recommenders) and none per engine or recommender (19 over 8 engines)
     for engine in settings.RECSYS_ENGINES:
         write_artefact(engine=engine, paintings=list(paintings.values()), vectors=list(VECTORS.values()))
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         response = api_client.get("/api/v1/recommenders/")
     assert [r["status"] for r in response.json()] == ["ready"] * len(settings.RECSYS_RECOMMENDERS)
     assert len(settings.RECSYS_RECOMMENDERS) == 19

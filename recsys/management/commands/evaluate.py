@@ -1,6 +1,7 @@
 """``manage.py evaluate [--seed N] [--visitors N] [--collection SOURCE] [--lambda L] [--json PATH]
-[--plot PATH] [--end-to-end [--sets N]] [--decide]``: the offline evaluation (see
-``recsys.evaluation.runner``), or the whole elicitation-to-recommendation loop
+[--plot PATH] [--end-to-end [--sets N]] [--decide] [--tuned [--train-sizes 0,50,200,1000]
+[--test-visitors 300]]``: the offline evaluation (see ``recsys.evaluation.runner``; ``--tuned``:
+``recsys.evaluation.tuned``), or the whole elicitation-to-recommendation loop
 (``recsys.evaluation.end_to_end``); ``--decide`` writes what the evidence chose
 (``recsys.evaluation.decision``)."""
 
@@ -22,8 +23,10 @@ from recsys.evaluation.runner import (
     markdown_table,
     paired_table,
     ready_artefacts,
+    tuning_table,
     write_report,
 )
+from recsys.evaluation.tuned import TEST_VISITORS, TRAIN_SIZES
 
 
 def fmt_estimate(estimate: dict[str, Any]) -> str:
@@ -58,6 +61,23 @@ class Command(BaseCommand):
             "--json", type=Path, default=None, help=f"Report path (default {default_report_path()})."
         )
         parser.add_argument("--plot", type=Path, default=None, help="Also write the report's PNG here.")
+        parser.add_argument(
+            "--tuned",
+            action="store_true",
+            help="Also tune the spaces on simulated visitors and compare tuned vs untuned on held-out "
+            "ones, with a learning curve (trains one model per training size; torch, CPU minutes).",
+        )
+        parser.add_argument(
+            "--train-sizes",
+            default=",".join(map(str, TRAIN_SIZES)),
+            help="Training visitors of each point of the learning curve (default %(default)s).",
+        )
+        parser.add_argument(
+            "--test-visitors",
+            type=int,
+            default=TEST_VISITORS,
+            help="Held-out visitors the tuned spaces are judged on (default %(default)s).",
+        )
         parser.add_argument(
             "--end-to-end",
             action="store_true",
@@ -116,11 +136,22 @@ class Command(BaseCommand):
             self._end_to_end(options)
             return
         try:
+            sizes = [int(part) for part in options["train_sizes"].split(",") if part.strip()]
+        except ValueError:
+            raise CommandError("--train-sizes must be whole numbers separated by commas.") from None
+        if not sizes or min(sizes) < 0 or max(sizes) > 100_000:
+            raise CommandError("--train-sizes must be 1 to 100000 visitors, or 0 (the untuned space).")
+        if not 1 <= options["test_visitors"] <= 100_000:
+            raise CommandError("--test-visitors must be 1 to 100000.")
+        try:
             report = evaluate(
                 seed=options["seed"],
                 visitors=options["visitors"],
                 collection=options["collection"],
                 lam=options["lam"],
+                tuned=options["tuned"],
+                train_sizes=sizes,
+                test_visitors=options["test_visitors"],
                 progress=lambda message: self.stderr.write(message),
             )
         except (ApplicationError, ValueError) as exc:
@@ -146,8 +177,15 @@ class Command(BaseCommand):
         for pair, beta in report["score"]["best_beta"].items():
             first = pair.split("+")[0]
             self.stdout.write(f"score:{pair}: best beta (weight of {first}) on validation visitors {beta}")
+        if options["tuned"]:
+            self.stdout.write(
+                "\ntuned vs untuned on held-out visitors (learning curve):\n" + tuning_table(report)
+            )
         if options["plot"] is not None:
-            from recsys.evaluation.plot import plot_report
+            from recsys.evaluation.plot import plot_learning_curve, plot_report
 
             self.stdout.write(f"plot: {plot_report(report, options['plot'])}")
+            if options["tuned"]:
+                curve = options["plot"].with_name(f"{options['plot'].stem}-tuning.png")
+                self.stdout.write(f"learning curve: {plot_learning_curve(report, curve)}")
         self.stdout.write(f"report: {path} ({report['seconds']} s)")
