@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('experiments', '0001_initial'),
+        ('experiments', '0002_private_ids_fallbacks_interleaving'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recsys', '0003_refresh_request'),
+        ('recsys', '0004_artefact_step'),
     ]
 
     operations = [

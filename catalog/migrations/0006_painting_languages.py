@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0004_content_hash_without_story_group'),
+        ('catalog', '0005_imported_groups_not_elicited'),
     ]
 
     operations = [
