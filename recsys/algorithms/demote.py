@@ -31,6 +31,7 @@ similarity columns of the disliked paintings only (O(m*d*|N|), or |N| rows of th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,16 @@ class DemoteWeights:
     def signed(self) -> np.ndarray:
         """One number per rating for display/APIs: the pull of a like, minus the push of a dislike."""
         return self.pull - self.push
+
+    def as_weights(self) -> Any:
+        """``recsys.algorithms.scoring.Weights`` (the signed values, this scheme) for code shared with eq. 1."""
+        from recsys.algorithms.scoring import Weights
+
+        return Weights(self.signed, self.scheme)
+
+    def contributions(self, block: np.ndarray) -> np.ndarray:
+        """``demote_contributions`` of a similarity block with these weights."""
+        return demote_contributions(block, self)
 
 
 def demote_weights(ratings: np.ndarray) -> DemoteWeights:

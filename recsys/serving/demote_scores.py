@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.algorithms import demote, itm
+from recsys.algorithms import demote, itm, scoring
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.serving.similar import ItmSource
 
@@ -26,3 +26,14 @@ def artefact_scores(
         rated_rows=rows,
     )
     return demote.scores_from_block(block, weights)
+
+
+def rescored_pool(
+    art: LoadedArtefact, rows: np.ndarray, rated_rows: np.ndarray, weights: demote.DemoteWeights, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` best of a pool of rows (found by the ANN index from the likes' profile), scored
+    exactly: S <= L, so a painting the push ranks lower can only leave the top, never enter it."""
+    block = scoring.similarity_block(embeddings=art.embeddings, item_rows=rows, rated_rows=rated_rows)
+    scores = demote.scores_from_block(block, weights)
+    best = scoring.top_n(scores, art.painting_ids[rows], n)
+    return rows[best], scores[best]

@@ -54,7 +54,7 @@ from config.exceptions import ValidationFailed
 from recsys.algorithms import demote, itm, scoring
 from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.artefacts.reader import LoadedArtefact
-from recsys.serving.demote_scores import artefact_scores
+from recsys.serving.demote_scores import artefact_scores, rescored_pool
 from recsys.serving.recommend_learned import learned_result
 from recsys.serving.recommend_mmr import POOL_FACTOR, effective_lambda, pool_config, rerank
 from recsys.serving.recommend_score import score_fused
@@ -122,10 +122,12 @@ class _EngineRun:
                 rated_rows=self.rated_rows,
                 similarity=self.similarity,
             )
-        if self.demote is None:
-            contrib = scoring.contributions(block, self.weights.values)
-        else:
-            contrib = demote.demote_contributions(block, self.demote)
+        pushed = self.demote
+        contrib = (
+            scoring.contributions(block, self.weights.values)
+            if pushed is None
+            else pushed.contributions(block)
+        )
         best = scoring.top_contributors(contrib, top).tolist()
         # Python lists: indexing numpy scalars one by one costs more than the maths above
         pks, rows, values = self.rated_pks.tolist(), self.rated_rows.tolist(), self.rated_values.tolist()
@@ -170,10 +172,7 @@ def _engine_run(
     pks, rows = rated[found], rows[found]
     values = np.array([ratings[pk] for pk in pks.tolist()])
     pushed = demote.demote_weights(values) if weighting == scoring.DEMOTE else None
-    if pushed is not None:
-        weights = scoring.Weights(pushed.signed, pushed.scheme)
-    else:
-        weights = scoring.rating_weights(values, weighting=weighting)
+    weights = pushed.as_weights() if pushed else scoring.rating_weights(values, weighting=weighting)
     source = itm_source(art)
     if not exact:
         scores = None
@@ -234,10 +233,7 @@ def _single_from_index(
         keys=art.painting_ids,
     )
     if pushed is not None:
-        block = scoring.similarity_block(embeddings=art.embeddings, item_rows=rows, rated_rows=run.rated_rows)
-        scores = demote.scores_from_block(block, pushed)
-        best = scoring.top_n(scores, art.painting_ids[rows], n)
-        rows, scores = rows[best], scores[best]
+        rows, scores = rescored_pool(art, rows, run.rated_rows, pushed, n)
     return _ranked(run, rows, scores, explain)
 
 

@@ -100,3 +100,15 @@ def test_an_unknown_rated_painting_is_a_400(api_client, themes):
     response = api_client.get(URL, {"strategy": "adaptive", "ratings": "nope-1:5"})
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "ratings"
+
+
+def test_the_clusters_are_shared_through_the_cache(api_client, themes, monkeypatch):
+    first = api_client.get(URL, {"seed": 1}).json()["results"]
+    elicitation._memo.clear()  # another process: nothing in its memory
+
+    def never(*args, **kwargs):
+        raise AssertionError("k-means ran again")
+
+    monkeypatch.setattr(elicitation.maths, "kmeans", never)
+    again = api_client.get(URL, {"seed": 1}).json()["results"]
+    assert [p["id"] for p in again] == [p["id"] for p in first]

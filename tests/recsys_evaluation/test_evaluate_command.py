@@ -115,3 +115,20 @@ def test_an_unknown_collection_names_the_choices(catalogue, tmp_path):
 def test_default_path_is_under_var(catalogue, tmp_path):
     call_command("evaluate", "--visitors", "4")
     assert json.loads((tmp_path / "evaluation" / "latest.json").read_text())["schema"] == 1
+
+
+def test_served_demote_rows_are_paired_with_their_eq1_twins_and_decide_the_default(
+    catalogue, tmp_path, settings
+):
+    settings.RECSYS_WEIGHTING = "demote"
+    settings.RECSYS_DEFAULT_DECISION_PATH = str(tmp_path / "decision.json")
+    report = run(tmp_path, "--decide")
+    simulated = report["protocols"]["simulated"]
+    rows = simulated["recommenders"]
+    assert {"centered:lda", "centered:minilm", "centered:late-text"} <= set(rows)
+    assert "centered:learned" not in rows  # the learned kind has no weighting
+    paired = {(e["a"], e["b"]) for e in simulated["paired"]}
+    assert {("lda", "centered:lda"), ("minilm", "centered:minilm")} <= paired
+    decision = simulated["decision"]
+    assert {r["name"] for r in decision["ranking"]} == {"lda", "minilm", "late-text", "learned"}
+    assert json.loads((tmp_path / "decision.json").read_text())["default"] == decision["default"]
