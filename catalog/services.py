@@ -15,6 +15,7 @@ from catalog.hashes import paintings_refresh_content_hash
 from catalog.importing.image_fields import image_storage, stored_image_values
 from catalog.importing.images import CheckedUpload
 from catalog.importing.records import humanise
+from catalog.importing.removal import paintings_delete  # noqa: F401  (the catalogue's writes, one place)
 from catalog.models import Artist, Painting, StoryGroup
 from catalog.signals import notify_catalogue_changed
 from catalog.text import painting_content_hash
@@ -54,22 +55,6 @@ def painting_save(*, painting: Painting, new_image: CheckedUpload | None = None)
             storage.delete(written)
         raise
     return painting
-
-
-def paintings_delete(*, paintings: QuerySet[Painting]) -> int:
-    """Delete paintings (their ratings go with them) and, after the commit, their image files."""
-    storage = image_storage()
-    rows = list(paintings.values_list("pk", "image"))
-    if not rows:
-        return 0
-    ids = [pk for pk, _ in rows]
-    names = [name for _, name in rows if name]
-    with transaction.atomic():
-        Painting.objects.filter(pk__in=ids).delete()
-        if names:
-            transaction.on_commit(lambda: [storage.delete(n) for n in names])
-        notify_catalogue_changed(ids)
-    return len(ids)
 
 
 def artist_save(*, artist: Artist) -> Artist:

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from config.exceptions import ApplicationError
 from recsys.build import services, tuned
-from recsys.build.progress import step_progress, steps_of
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact, TunedSpace
+from recsys.serving.progress import step_progress, steps_of
 from recsys.serving.selectors import engine_statuses
 
 AUTO_REFRESH_S = 5

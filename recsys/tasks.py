@@ -129,25 +129,6 @@ def _build_here(task: ArtefactTask, artefact_id: int, n_batches: int) -> None:
     _plan_pairs(task, artefact_id, finalize_here=True)
 
 
-def resume_run(row: Artefact) -> str | None:
-    """Re-queue the remaining work of a stale run (the reaper's ``resume``): its prepare task
-    again, which is idempotent: with its plan written it fans out every batch, and the finished
-    ones are skipped (their files are kept), so only the missing ones are encoded. None (the
-    reaper then fails the run) in eager mode, where no worker would take it, or when the broker
-    refuses the task."""
-    if prepare_artefact.app.conf.task_always_eager:
-        return None
-    from recsys.build.planning import FULL_REBUILD
-
-    full = FULL_REBUILD in row.log
-    try:
-        prepare_artefact.apply_async(args=(row.pk,), kwargs={"full": full})
-    except Exception as exc:  # broker unreachable: nothing would run it
-        logger.warning("artefact %s: not resumed, the broker refused: %s", row.pk, exc)
-        return None
-    return f"re-queued its build, {row.processed}/{row.total} paintings already encoded are kept"
-
-
 @shared_task(bind=True, base=ArtefactTask, name="recsys.encode_batch")
 def encode_batch(self: ArtefactTask, artefact_id: int, batch_no: int) -> int | None:
     done = pipeline.encode_batch(artefact_id, batch_no)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
-from recsys.build.progress import describe_seconds
 from recsys.models import Artefact
+from recsys.serving.progress import describe_seconds
 from recsys.serving.selectors import RecommenderStatus
 from web.selectors import plain_label
 

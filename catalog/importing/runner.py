@@ -27,11 +27,11 @@ from catalog.importing.image_fields import image_storage
 from catalog.importing.lock import import_lock
 from catalog.importing.problems import Problem
 from catalog.importing.records import PaintingRecord, build_record, sanitise_id
+from catalog.importing.removal import paintings_delete
 from catalog.importing.reports import ImportReport, SourceReport
 from catalog.importing.sources import ImportSource
 from catalog.importing.writer import ImportFiles, story_groups_ensure, write_batch
 from catalog.models import Artist, ImportProblem, ImportRun, Painting, StoryGroup
-from catalog.services import paintings_delete
 from catalog.signals import notify_catalogue_changed
 from config.exceptions import ImportAlreadyRunning, ImportFailed, ValidationFailed
 from config.iterables import batched

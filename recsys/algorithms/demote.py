@@ -60,7 +60,7 @@ class DemoteWeights:
         return self.pull - self.push
 
     def as_weights(self) -> Any:
-        """``recsys.algorithms.scoring.Weights`` (the signed values, this scheme) for code shared with eq. 1."""
+        """``scoring.Weights`` (the signed values, this scheme) for code shared with eq. 1."""
         from recsys.algorithms.scoring import Weights
 
         return Weights(self.signed, self.scheme)

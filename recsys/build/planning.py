@@ -38,7 +38,7 @@ from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 
 PLAN = "plan.json"
-#: logged when a run starts a full rebuild (a resumed run repeats it: ``recsys.tasks.resume_run``)
+#: logged when a run starts a full rebuild (a resumed run repeats it: ``recsys.build.services.resume_run``)
 FULL_REBUILD = "preparing a full rebuild"
 REUSED = "reused.npy"
 BATCHES = "batches"

@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError
 from catalog.snapshot import current_catalogue_hash
 from config.exceptions import RunInProgress
 from recsys.build import pipeline, runs
+from recsys.build.planning import FULL_REBUILD
 from recsys.engines.registry import enabled_engine_names, engine_unavailable_reason, require_available
 from recsys.models import Artefact, RefreshRequest
 
@@ -39,6 +40,23 @@ def task_named(name: str) -> Task:
     return current_app.tasks[name]
 
 
+def resume_run(row: Artefact) -> str | None:
+    """Re-queue the remaining work of a stale run (the reaper's ``resume``): its prepare task
+    again, which is idempotent: with its plan written it fans out every batch, and the finished
+    ones are skipped (their files are kept), so only the missing ones are encoded. None (the
+    reaper then fails the run) in eager mode, where no worker would take it, or when the broker
+    refuses the task."""
+    if current_app.conf.task_always_eager:
+        return None
+    full = FULL_REBUILD in row.log
+    try:
+        task_named(PREPARE_TASK).apply_async(args=(row.pk,), kwargs={"full": full})
+    except Exception as exc:  # broker unreachable: nothing would run it
+        logger.warning("artefact %s: not resumed, the broker refused: %s", row.pk, exc)
+        return None
+    return f"re-queued its build, {row.processed}/{row.total} paintings already encoded are kept"
+
+
 def _open_run(engine: str) -> Artefact | None:
     return Artefact.objects.filter(engine=engine, status__in=Artefact.OPEN_STATUSES).first()
 
@@ -51,7 +69,6 @@ def precompute_reap_stale(*, engine: str | None = None) -> list[int]:
     times); the others are failed, so the engine's next run may start. Runs in every worker
     (``recsys.build.worker_reaper``) and before every start; returns the ids of the runs closed."""
     from recsys.build.queue_probe import queued_artefact_ids
-    from recsys.tasks import resume_run
 
     return pipeline.reap_stale_runs(engine=engine, resume=resume_run, queued=queued_artefact_ids)
 

@@ -39,11 +39,14 @@ from recsys.algorithms.learned import painting_union
 from recsys.algorithms.tuning import LIKED_MIN, NEGATIVE_MAX, TuningParams, tune_embeddings
 from recsys.artefacts import files, store
 from recsys.build.feedback import feedback_changed_since, feedback_histories
+from recsys.build.services import task_named
 from recsys.models import TunedSpace
 from recsys.serving.selectors import active_artefact
 from recsys.serving.status_cache import invalidate
 
 TUNED_DIR = "tuned"
+#: the Celery task that trains a version (``recsys.tasks``; looked up by name: the tasks import this module)
+TRAIN_TUNED_TASK = "recsys.train_tuned"
 
 
 def training_params() -> TuningParams:
@@ -101,9 +104,7 @@ def tuned_request(*, trigger: str) -> TunedSpace:
             f"A training of the tuned spaces is already {open_row.status if open_row else 'open'}.",
             detail={"version": open_row.version if open_row else None},
         ) from None
-    from recsys.tasks import train_tuned  # the tasks import the build services
-
-    transaction.on_commit(lambda: train_tuned.delay(row.pk))
+    transaction.on_commit(lambda: task_named(TRAIN_TUNED_TASK).delay(row.pk))
     return row
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from recsys.evaluation import metrics
+from recsys.serving.recommenders import read_decision
 
 
 def _interval(values: np.ndarray) -> dict[str, Any]:
@@ -73,18 +74,6 @@ def write_decision(decision: Mapping[str, Any], path: Path) -> Path:
     tmp.write_text(json.dumps(decision, indent=2, allow_nan=False))
     tmp.replace(path)
     return path
-
-
-def read_decision(path: Path | None) -> dict[str, Any]:
-    """The decision file: ``{"default": recommender, "elicitation": strategy, ...}`` ({} when
-    missing or unreadable)."""
-    if path is None:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def merge_decision(path: Path, **entries: Any) -> Path:

@@ -41,6 +41,7 @@ naming the entry, not later as a 500 on some request) and cached until a setting
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -225,10 +226,20 @@ def decision() -> dict[str, Any]:
         return {}
     memo = _decision_memo
     if memo is None or memo[0] != (path, mtime):
-        from recsys.evaluation.decision import read_decision
-
         memo = _decision_memo = ((path, mtime), read_decision(Path(path)))
     return memo[1]
+
+
+def read_decision(path: Path | None) -> dict[str, Any]:
+    """The decision file: ``{"default": recommender, "elicitation": strategy, ...}`` ({} when
+    missing or unreadable)."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def decided_recommender() -> str | None:

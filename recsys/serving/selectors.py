@@ -15,10 +15,10 @@ from django.db.models import Q
 from catalog.models import Painting
 from config.exceptions import EngineUnavailable, UnknownEngine
 from recsys.artefacts.reader import LoadedArtefact, artefact_cache
-from recsys.build.progress import StepProgress, step_progress, steps_of
 from recsys.engines.registry import engine_names, engine_unavailable_reason, get_engine
 from recsys.models import Artefact
 from recsys.serving.active import active_row
+from recsys.serving.progress import StepProgress, step_progress, steps_of
 from recsys.serving.recommenders import (
     RecommenderConfig,
     default_recommender_name,

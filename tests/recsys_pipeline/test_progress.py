@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from recsys.build import progress
+from recsys.build import progress as writes
 from recsys.build.services import precompute_engine
 from recsys.models import Artefact
+from recsys.serving import progress
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def test_a_fitting_build_describes_its_step_count_and_time_left():
 @pytest.mark.django_db
 def test_every_step_of_an_lda_build_moves_and_its_training_passes_are_counted(catalogue, monkeypatch):
     seen: list[tuple[str, int, int, str]] = []
-    begin, advance = progress.begin_step, progress.advance_step
+    begin, advance = writes.begin_step, writes.advance_step
 
     def record_begin(artefact_id, step, *, total=0, unit=""):
         seen.append((step, 0, total, unit))
