@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -75,8 +76,11 @@ class ImageSearchApi(APIView):
 
     permission_classes = (AllowAny,)
     parser_classes = (MultiPartParser,)
-    # no session auth: an anonymous, read-only upload needs neither a CSRF token nor an account
-    authentication_classes = ()
+
+    def get_authenticators(self) -> list:
+        # no session auth: an anonymous upload needs neither a CSRF token nor an account; a
+        # museum app's key is read (its collection and rate hold), a wrong scheme is a 401
+        return [a for a in super().get_authenticators() if not isinstance(a, SessionAuthentication)]
 
     def get_throttles(self) -> list:
         return [*super().get_throttles(), SearchImageRateThrottle()]
@@ -98,7 +102,7 @@ class ImageSearchApi(APIView):
             *examples.SEARCH_IMAGE,
         ],
         responses={200: SearchResultSerializer, **error_responses(400, 413, 415, 503)},
-        auth=[],
+        auth=[{"apiKeyAuth": []}, {}],  # optional: a museum app's key
     )
     def post(self, request: Request) -> Response:
         declared = request.META.get("CONTENT_LENGTH") or "0"

@@ -81,3 +81,20 @@ def test_the_elicitation_set_comes_from_the_keys_collection(tate_key):
     Painting.objects.update(story_group=Painting.objects.get(external_id="p-c").story_group)
     response = _client(tate_key).get("/api/v1/elicitation/?seed=1")
     assert [item["id"] for item in response.json()["results"]] == ["p-c"]  # the one with an image
+
+
+def test_image_search_reads_the_key_too(tate_key):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.conftest import jpeg_bytes
+
+    image = SimpleUploadedFile("photo.jpg", jpeg_bytes(), content_type="image/jpeg")
+    wider = _client(tate_key).post(
+        "/api/v1/search/image/", {"image": image, "collection": "test"}, format="multipart"
+    )
+    assert wider.status_code == 400, wider.json()
+    assert wider.json()["error"]["field"] == "collection"
+    wrong = APIClient().post(
+        "/api/v1/search/image/", {}, format="multipart", HTTP_AUTHORIZATION=f"ApiKey {tate_key}"
+    )
+    assert wrong.status_code == 401

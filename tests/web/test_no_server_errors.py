@@ -214,8 +214,9 @@ class _Failed(Exception):
 
 
 def _sweep(client: Client, calls: Iterator[Call], *, anonymous: bool) -> set[int]:
-    """Send every call; fail listing those answered >= 500 (but a search's 503: no engine is
-    ready in these tests) or whose view raised. Returns the statuses seen."""
+    """Send every call; fail listing those answered >= 500 (but a search's or a similar list's
+    503: no engine is ready in these tests, and /similar/ without ``engine`` asks the default
+    recommender's) or whose view raised. Returns the statuses seen."""
     failures, seen = [], set()
     for call in calls:
         try:  # a savepoint each: a request that breaks the transaction must not fail the next ones
@@ -227,7 +228,7 @@ def _sweep(client: Client, calls: Iterator[Call], *, anonymous: bool) -> set[int
         except _Failed:
             pass
         seen.add(status)
-        not_ready = status == 503 and "/search/" in call.path
+        not_ready = status == 503 and ("/search/" in call.path or "/similar/" in call.path)
         if (status >= 500 and not not_ready) or call.error:
             failures.append(f"{status} {call}: {call.error[1]!r}" if call.error else f"{status} {call}")
     assert not failures, f"{len(failures)} requests failed:\n" + "\n".join(failures)
