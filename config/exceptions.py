@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from config import db_outage
+
 logger = logging.getLogger(__name__)
 
 
@@ -178,8 +180,6 @@ def _app_key_without_account(context: dict) -> bool:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF EXCEPTION_HANDLER: every error leaves the API as ``{"error": {...}}``."""
-    from config import db_outage
-
     if db_outage.is_database_outage(exc):  # 503 + Retry-After, logged once per outage
         db_outage.outage_started(exc)
         set_rollback()
@@ -249,11 +249,27 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 def handler500(request: HttpRequest) -> HttpResponse:
     """``config.urls.handler500``: the API error body under /api/, Django's page elsewhere; a
     database outage (raised by a middleware, e.g. reading the session) is its 503 instead."""
-    from config import db_outage
-
     exc = sys.exc_info()[1]
     if db_outage.is_database_outage(exc):
-        return db_outage.outage_response(request, exc)
+        return database_outage_response(request, exc)
     if is_api_path(request.path):
         return api_error_response(500, "server_error", "An unexpected error occurred; it has been logged.")
     return defaults.server_error(request)
+
+
+def database_outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """503 with ``Retry-After``: the API's JSON error body under /api/, a plain page elsewhere.
+    Rendered without templates or context processors (they may read the database)."""
+    db_outage.outage_started(exc)
+    if is_api_path(request.path):
+        response: HttpResponse = api_error_response(503, db_outage.CODE, db_outage.MESSAGE)
+    else:
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Back in a moment</title></head>"
+            "<body><h1>Back in a moment</h1><p>The site cannot reach its database just now. Nothing "
+            "you sent was lost or half-saved; please try again in a few seconds.</p></body></html>"
+        )
+        response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(db_outage.retry_after())
+    response._has_been_logged = True  # type: ignore[attr-defined]  # logged once, above
+    return response

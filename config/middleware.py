@@ -9,7 +9,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from config.exceptions import api_error_response, is_api_path
+from config import db_outage
+from config.exceptions import api_error_response, database_outage_response, is_api_path
 
 logger = logging.getLogger("config.api")
 
@@ -95,3 +96,32 @@ class ContentSecurityPolicyMiddleware:
             docs = request.path.startswith("/api/docs/")
             response["Content-Security-Policy"] = settings.CSP_DOCS if docs else settings.CSP
         return response
+
+
+class DatabaseOutageMiddleware:
+    """Answers a database outage as ``config.exceptions.database_outage_response`` (placed inside
+    ``ApiJsonErrorsMiddleware``, so that its ``process_exception`` runs first and no traceback is
+    logged). The outage's state and logging are ``config.db_outage``'s."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        exc = getattr(request, db_outage.REQUEST_FLAG, None)
+        if exc is not None and response.status_code >= 500 and response.status_code != 503:
+            return database_outage_response(request, exc)
+        if (
+            exc is None
+            and db_outage.in_outage()
+            and response.status_code < 500
+            and db_outage.used_a_connection()
+        ):
+            db_outage.outage_over()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not db_outage.is_database_outage(exception):
+            return None
+        setattr(request, db_outage.REQUEST_FLAG, exception)
+        return database_outage_response(request, exception)

@@ -44,7 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RateLimitHeadersMiddleware",  # RateLimit-* of the API's throttles
     "config.middleware.ApiJsonErrorsMiddleware",  # sees every error under /api/
-    "config.db_outage.DatabaseOutageMiddleware",  # a database outage: 503 + Retry-After, logged once
+    "config.middleware.DatabaseOutageMiddleware",  # a database outage: 503 + Retry-After, logged once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
