@@ -1,5 +1,5 @@
 """Project middleware: JSON error bodies everywhere under /api/, the rate-limit headers of the API,
-and the Content-Security-Policy."""
+the Content-Security-Policy, and a database outage answered as 503."""
 
 from __future__ import annotations
 
