@@ -152,6 +152,13 @@ class PaintingDetailSerializer(PaintingSummarySerializer):
     dimensions = serializers.CharField()
     description = serializers.CharField()
     subjects = serializers.ListField(child=serializers.CharField())
+    language = serializers.CharField(
+        help_text="Language of title, medium, description and subjects (e.g. 'en'; empty: not stated)."
+    )
+    translations = serializers.DictField(
+        child=serializers.DictField(),
+        help_text='The text in other languages: {"fr": {"title": ..., "description": ...}}.',
+    )
     image_status = serializers.ChoiceField(choices=Painting.ImageStatus.choices)
     image_width = serializers.IntegerField(allow_null=True)
     image_height = serializers.IntegerField(allow_null=True)

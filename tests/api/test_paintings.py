@@ -170,6 +170,18 @@ def test_detail_has_every_field(api_client, paintings):
     assert body["source_image_url"] == "https://img.example/c.jpg"
     assert body["image_url"] == f"http://testserver/media/{painting.image.name}"
     assert body["story_group"] == {"slug": "landscapes", "name": "Landscapes"}
+    assert (body["language"], body["translations"]) == ("", {})
+
+
+def test_detail_gives_the_text_in_other_languages(api_client, paintings):
+    painting = paintings["c"]
+    painting.language, painting.translations = "en", {"fr": {"title": "Meules", "description": "Des meules."}}
+    painting.save()
+    body = api_client.get("/api/v1/paintings/p-c/").json()
+    assert (body["language"], body["translations"]) == (
+        "en",
+        {"fr": {"title": "Meules", "description": "Des meules."}},
+    )
 
 
 def test_detail_without_image_has_null_urls(api_client, paintings):

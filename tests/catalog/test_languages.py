@@ -154,3 +154,25 @@ def test_the_admin_refuses_malformed_translations(translations):
     with pytest.raises(ValidationError) as raised:
         painting.full_clean(exclude=["artist", "story_group"])
     assert "translations" in raised.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_native_format_takes_titles_and_descriptions_in_other_languages(tmp_path):
+    row = {
+        "external_id": "p-1",
+        "title": "Shipwreck",
+        "description": "A ship in a storm.",
+        "description:fr": "Un navire dans la tempête.",
+        "title:nl": "Schipbreuk",
+    }
+    columns = ["external_id", "title", "description", "description:fr", "title:nl"]
+    manifest = write_csv(tmp_path / "set" / "catalogue.csv", [row], columns)
+
+    run_import(manifest)
+
+    painting = Painting.objects.get()
+    assert painting.description == "A ship in a storm."
+    assert painting.translations == {
+        "fr": {"description": "Un navire dans la tempête."},
+        "nl": {"title": "Schipbreuk"},
+    }
