@@ -27,7 +27,8 @@ django.setup()
 
 from recsys.algorithms.learned import DEFAULT_LAMBDA  # noqa: E402
 from recsys.evaluation.plot import plot_report  # noqa: E402
-from recsys.evaluation.runner import evaluate, markdown_table, paired_table, write_report  # noqa: E402
+from recsys.evaluation.report import markdown_table, paired_table, write_report  # noqa: E402
+from recsys.evaluation.runner import evaluate  # noqa: E402
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The offline evaluation's numbers (``manage.py evaluate``) for the arms' recommenders.
 
 ``manage.py evaluate`` writes its report to ``VAR_DIR/evaluation/latest.json`` by default
-(``recsys.evaluation.runner.default_report_path``); ``settings.EVALUATION_RESULTS_PATH`` points
+(``recsys.evaluation.report.default_report_path``); ``settings.EVALUATION_RESULTS_PATH`` points
 this page elsewhere. The report's schema (version 1) is in the ``recsys.evaluation.runner``
 docstring: per protocol (``simulated``, ``leave_k_out``; a skipped one has no rows) a row per
 recommender name whose metrics are Estimates ``{"mean", "ci95": [low, high], "n"}``. Each row

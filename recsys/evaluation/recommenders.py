@@ -6,8 +6,8 @@
   ready text/image engine pair not already configured (e.g. LDA + MiniLM on an offline install);
 * ``score:a+b``: weighted score fusion (``recsys.algorithms.score_fusion``) of every ready engine
   pair not already configured as a score recommender, S = beta S_a + (1 - beta) S_b (a painting
-  lacking one engine's modality scored by the other alone), beta the best of the runner's sweep
-  on validation visitors (``score_fusion``; 0.5 when no sweep is given);
+  lacking one engine's modality scored by the other alone), beta the best of the beta sweep
+  (``recsys.evaluation.sweeps``) on validation visitors (``score_fusion``; 0.5 when no sweep is given);
 * ``learned:a+b``: the kernel ridge model of ``recsys.algorithms.learned`` on all ready engines, and
   ``learned:<engine>`` on each engine alone when several are ready;
 * ``paper:<engine>``: the seed paper's algorithm, eq. 1 with min-max weights and rated paintings

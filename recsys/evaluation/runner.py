@@ -1,6 +1,6 @@
 """The offline evaluation: every ready recommender against simulated and held-out visitors.
 
-``evaluate(...)`` returns (and ``write_report`` stores, by default at
+``evaluate(...)`` returns (and ``recsys.evaluation.report.write_report`` stores, by default at
 ``VAR_DIR/evaluation/latest.json``) one JSON document. Its schema (version 1) is read by other
 pages (e.g. an A/B analysis page): fields are only ever added, a breaking change bumps ``schema``.
 
@@ -52,50 +52,36 @@ pages (e.g. an A/B analysis page): fields are only ever added, a breaking change
     Estimate = {"mean": float, "ci95": [low, high], "n": int}   # Student t over visitors
 
 Metric definitions: ``recsys.evaluation.metrics``; visitors: ``recsys.evaluation.visitors``;
-recommenders: ``recsys.evaluation.recommenders``. NaN never appears: a metric without data is
+recommenders: ``recsys.evaluation.recommenders``; one protocol's rows, MMR curves and paired
+comparisons: ``recsys.evaluation.protocol``; the lambda and beta sweeps:
+``recsys.evaluation.sweeps``; storing the report and its Markdown tables:
+``recsys.evaluation.report``. NaN never appears: a metric without data is
 an Estimate with n = 0 and null numbers (novelty is null when no rating is stored).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 
 from config.exceptions import EngineUnavailable
-from recsys.algorithms.diversity import mmr_order
 from recsys.algorithms.learned import DEFAULT_LAMBDA
 from recsys.artefacts.reader import LoadedArtefact
-from recsys.evaluation import metrics, selectors
-from recsys.evaluation.decision import decide
-from recsys.evaluation.recommenders import (
-    CENTERED_PREFIX,
-    EvalRecommender,
-    Ranked,
-    build,
-    learned,
-    score_fusion,
-)
+from recsys.evaluation import selectors
+from recsys.evaluation.protocol import MMR_LAMBDAS, RECALL_K, K, Lookup, clean, run_protocol
+from recsys.evaluation.recommenders import build
+from recsys.evaluation.sweeps import SCORE_BETAS, best_value, beta_sweep, ridge_sweep
 from recsys.evaluation.tuned import TEST_VISITORS, TRAIN_SIZES, evaluate_tuning
-from recsys.evaluation.visitors import FEW_LIKES, Visitor, leave_k_out_visitors, simulate_visitors
+from recsys.evaluation.visitors import FEW_LIKES, leave_k_out_visitors, simulate_visitors
 from recsys.serving.recommenders import preferred_recommender, recommenders
 from recsys.serving.selectors import active_artefact
 
 SCHEMA = 1
-K = 9
-RECALL_K = 50
-MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3)
-RIDGE_LAMBDAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
-SCORE_BETAS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 #: leave-k-out runs when at least this many stored users qualify
 MIN_STORED_USERS = 5
 #: the few-likes visitors' seed is the run's seed plus this (a stream apart from the others)
@@ -111,217 +97,6 @@ def ready_artefacts() -> tuple[dict[str, LoadedArtefact], dict[str, str]]:
         except EngineUnavailable as exc:
             missing[engine] = str(exc)
     return ready, missing
-
-
-def default_report_path() -> Path:
-    return Path(settings.VAR_DIR) / "evaluation" / "latest.json"
-
-
-class _Lookup:
-    """Per-painting values (ILD vectors, self-information) looked up by pk."""
-
-    def __init__(self, art: LoadedArtefact | None, candidates: np.ndarray, counts: np.ndarray, users: int):
-        self.art = art
-        self.candidates = candidates
-        rated = users > 0
-        self.info = metrics.self_information(counts, users) if rated else None
-        self.pop_rank = metrics.popularity_rank(counts) if rated else None
-
-    def ild(self, pks: Sequence[int]) -> float:
-        if self.art is None:
-            return float("nan")
-        rows = [self.art.row_of[pk] for pk in pks if pk in self.art.row_of]
-        return metrics.intra_list_diversity(np.asarray(self.art.embeddings[np.array(rows, dtype=np.intp)]))
-
-    def _mean_of(self, values: np.ndarray | None, pks: Sequence[int]) -> float:
-        if values is None or not len(pks):
-            return float("nan")
-        return float(values[np.searchsorted(self.candidates, np.asarray(pks, dtype=np.int64))].mean())
-
-    def novelty(self, pks: Sequence[int]) -> float:
-        return self._mean_of(self.info, pks)
-
-    def popularity(self, pks: Sequence[int]) -> float:
-        return self._mean_of(self.pop_rank, pks)
-
-
-def _estimate(values: Sequence[float]) -> dict[str, Any]:
-    return _clean(metrics.mean_ci(values).as_dict())
-
-
-def _clean(value: Any) -> Any:
-    """NaN -> None, recursively (JSON has no NaN)."""
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _row(
-    rec: EvalRecommender, visitors: Sequence[Visitor], lookup: _Lookup, n_candidates: int
-) -> tuple[dict[str, Any], list[Ranked], list[float]]:
-    ranked: list[Ranked] = []
-    timings: list[float] = []
-    for visitor in visitors:
-        start = time.perf_counter()
-        ranked.append(rec.rank(visitor.ratings, RECALL_K))
-        timings.append(time.perf_counter() - start)
-    lists = [r.pks for r in ranked]
-    tops = [pks[:K].tolist() for pks in lists]
-    ndcg = [metrics.ndcg_at_k(top, v.relevant, K) for top, v in zip(tops, visitors, strict=True)]
-    by_kind: dict[str, list[float]] = defaultdict(list)
-    by_pattern: dict[str, list[float]] = defaultdict(list)
-    for value, visitor in zip(ndcg, visitors, strict=True):
-        by_kind[visitor.kind].append(value)
-        by_pattern[visitor.pattern].append(value)
-    row = {
-        "kind": rec.kind,
-        "engines": list(rec.engines),
-        "ndcg@9": _estimate(ndcg),
-        "precision@9": _estimate(
-            [metrics.precision_at_k(t, v.relevant, K) for t, v in zip(tops, visitors, strict=True)]
-        ),
-        "recall@50": _estimate(
-            [
-                metrics.recall_at_k(p.tolist(), v.relevant, RECALL_K)
-                for p, v in zip(lists, visitors, strict=True)
-            ]
-        ),
-        "ild": _estimate([lookup.ild(top) for top in tops]),
-        "novelty": _estimate([lookup.novelty(top) for top in tops]) if lookup.info is not None else None,
-        "popularity_rank": _estimate([lookup.popularity(t) for t in tops])
-        if lookup.info is not None
-        else None,
-        "coverage": metrics.catalogue_coverage(tops, n_candidates, K),
-        "empty_lists": sum(1 for top in tops if not top),
-        "median_ms": float(np.median(timings) * 1000.0) if timings else 0.0,
-        "ndcg@9_by_kind": {kind: _estimate(values) for kind, values in sorted(by_kind.items())},
-        "ndcg@9_by_pattern": {p: _estimate(values) for p, values in sorted(by_pattern.items())},
-    }
-    return row, ranked, ndcg
-
-
-def _mmr_curve(
-    rec: EvalRecommender, visitors: Sequence[Visitor], pools: Sequence[Ranked], lookup: _Lookup
-) -> list[dict[str, Any]]:
-    assert rec.similarity is not None
-    prepared = [
-        (pool.pks, pool.scores, rec.similarity(pool.pks) if pool.pks.size else np.empty((0, 0)))
-        for pool in pools
-    ]
-    curve = []
-    for lam in MMR_LAMBDAS:
-        ndcg, ild = [], []
-        for (pks, scores, sim), visitor in zip(prepared, visitors, strict=True):
-            top = pks[mmr_order(scores=scores, similarity=sim, k=K, lam=lam)].tolist() if pks.size else []
-            ndcg.append(metrics.ndcg_at_k(top, visitor.relevant, K))
-            ild.append(lookup.ild(top))
-        curve.append({"lambda": lam, "ndcg@9": _estimate(ndcg), "ild": _estimate(ild)})
-    return curve
-
-
-def _protocol(
-    recs: Sequence[EvalRecommender],
-    visitors: Sequence[Visitor],
-    lookup: _Lookup,
-    n_candidates: int,
-    curves: dict[str, list[dict[str, Any]]] | None,
-    progress: Callable[[str], None],
-    served: Sequence[str] = (),
-    current: str | None = None,
-) -> dict[str, Any]:
-    rows = {}
-    per_visitor: dict[str, list[float]] = {}
-    for rec in recs:
-        progress(f"{rec.name}: {len(visitors)} visitors")
-        rows[rec.name], pools, per_visitor[rec.name] = _row(rec, visitors, lookup, n_candidates)
-        if curves is not None and rec.similarity is not None:
-            curves[rec.name] = _mmr_curve(rec, visitors, pools, lookup)
-    by_kind: dict[str, int] = defaultdict(int)
-    for visitor in visitors:
-        by_kind[visitor.kind] += 1
-    return {
-        "status": "ok",
-        "visitors": len(visitors),
-        # the most any recommender's coverage can be: every visitor's 9 paintings all different
-        "coverage_ceiling": min(1.0, len(visitors) * K / n_candidates) if n_candidates else 0.0,
-        "by_kind": dict(sorted(by_kind.items())),
-        "recommenders": rows,
-        "paired": _paired(recs, per_visitor),
-        "decision": decide(per_visitor, candidates=served, current=current),
-    }
-
-
-def _pairs(recs: Sequence[EvalRecommender]) -> list[tuple[EvalRecommender, EvalRecommender]]:
-    """Each learned and score-fusion row against every eq.-1 / late-fusion row on a subset of its
-    engines, each served row against its eq.-1-with-centred-weights twin (``centered:<name>``),
-    and every single/early engine row against each later one (which engine is better decides the
-    order of ``RECSYS_DEFAULT_RECOMMENDERS``)."""
-    pairs = [
-        (a, b)
-        for a in recs
-        if a.kind in ("learned", "score")
-        for b in recs
-        if b.kind in ("single", "early", "late") and set(b.engines) <= set(a.engines)
-    ]
-    by_name = {r.name: r for r in recs}
-    pairs += [
-        (by_name[r.name[len(CENTERED_PREFIX) :]], r) for r in recs if r.name.startswith(CENTERED_PREFIX)
-    ]
-    engines = [r for r in recs if r.kind in ("single", "early") and not r.name.startswith(CENTERED_PREFIX)]
-    pairs += [(a, b) for i, a in enumerate(engines) for b in engines[i + 1 :]]
-    return pairs
-
-
-def _paired(recs: Sequence[EvalRecommender], ndcg: Mapping[str, list[float]]) -> list[dict[str, Any]]:
-    """Per pair of ``_pairs``: nDCG@9 difference per visitor (same visitors), its mean and t
-    interval, and the mean difference relative to the other row's mean."""
-    out = []
-    for a, b in _pairs(recs):
-        diff = np.asarray(ndcg[a.name]) - np.asarray(ndcg[b.name])
-        base = float(np.mean(ndcg[b.name]))
-        out.append(
-            {
-                "a": a.name,
-                "b": b.name,
-                "ndcg@9_difference": _estimate(diff.tolist()),
-                "relative": float(diff.mean() / base) if base else None,
-            }
-        )
-    return out
-
-
-def _ridge_sweep(
-    artefacts: Mapping[str, LoadedArtefact], candidates: np.ndarray, visitors: Sequence[Visitor]
-) -> list[dict[str, Any]]:
-    sweep = []
-    for lam in RIDGE_LAMBDAS:
-        rec = learned(artefacts, candidates, lam)
-        ndcg = [metrics.ndcg_at_k(rec.rank(v.ratings, K).pks.tolist(), v.relevant, K) for v in visitors]
-        sweep.append({"lambda": lam, "ndcg@9": _estimate(ndcg)})
-    return sweep
-
-
-def _beta_sweep(
-    artefacts: Mapping[str, LoadedArtefact], candidates: np.ndarray, visitors: Sequence[Visitor]
-) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """nDCG@9 of ``score:a+b`` at each of ``SCORE_BETAS``, for every pair of ready engines."""
-    sweeps = {}
-    for pair in itertools.combinations(artefacts, 2):
-        sweeps[pair] = []
-        for beta in SCORE_BETAS:
-            rec = score_fusion(pair, artefacts, candidates, beta)
-            ndcg = [metrics.ndcg_at_k(rec.rank(v.ratings, K).pks.tolist(), v.relevant, K) for v in visitors]
-            sweeps[pair].append({"beta": beta, "ndcg@9": _estimate(ndcg)})
-    return sweeps
-
-
-def _best(sweep: Sequence[Mapping[str, Any]], key: str) -> float:
-    """The swept value with the highest mean nDCG@9 (ties: the first listed)."""
-    return max(sweep, key=lambda entry: entry["ndcg@9"]["mean"] or 0.0)[key]
 
 
 def evaluate(
@@ -363,17 +138,17 @@ def evaluate(
     )
     counts, users = selectors.rating_counts(painting_ids=candidates)
     diversity_engine = "minilm" if "minilm" in artefacts else next(iter(artefacts))
-    lookup = _Lookup(artefacts[diversity_engine], candidates, counts, users)
+    lookup = Lookup(artefacts[diversity_engine], candidates, counts, users)
     progress("score fusion: beta sweep on validation visitors")
-    beta_sweeps = _beta_sweep(artefacts, candidates, validation)
-    betas = {pair: _best(sweep, "beta") for pair, sweep in beta_sweeps.items()}
+    beta_sweeps = beta_sweep(artefacts, candidates, validation)
+    betas = {pair: best_value(sweep, "beta") for pair, sweep in beta_sweeps.items()}
     recs = build(artefacts=artefacts, allowed=candidates, seed=seed, lam=lam, betas=betas)
 
     curves: dict[str, list[dict[str, Any]]] = {}
     served = [r.name for r in recs if r.name in recommenders() and not r.name.startswith("paper:")]
     current = preferred_recommender(artefacts)
     protocols: dict[str, Any] = {
-        "simulated": _protocol(
+        "simulated": run_protocol(
             recs, simulated, lookup, candidates.shape[0], curves, progress, served, current
         )
     }
@@ -382,7 +157,7 @@ def evaluate(
     )
     if len(stored) >= MIN_STORED_USERS:
         progress(f"leave-k-out: {len(stored)} stored users")
-        protocols["leave_k_out"] = _protocol(
+        protocols["leave_k_out"] = run_protocol(
             recs, stored, lookup, candidates.shape[0], None, progress, served, current
         )
     else:
@@ -393,7 +168,7 @@ def evaluate(
             "users": len(stored),
         }
     progress("learned: lambda sweep on validation visitors")
-    sweep = _ridge_sweep(artefacts, candidates, validation)
+    sweep = ridge_sweep(artefacts, candidates, validation)
     best = max(sweep, key=lambda entry: (entry["ndcg@9"]["mean"] or 0.0, -entry["lambda"]))["lambda"]
     tuning: dict[str, Any] = {"status": "skipped", "reason": "run with --tuned"}
     if tuned:
@@ -413,7 +188,7 @@ def evaluate(
     group_kinds: dict[str, int] = defaultdict(int)
     for group in groups:
         group_kinds[group.kind] += 1
-    return _clean(
+    return clean(
         {
             "schema": SCHEMA,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -440,61 +215,3 @@ def evaluate(
             "tuning": tuning,
         }
     )
-
-
-def write_report(report: Mapping[str, Any], path: Path | None = None) -> Path:
-    path = path or default_report_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2, sort_keys=False, allow_nan=False))
-    tmp.replace(path)
-    return path
-
-
-def _fmt(estimate: Mapping[str, Any] | None) -> str:
-    if not estimate or estimate.get("mean") is None:
-        return "n/a"
-    low, high = estimate["ci95"]
-    return f"{estimate['mean']:.3f} [{low:.3f}, {high:.3f}]"
-
-
-def markdown_table(report: Mapping[str, Any], protocol: str = "simulated") -> str:
-    """The per-recommender table of one protocol, as Markdown (README, command output)."""
-    rows = report["protocols"][protocol].get("recommenders", {})
-    head = "| recommender | nDCG@9 | precision@9 | recall@50 | coverage | ILD | novelty (bits) | ms |"
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
-    for name, row in rows.items():
-        lines.append(
-            f"| {name} | {_fmt(row['ndcg@9'])} | {_fmt(row['precision@9'])} | {_fmt(row['recall@50'])} | "
-            f"{row['coverage']:.3f} | {_fmt(row['ild'])} | {_fmt(row['novelty'])} | {row['median_ms']:.1f} |"
-        )
-    return "\n".join(lines)
-
-
-def paired_table(report: Mapping[str, Any], protocol: str = "simulated") -> str:
-    """The learned and score-fusion rows against eq. 1 and late fusion, and the engines against
-    each other, on the same visitors, as Markdown."""
-    lines = ["| row | vs | nDCG@9 difference (95% CI) | relative |", "|---|---|---|---|"]
-    for entry in report["protocols"][protocol].get("paired", []):
-        relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
-        lines.append(f"| {entry['a']} | {entry['b']} | {_fmt(entry['ndcg@9_difference'])} | {relative} |")
-    return "\n".join(lines)
-
-
-def tuning_table(report: Mapping[str, Any]) -> str:
-    """The learning curve: tuned - untuned nDCG@9 on held-out visitors per training size, as Markdown."""
-    tuning = report.get("tuning") or {}
-    if tuning.get("status") != "ok":
-        return f"tuning skipped: {tuning.get('reason', 'not run')}"
-    lines = [
-        "| training visitors | row | nDCG@9 tuned | untuned | difference (95% CI) | relative |",
-        "|---|---|---|---|---|---|",
-    ]
-    for point in tuning["curve"]:
-        for entry in point["paired"]:
-            relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
-            lines.append(
-                f"| {point['train_visitors']} | {entry['b']} | {_fmt(point['rows'][entry['a']])} | "
-                f"{_fmt(tuning['untuned'][entry['b']])} | {_fmt(entry['ndcg@9_difference'])} | {relative} |"
-            )
-    return "\n".join(lines)

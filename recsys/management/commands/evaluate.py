@@ -17,15 +17,14 @@ from config.exceptions import ApplicationError
 from recsys.algorithms.learned import DEFAULT_LAMBDA
 from recsys.evaluation.decision import merge_decision
 from recsys.evaluation.end_to_end import end_to_end, end_to_end_table
-from recsys.evaluation.runner import (
+from recsys.evaluation.report import (
     default_report_path,
-    evaluate,
     markdown_table,
     paired_table,
-    ready_artefacts,
     tuning_table,
     write_report,
 )
+from recsys.evaluation.runner import evaluate, ready_artefacts
 from recsys.evaluation.tuned import TEST_VISITORS, TRAIN_SIZES
 
 
