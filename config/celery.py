@@ -32,7 +32,7 @@ app.steps["worker"].add(WorkerReaper)
 @worker_init.connect
 def share_pool_size(sender: object = None, **kwargs: object) -> None:
     """Tell the pool processes how many of them share the machine (they inherit the environment):
-    the transformer engines give torch cores // processes threads (``recsys.engines.hf``)."""
+    the transformer engines give torch cores // processes threads (``recsys.engines.torch_runtime``)."""
     concurrency = getattr(sender, "concurrency", None)
     if concurrency:
         os.environ["RECSYS_WORKER_PROCESSES"] = str(concurrency)

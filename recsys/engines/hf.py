@@ -12,12 +12,13 @@ Each engine module only says which model class it loads and how one batch become
   fails at once instead of waiting on network retries. The model is loaded lazily, the first
   time the engine encodes, once per engine instance (the registry keeps one instance per
   process), moved to ``RECSYS_DEVICE`` and put in eval mode; all forward passes run under
-  ``torch.inference_mode``. ``check_available`` is cheap: it reads ``config.json`` only.
+  ``torch.inference_mode``. ``check_available`` is cheap: it reads ``config.json`` only
+  (where a model's files are: ``recsys.engines.model_files``).
   Importing an engine imports neither torch nor transformers (``model_class_name``; both are
   imported when a model is loaded), so a web process that only reports statuses never holds
   them (about 320 MB per process). ``RECSYS_TORCH_THREADS`` caps torch's CPU threads: several
   worker processes on few cores otherwise oversubscribe them, and spinning threads then run
-  several times slower.
+  several times slower (device and threads: ``recsys.engines.torch_runtime``).
 * **Inputs.** ``encode`` opens images per batch (``recsys.engines.images``), decides per painting
   which modalities are usable, skips paintings with none (with the reason) and records a note
   when a joint engine falls back to one modality.
@@ -32,9 +33,7 @@ Each engine module only says which model class it loads and how one batch become
 from __future__ import annotations
 
 import abc
-import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +50,8 @@ from recsys.engines import hub
 from recsys.engines.base import EncodedBatch, Engine, PaintingInput
 from recsys.engines.chunking import TextLayout, pool_chunks, split_token_ids, text_layout
 from recsys.engines.images import ImageUnreadable, open_rgb
+from recsys.engines.model_files import WEIGHT_FILES, local_model_dir, read_model_type
+from recsys.engines.torch_runtime import check_device, resolve_device, torch_threads
 
 if TYPE_CHECKING:
     import torch
@@ -58,90 +59,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-WEIGHT_FILES = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
-
-
-# -- devices and model locations ----------------------------------------------------------------
-#: set by a Celery worker (``config.celery``) to its pool size, inherited by its pool processes
-WORKER_PROCESSES_ENV = "RECSYS_WORKER_PROCESSES"
-
-
-def torch_threads() -> int:
-    """CPU threads for torch in this process: ``RECSYS_TORCH_THREADS`` when set, else this
-    machine's usable cores shared among the worker's processes (cores // processes, at least
-    1). torch's own default, one thread per core in every process, oversubscribes a worker of
-    several processes: spinning threads then run several times slower."""
-    if settings.RECSYS_TORCH_THREADS > 0:
-        return settings.RECSYS_TORCH_THREADS
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    try:
-        processes = max(1, int(os.environ.get(WORKER_PROCESSES_ENV, "1")))
-    except ValueError:
-        processes = 1
-    return max(1, cores // processes)
-
-
-def check_device(value: str) -> None:
-    """``resolve_device``'s checks, without importing torch for "cpu" and "auto" (never wrong):
-    a process that only asks whether engines are available (the web) stays free of torch."""
-    if value.strip().lower() not in ("cpu", "auto"):
-        resolve_device(value)
-
-
-def resolve_device(value: str) -> torch.device:
-    """``RECSYS_DEVICE``: "cpu", "cuda", "cuda:<n>" or "auto" (CUDA when available)."""
-    import torch
-
-    wanted = value.strip().lower()
-    if wanted == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(wanted)
-    except RuntimeError as exc:
-        raise ModelNotAvailable(
-            f"RECSYS_DEVICE={value!r} is not a device ('cpu', 'cuda', 'cuda:<n>' or 'auto')."
-        ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ModelNotAvailable(
-            f"RECSYS_DEVICE={value!r} but this machine has no usable CUDA device; use 'cpu' or 'auto'."
-        )
-    return device
-
-
-def read_model_type(model_id: str, *, local_files_only: bool) -> str | None:
-    """``model_type`` of the ``config.json`` of a local directory or hub id (the hub's file goes
-    through the local Hugging Face cache), read as JSON: no transformers, no torch."""
-    model_dir = local_model_dir(model_id)
-    if model_dir is not None:
-        path = model_dir / "config.json"
-    else:
-        from huggingface_hub import hf_hub_download
-
-        path = Path(hf_hub_download(model_id, "config.json", local_files_only=local_files_only))
-    return json.loads(path.read_text(encoding="utf-8")).get("model_type")
-
-
-def local_model_dir(model_id: str) -> Path | None:
-    """The local directory ``model_id`` names, or None when it is a hub id ("owner/name").
-
-    An existing directory always wins; a path that does not exist is recognised by its shape
-    (absolute, ``./``, ``~`` or more than one ``/``) so that the error can say so.
-    """
-    path = Path(model_id).expanduser()
-    if path.is_dir():
-        return path
-    if path.is_absolute() or model_id.startswith((".", "~")) or model_id.count("/") > 1:
-        return path
-    return None
 
 
 # -- the engine base class ----------------------------------------------------------------------

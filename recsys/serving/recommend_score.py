@@ -28,7 +28,7 @@ from recsys.serving.results import Contribution, Recommendation
 
 def score_fused(
     config: RecommenderConfig,
-    runs: Mapping[str, Any],  # engine -> recsys.serving.recommend._EngineRun with exact scores
+    runs: Mapping[str, Any],  # engine -> recsys.serving.recommend_runs.EngineRun, exact scores
     candidates: Mapping[str, np.ndarray],  # engine -> rows that may be recommended
     n: int,
     depth: int,  # unused: score fusion ranks every candidate (the signature of late fusion's)

@@ -9,9 +9,10 @@ import torch
 from config.exceptions import ModelNotAvailable
 from recsys.engines.chunking import pool_chunks, split_token_ids
 from recsys.engines.clip import ClipEngine
-from recsys.engines.hf import local_model_dir, resolve_device
 from recsys.engines.images import ImageUnreadable, open_rgb
+from recsys.engines.model_files import local_model_dir
 from recsys.engines.resnet import ResNetEngine
+from recsys.engines.torch_runtime import resolve_device
 
 
 def test_split_token_ids_covers_every_token_in_windows():

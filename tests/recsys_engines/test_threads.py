@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from recsys.engines.hf import WORKER_PROCESSES_ENV, torch_threads
+from recsys.engines.torch_runtime import WORKER_PROCESSES_ENV, torch_threads
 
 
 def test_the_setting_wins(settings, monkeypatch):

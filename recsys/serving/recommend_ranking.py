@@ -1,0 +1,135 @@
+"""Ranking in the recommendation service: one engine's scores, its ANN index, or late fusion.
+
+Every function turns ``recsys.serving.recommend_runs.EngineRun``s into ``Recommendation``s, best
+first; ties: score descending, then painting pk ascending.
+
+* Single and early recommenders rank the candidates by their eq.-1 scores (``rank_single``).
+  Above ``RECSYS_ANN_MIN_ITEMS`` paintings they answer from the artefact's approximate index
+  (``rank_single_from_index``, ``recsys.algorithms.ann``: eq. 1 is one inner-product query with
+  the profile q = sum_j w_j e_j / n; the rows it finds are re-scored exactly). Rated, excluded
+  and filtered paintings are masked inside the index and checked again, so they never come
+  back; only which of the best paintings are found is approximate (recall@10 in
+  bench/README.md). BLIP scored by ITM is no inner product and always takes the exact path.
+* Late fusion (``rank_late``), partial mode: each engine ranks its own artefact's candidates and
+  contributes its top-r list (r = the recommender's ``R``, else n). Total mode: each engine
+  ranks every candidate of its own artefact, and the fused list keeps every painting that at
+  least one fused engine represents (one without an image is still recommended by the text
+  engine): an engine that cannot rank a painting gives it no RRF term (its rank is None),
+  exactly as an engine with no usable rating contributes no list and the others decide. Total
+  mode fuses with ``recsys.algorithms.fusion.fuse_top_n``: the exact first n of the fused full
+  rankings, none sorted. Each item is explained by the engine that ranked it best (ties: the
+  recommender's engine order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+
+from recsys.algorithms import scoring
+from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
+from recsys.serving.demote_scores import rescored_pool
+from recsys.serving.recommend_mmr import POOL_FACTOR
+from recsys.serving.recommend_runs import EngineRun
+from recsys.serving.recommenders import PARTIAL, RecommenderConfig
+from recsys.serving.results import Contribution, Recommendation
+
+
+def rank_single(run: EngineRun, candidates: np.ndarray, n: int, explain: int) -> tuple[Recommendation, ...]:
+    assert run.scores is not None
+    pids = run.artefact.painting_ids
+    rows = candidates[scoring.top_n(run.scores[candidates], pids[candidates], n)]
+    return recommendations(run, rows, run.scores[rows], explain)
+
+
+def rank_single_from_index(
+    run: EngineRun, removed: Collection[int], allowed: np.ndarray | None, n: int, explain: int
+) -> tuple[Recommendation, ...]:
+    from recsys.algorithms import ann  # faiss is imported only by processes that query an index
+
+    art = run.artefact
+    allowed_rows = None
+    if allowed is not None:
+        rows, found = art.row_of.rows(allowed)
+        allowed_rows = rows[found]
+    pushed = run.demote  # demote: the likes' profile finds a pool, re-scored exactly (S <= L)
+    rows, scores = ann.profile_top_n(
+        art.ann_index,
+        embeddings=art.embeddings,
+        rated_rows=run.rated_rows,
+        weights=run.weights.values if pushed is None else pushed.pull,
+        n=n if pushed is None else n * POOL_FACTOR,
+        allowed=allowed_rows,
+        exclude=run.known_rows(removed),
+        keys=art.painting_ids,
+    )
+    if pushed is not None:
+        rows, scores = rescored_pool(art, rows, run.rated_rows, pushed, n)
+    return recommendations(run, rows, scores, explain)
+
+
+def recommendations(
+    run: EngineRun, rows: np.ndarray, scores: np.ndarray, explain: int
+) -> tuple[Recommendation, ...]:
+    """Recommendations for ``rows`` (best first) with their eq.-1 ``scores``."""
+    pids = run.artefact.painting_ids
+    explanations = run.explain(rows, explain)
+    return tuple(
+        Recommendation(
+            painting_id=int(pids[row]),
+            external_id=run.artefact.external_ids[int(row)],
+            rank=rank,
+            score=float(score),
+            contributions=explanations[rank - 1],
+            engine_ranks={},
+        )
+        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True), start=1)
+    )
+
+
+def rank_late(
+    config: RecommenderConfig,
+    runs: dict[str, EngineRun],
+    candidates: dict[str, np.ndarray],
+    n: int,
+    depth: int,
+    explain: int,
+) -> tuple[Recommendation, ...]:
+    scored = {
+        e: (run.artefact.painting_ids[candidates[e]], run.scores[candidates[e]])  # type: ignore[index]
+        for e, run in runs.items()
+    }
+    if config.mode == PARTIAL:
+        lists = {e: pids[scoring.top_n(scores, pids, depth)] for e, (pids, scores) in scored.items()}
+        fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+    else:  # total: exact RRF of the full rankings, first n only, without sorting them
+        fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
+
+    chosen = range(min(n, fused.keys.shape[0]))
+    ranks = [{engine: None for engine in config.engines} | fused.engine_ranks(i) for i in chosen]
+    # Explain each item from the engine that ranked it best (config order breaks ties).
+    explainer = [
+        min((r, pos, e) for pos, (e, r) in enumerate(rk.items()) if r is not None)[2] for rk in ranks
+    ]
+    explanations: dict[int, tuple[Contribution, ...]] = {}
+    for engine, run in runs.items():
+        mine = [i for i in chosen if explainer[i] == engine]
+        rows = np.array([run.artefact.row_of[int(fused.keys[i])] for i in mine], dtype=np.intp)
+        explanations.update(zip(mine, run.explain(rows, explain), strict=True))
+
+    def external_id(i: int) -> str:
+        art = runs[explainer[i]].artefact
+        return art.external_ids[art.row_of[int(fused.keys[i])]]
+
+    return tuple(
+        Recommendation(
+            painting_id=int(fused.keys[i]),
+            external_id=external_id(i),
+            rank=i + 1,
+            score=float(fused.scores[i]),
+            contributions=explanations[i],
+            engine_ranks=ranks[i],
+        )
+        for i in chosen
+    )

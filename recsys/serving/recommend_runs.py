@@ -1,0 +1,161 @@
+"""One engine's view of a recommendation request: its usable ratings, their weights, the scores.
+
+``engine_run`` looks every rated painting up in the engine's artefact (one vectorised call),
+weights the ones it holds (``recsys.algorithms.scoring``'s weightings, or ``recsys.algorithms.demote``'s
+"demote" weighting) and scores every row of the artefact: eq. 1, the demote score
+(``recsys.serving.demote_scores``) or, for BLIP while ``RECSYS_BLIP_SCORE`` is ``"itm"``, its ITM
+probability (``recsys.algorithms.itm``, a calibrated cosine outside the ITM lists), in scores and
+explanations alike. Above ``RECSYS_ANN_MIN_ITEMS`` a single or early recommender leaves the
+scores to the artefact's index (``uses_index``; ``recsys.serving.recommend_ranking``).
+
+Explanations (``EngineRun.explain``): the rated paintings with the largest |w_j * A_ij / n| for
+the item, each ``Contribution`` naming its engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+
+from recsys.algorithms import demote, itm, scoring
+from recsys.artefacts.reader import LoadedArtefact
+from recsys.serving.demote_scores import artefact_scores
+from recsys.serving.recommenders import RecommenderConfig
+from recsys.serving.results import Contribution
+from recsys.serving.similar import ItmSource, itm_source
+
+
+@dataclass(slots=True)
+class EngineRun:
+    """One engine's view of the request: the rated paintings it knows, their weights, the scores."""
+
+    engine: str
+    artefact: LoadedArtefact
+    rated_rows: np.ndarray  # rows of the usable rated paintings, sorted by pk
+    rated_pks: np.ndarray
+    rated_values: np.ndarray
+    weights: scoring.Weights
+    scores: np.ndarray | None  # eq. 1 for every row of the artefact (None: answered by the index)
+    itm: ItmSource | None = None  # BLIP scored by ITM (recsys.algorithms.itm) instead of the cosine
+    demote: demote.DemoteWeights | None = None  # the "demote" weighting (not eq. 1)
+
+    @property
+    def similarity(self) -> np.ndarray | None:
+        return self.artefact.similarity
+
+    def candidate_rows(self, removed: Collection[int], allowed: np.ndarray | None) -> np.ndarray:
+        """Rows that may be recommended: not rated, not excluded, matching the filters."""
+        art = self.artefact
+        keep = np.ones(art.size, dtype=bool)
+        keep[self.known_rows(removed)] = False
+        if allowed is not None:
+            keep &= np.isin(art.painting_ids, allowed)
+        return np.flatnonzero(keep)
+
+    def known_rows(self, pks: Collection[int] | np.ndarray) -> np.ndarray:
+        """Rows of those of ``pks`` this artefact holds."""
+        rows, found = self.artefact.row_of.rows(np.fromiter(pks, dtype=np.int64, count=len(pks)))
+        return rows[found]
+
+    def explain(self, item_rows: np.ndarray, top: int) -> list[tuple[Contribution, ...]]:
+        if top <= 0 or item_rows.size == 0:
+            return [() for _ in range(item_rows.size)]
+        art = self.artefact
+        if self.itm is not None:
+            block = itm.itm_block(
+                embeddings=art.embeddings,
+                graph=self.itm.graph,
+                calibration=self.itm.calibration,
+                item_rows=item_rows,
+                rated_rows=self.rated_rows,
+            )
+        else:
+            block = scoring.similarity_block(
+                embeddings=art.embeddings,
+                item_rows=item_rows,
+                rated_rows=self.rated_rows,
+                similarity=self.similarity,
+            )
+        pushed = self.demote
+        contrib = (
+            scoring.contributions(block, self.weights.values)
+            if pushed is None
+            else pushed.contributions(block)
+        )
+        best = scoring.top_contributors(contrib, top).tolist()
+        # Python lists: indexing numpy scalars one by one costs more than the maths above
+        pks, rows, values = self.rated_pks.tolist(), self.rated_rows.tolist(), self.rated_values.tolist()
+        weights, similarities, contributions = self.weights.values.tolist(), block.tolist(), contrib.tolist()
+        return [
+            tuple(
+                Contribution(
+                    painting_id=pks[j],
+                    external_id=art.external_ids[rows[j]],
+                    rating=values[j],
+                    weight=weights[j],
+                    similarity=similarities[i][j],
+                    contribution=contributions[i][j],
+                    engine=self.engine,
+                )
+                for j in best[i]
+            )
+            for i in range(item_rows.size)
+        ]
+
+
+def uses_index(config: RecommenderConfig, art: LoadedArtefact) -> bool:
+    """Whether a single or early recommender answers from ``art``'s ANN index (above the size
+    setting, only when the precompute built one, and never for BLIP scored by ITM)."""
+    return (
+        config.single_engine
+        and art.size > settings.RECSYS_ANN_MIN_ITEMS
+        and itm_source(art) is None
+        and art.ann_index is not None
+    )
+
+
+def engine_run(
+    engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str, *, exact: bool = True
+) -> EngineRun | None:
+    """Score every painting of ``art`` (``exact``; else the ANN index will); None when the
+    artefact knows none of the rated paintings."""
+    rated = np.fromiter(sorted(ratings), dtype=np.int64, count=len(ratings))
+    rows, found = art.row_of.rows(rated)  # one vectorised lookup of every rated painting
+    if not found.any():
+        return None
+    pks, rows = rated[found], rows[found]
+    values = np.array([ratings[pk] for pk in pks.tolist()])
+    pushed = demote.demote_weights(values) if weighting == scoring.DEMOTE else None
+    weights = pushed.as_weights() if pushed else scoring.rating_weights(values, weighting=weighting)
+    source = itm_source(art)
+    if not exact:
+        scores = None
+    elif pushed is not None:
+        scores = artefact_scores(art, source, rows, pushed)
+    elif source is not None:
+        scores = itm.itm_scores(
+            embeddings=art.embeddings,
+            graph=source.graph,
+            calibration=source.calibration,
+            rated_rows=rows,
+            weights=weights.values,
+            similarity=art.similarity,
+        )
+    else:
+        scores = scoring.eq1_scores(
+            embeddings=art.embeddings, rated_rows=rows, weights=weights.values, similarity=art.similarity
+        )
+    return EngineRun(
+        engine=engine,
+        artefact=art,
+        rated_rows=rows.astype(np.intp),
+        rated_pks=pks.astype(np.int64),
+        rated_values=values.astype(np.int64),
+        weights=weights,
+        scores=scores,
+        itm=source,
+        demote=pushed,
+    )
