@@ -154,13 +154,13 @@ def test_a_stopped_experiment_stops_logging_at_once(api_client, minilm):
 
 
 def test_no_running_experiment_costs_no_query(api_client, minilm):
-    # the rated paintings, the active artefact row, the catalogued check that reads the
-    # recommended paintings: the same three as without a visitor (tests/api/test_recommendations.py),
-    # none of experiments
+    # the rated paintings, the active artefact row, the active tuned version (minilm is TUNED),
+    # the catalogued check that reads the recommended paintings: the same four as without a
+    # visitor (tests/api/test_recommendations.py), none of experiments
     with CaptureQueriesContext(connection) as queries:
         response = post(api_client, BODY | {"visitor": "museum:42"})
     assert response.status_code == 200 and response.json()["exposure"] is None
-    assert len(queries) == 3
+    assert len(queries) == 4
     assert not [q["sql"] for q in queries if any(t in q["sql"] for t in EXPERIMENT_TABLES)]
 
 
