@@ -132,7 +132,7 @@ class TunedSpace(models.Model):
     n_visitors = models.PositiveIntegerField(default=0, help_text="Visitors whose feedback trained it.")
     n_ratings = models.PositiveIntegerField(default=0, help_text="Ratings and clicks it was trained on.")
     n_triplets = models.PositiveIntegerField(default=0)
-    trigger = models.CharField(max_length=32, blank=True, help_text="feedback, admin, api, command.")
+    trigger = models.CharField(max_length=32, blank=True, help_text="feedback (beat check), admin or api.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

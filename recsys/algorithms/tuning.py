@@ -1,5 +1,6 @@
-"""Tuning the engines' embeddings on every visitor's feedback: a triplet loss on a linear map per
-engine, initialised at the identity and regularised towards it (no database, no Django).
+"""Tuning the engines' embeddings on every visitor's feedback: a contrastive (or triplet) loss on a
+linear map per engine, initialised at the identity and regularised towards it (no database, no
+Django).
 
 The seed papers fine-tune their representations on linked pairs (a triplet loss in visual-link
 retrieval, a Siamese network on painting pairs, CuratorNet on purchases). Here the frozen unit
@@ -91,8 +92,9 @@ class EngineReport:
     triplets: int  # triplets usable by this engine
     paintings: int  # distinct paintings in them
     trained: bool
-    loss_curve: list[float]  # mean weighted triplet loss of each 1/20th of the steps
-    loss_before: float | None  # weighted mean triplet loss over all triplets at W = I
+    loss_curve: list[float]  # the objective's mean minibatch loss over each 1/20th of the steps
+    # the soft-margin triplet loss l_t over the visitors' triplets (whichever objective trained)
+    loss_before: float | None  # weighted mean at W = I
     loss_after: float | None  # ... at the trained W
     order_before: float | None  # weighted share of triplets with s_ap > s_an at W = I
     order_after: float | None  # ... at the trained W

@@ -64,14 +64,14 @@ def tuning_table(report: Mapping[str, Any]) -> str:
     if tuning.get("status") != "ok":
         return f"tuning skipped: {tuning.get('reason', 'not run')}"
     lines = [
-        "| training visitors | row | nDCG@9 tuned | untuned | difference (95% CI) | relative |",
+        "| training visitors | row | nDCG@9 | untuned row | difference (95% CI) | relative |",
         "|---|---|---|---|---|---|",
     ]
     for point in tuning["curve"]:
         for entry in point["paired"]:
             relative = "n/a" if entry["relative"] is None else f"{entry['relative']:+.1%}"
             lines.append(
-                f"| {point['train_visitors']} | {entry['b']} | {_fmt(point['rows'][entry['a']])} | "
+                f"| {point['train_visitors']} | {entry['a']} | {_fmt(point['rows'][entry['a']])} | "
                 f"{_fmt(tuning['untuned'][entry['b']])} | {_fmt(entry['ndcg@9_difference'])} | {relative} |"
             )
     return "\n".join(lines)

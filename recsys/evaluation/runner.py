@@ -35,6 +35,8 @@ pages (e.g. an A/B analysis page): fields are only ever added, a breaking change
               "curve": [{"train_visitors": int, "training": tune_embeddings report | null,
                          "learned_lambda": {engine: float},   # chosen on validation visitors
                          "lambda_sweep": {engine: [{"lambda", "ndcg@9": Estimate}]},
+                         "corating": {"beta": {engine: float},  # learned@tuned+co (validation)
+                                      "paired_vs_tuned": [paired entries]},
                          "rows": {"<row>@tuned": Estimate},
                          "paired": [{"a": "<row>@tuned", "b": row, "ndcg@9_difference": Estimate,
                                      "relative": float | null}]}],

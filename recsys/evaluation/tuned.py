@@ -18,6 +18,11 @@
    differs, so it is chosen per training size by a sweep on *validation* visitors (a separate
    simulation, seed + 1, in neither set), never on the test visitors.
 
+Co-rating (issue item 5, ``recsys.algorithms.corating``): ``learned:<engine>@tuned+co`` fuses the
+tuned learned score with the item-item co-rating score of the same training visitors' ratings,
+beta chosen on the validation visitors (0 = no co-rating); paired against the untuned learned row
+here and against the tuned one under ``corating``.
+
 Stored users (``users.Rating``) join when there are at least ``2 * MIN_STORED_USERS`` with >= 10
 ratings: a seeded half trains (all their ratings), the other half is tested leave-k-out
 (``leave_k_out_visitors``), tuned vs untuned; otherwise that part says why it was skipped.
@@ -34,11 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from recsys.algorithms.learned import TUNED_LAMBDA, painting_union
+from config.exceptions import ValidationFailed
+from recsys.algorithms import scoring
+from recsys.algorithms.corating import corating_matrix, corating_scores, fused
+from recsys.algorithms.learned import TUNED_LAMBDA, learned_scores, painting_union
 from recsys.algorithms.tuning import TuningParams, tune_embeddings
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.evaluation import metrics
-from recsys.evaluation.recommenders import EvalRecommender, core_ranking, learned
+from recsys.evaluation.recommenders import EMPTY, EvalRecommender, Ranked, core_ranking, learned
 from recsys.evaluation.visitors import TasteGroup, Visitor, leave_k_out_visitors, simulate_visitors
 from recsys.serving.recommenders import SINGLE, RecommenderConfig
 from recsys.serving.tuned_view import tuned_view
@@ -128,6 +136,63 @@ def _rows(
     return out
 
 
+BETAS = (0.0, 0.3, 1.0, 3.0)
+
+
+def _with_corating(
+    engine: str,
+    art: LoadedArtefact,
+    allowed: np.ndarray,
+    lam: float,
+    matrix: Any,
+    union_ids: np.ndarray,
+    beta: float,
+) -> EvalRecommender:
+    """learned:<engine>@tuned+co: the learned score fused with co-rating (``fused``)."""
+    mine = {engine: art}
+    ids = painting_union(mine).painting_ids
+    allowed_mask = np.isin(ids, allowed)
+    in_matrix = np.searchsorted(union_ids, ids)  # the engine's paintings are in the training union
+
+    def rank(ratings: Mapping[int, int], n: int) -> Ranked:
+        try:
+            fit = learned_scores(artefacts=mine, ratings=ratings, lam=lam)
+        except ValidationFailed:
+            return EMPTY
+        rows = np.searchsorted(union_ids, np.fromiter(ratings, dtype=np.int64))
+        known = rows < union_ids.shape[0]
+        known[known] = union_ids[rows[known]] == np.fromiter(ratings, dtype=np.int64)[known]
+        values = list(ratings.values())
+        co = corating_scores(matrix, {int(r): values[i] for i, r in enumerate(rows) if known[i]})[in_matrix]
+        score = fused(fit.scores, co, beta)
+        keep = np.flatnonzero(allowed_mask & ~np.isin(ids, list(ratings)))
+        top = keep[scoring.top_n(score[keep], ids[keep], n)]
+        return Ranked(ids[top], score[top])
+
+    return EvalRecommender(f"learned:{engine}@tuned+co", "learned", (engine,), rank, None)
+
+
+def _corating_rows(
+    views: Mapping[str, LoadedArtefact],
+    allowed: np.ndarray,
+    lams: Mapping[str, float],
+    pool: Sequence[Visitor],
+    validation: Sequence[Visitor],
+) -> tuple[list[EvalRecommender], dict[str, float]]:
+    """Per engine, learned@tuned+co with beta chosen on the validation visitors."""
+    union_ids, _ = _union_embeddings(views)
+    rows = {int(pk): i for i, pk in enumerate(union_ids.tolist())}
+    matrix = corating_matrix(histories(pool, rows), union_ids.shape[0])
+    recs, betas = [], {}
+    for engine, art in views.items():
+        options = [_with_corating(engine, art, allowed, lams[engine], matrix, union_ids, b) for b in BETAS]
+        means = [float(np.mean(_ndcg(rec, validation))) for rec in options]
+        best = int(np.argmax(means))
+        betas[engine] = BETAS[best]
+        recs.append(options[best])
+    return recs, betas
+
+
 def _ndcg(rec: EvalRecommender, visitors: Sequence[Visitor]) -> list[float]:
     return [metrics.ndcg_at_k(rec.rank(v.ratings, K).pks.tolist(), v.relevant, K) for v in visitors]
 
@@ -142,7 +207,7 @@ def _compare(
     rows = {name: _estimate(values) for name, values in tuned.items()}
     paired = []
     for name, values in tuned.items():
-        base_name = name.removesuffix(suffix)
+        base_name = name.split(suffix)[0]
         base = untuned[base_name]
         diff = np.asarray(values) - np.asarray(base)
         mean_base = float(np.mean(base)) if base else 0.0
@@ -274,7 +339,13 @@ def evaluate_tuning(
         progress(f"tuning: {size} -> lambda on validation visitors, then test visitors")
         best, sweep = _best_lambdas(views, candidates, validation)
         tuned = {rec.name: _ndcg(rec, test) for rec in _rows(views, candidates, best, weighting, "@tuned")}
-        rows, paired = _compare(untuned, tuned, "@tuned")
+        progress(f"tuning: {size} -> co-rating, beta on validation visitors")
+        co_recs, betas = _corating_rows(views, candidates, best, pool[:size], validation)
+        co = {rec.name: _ndcg(rec, test) for rec in co_recs}
+        rows, paired = _compare(untuned, {**tuned, **co}, "@tuned")
+        _, co_vs_tuned = _compare(
+            tuned, {name.replace("+co", "") + "+co": v for name, v in co.items()}, "+co"
+        )
         curve.append(
             {
                 "train_visitors": size,
@@ -283,6 +354,7 @@ def evaluate_tuning(
                 "lambda_sweep": sweep,
                 "rows": rows,
                 "paired": paired,
+                "corating": {"beta": betas, "paired_vs_tuned": co_vs_tuned},
             }
         )
     progress("tuning: stored users")

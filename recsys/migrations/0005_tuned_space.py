@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('n_visitors', models.PositiveIntegerField(default=0, help_text='Visitors whose feedback trained it.')),
                 ('n_ratings', models.PositiveIntegerField(default=0, help_text='Ratings and clicks it was trained on.')),
                 ('n_triplets', models.PositiveIntegerField(default=0)),
-                ('trigger', models.CharField(blank=True, help_text='feedback, admin, api, command.', max_length=32)),
+                ('trigger', models.CharField(blank=True, help_text='feedback (beat check), admin or api.', max_length=32)),
                 ('error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),

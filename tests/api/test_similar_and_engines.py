@@ -128,13 +128,15 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "mode": None,
         "engines": {"minilm": 1.0},
         "status": "ready",
-        "reason": "",
         "versions": {"minilm": minilm.version},
         "coverage": 1.0,
         "is_default": True,  # the first ready recommender of RECSYS_DEFAULT_RECOMMENDERS
         "builds": {},
         "eta_s": None,
-        "space": None,  # not a TUNED recommender
+        # minilm is TUNED: with no tuned version active it answers in the untuned space and says so
+        "reason": "untuned space: no tuned version is active yet (it trains once enough visitors have "
+        "rated; admin: Tuned spaces)",
+        "space": "untuned",
     }
     assert (body["clip"]["status"], body["clip"]["progress"]) == ("computing", 0.25)
     assert body["blip"]["status"] == "unavailable"

@@ -65,7 +65,10 @@ def test_learning_curve_rows_and_paired_differences(catalogue, tmp_path):
         < trained["training"]["engines"]["minilm"]["loss_before"]
     )
     paired = {e["a"]: e for e in trained["paired"]}
-    assert set(paired) == {"learned:minilm@tuned", "minilm@tuned"}
+    assert set(paired) == {"learned:minilm@tuned", "minilm@tuned", "learned:minilm@tuned+co"}
+    assert paired["learned:minilm@tuned+co"]["b"] == "learned:minilm"
+    assert trained["corating"]["beta"]["minilm"] in (0.0, 0.3, 1.0, 3.0)
+    assert trained["corating"]["paired_vs_tuned"][0]["b"] == "learned:minilm@tuned"
     assert paired["learned:minilm@tuned"]["b"] == "learned:minilm"
     assert paired["learned:minilm@tuned"]["ndcg@9_difference"]["n"] == 30
     assert trained["rows"]["learned:minilm@tuned"]["n"] == 30

@@ -195,3 +195,27 @@ def test_in_a_tuned_space_the_learned_model_uses_the_tuned_lambda(minilm, painti
 
     assert result.items[0].score == pytest.approx(fit.scores[position])
     assert result.versions == {"minilm": f"{base.version}+tuned-test"}
+
+
+def test_a_failed_training_keeps_the_active_version_and_records_the_error(
+    minilm, paintings, monkeypatch, django_capture_on_commit_callbacks
+):
+    rate_like_a_group(paintings, 6)
+    first = train(django_capture_on_commit_callbacks)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(tuned, "tune_embeddings", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        tuned.tuned_request(trigger="admin")
+
+    failed = TunedSpace.objects.exclude(pk=first.pk).get()
+    assert failed.status == TunedSpace.Status.FAILED and "RuntimeError: out of memory" in failed.error
+    assert TunedSpace.objects.get(is_active=True) == first
+
+
+def test_the_task_returns_quietly_when_the_row_is_gone(db):
+    from recsys.tasks import train_tuned
+
+    assert train_tuned.delay(987654).get() is None

@@ -49,8 +49,10 @@ def test_the_untuned_space_mixes_the_clusters():
     assert _neighbour_purity(MIXED) == 0.0
 
 
-def test_the_tuned_space_separates_the_two_clusters():
-    tuned, report = tune_embeddings({"text": MIXED}, _visitors(40), seed=0, params=FAST)
+@pytest.mark.parametrize("loss", ["contrastive", "triplet"])
+def test_the_tuned_space_separates_the_two_clusters(loss):
+    params = TuningParams(learning_rate=0.05, identity_weight=5.0, loss=loss)
+    tuned, report = tune_embeddings({"text": MIXED}, _visitors(40), seed=0, params=params)
 
     assert _neighbour_purity(tuned["text"]) == 1.0
     sims = tuned["text"] @ tuned["text"].T
