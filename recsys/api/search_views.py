@@ -22,7 +22,7 @@ from config.api.fields import QUERY, query_serializer
 from config.api.openapi import error_responses
 from config.api.throttles import SearchImageRateThrottle
 from config.exceptions import PayloadTooLarge
-from recsys.api.serializers import ImageSearchSerializer, SearchQuerySerializer, SearchResultSerializer
+from recsys.api.search_serializers import ImageSearchSerializer, SearchQuerySerializer, SearchResultSerializer
 from recsys.serving.search import SearchResult, search_image, search_text
 
 #: multipart framing (boundaries, part headers, the small form fields) allowed beyond the image

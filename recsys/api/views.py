@@ -45,14 +45,13 @@ from config.exceptions import UnknownEngine, ValidationFailed, unknown_ids_answe
 from experiments.models import Exposure
 from experiments.services import recommend_for_visitor
 from experiments.visitors import visitor_key_or_none
-from recsys.api.serializers import (
+from recsys.api.request_serializers import (
     AnonymousRecommendationSerializer,
     RecommendationOptionsSerializer,
     RecommendationQuerySerializer,
-    RecommendationsSerializer,
-    RecommenderSerializer,
-    recommendations_data,
 )
+from recsys.api.response_data import recommendations_data
+from recsys.api.response_serializers import RecommendationsSerializer, RecommenderSerializer
 from recsys.serving.recommend import RecommendationResult
 from recsys.serving.recommenders import default_recommender_name
 from recsys.serving.selectors import recommender_status, recommender_statuses
@@ -135,7 +134,7 @@ def _recommendations_body(
     The recommended, ignored and explaining (rated) paintings come from ``hydration`` (no query
     when the request's validation and the service's catalogued check read them already). A
     recommended painting deleted from the catalogue after the artefact was built is left out.
-    Built as plain data (``recsys.api.serializers.recommendations_data``), as
+    Built as plain data (``recsys.api.response_data.recommendations_data``), as
     ``RecommendationsSerializer`` documents it.
     """
 

@@ -1,4 +1,4 @@
-"""The recommendation answer is built as plain data (``recsys.api.serializers.recommendations_data``)
+"""The recommendation answer is built as plain data (``recsys.api.response_data.recommendations_data``)
 and must be exactly what ``RecommendationsSerializer``, the documented schema, gives."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from catalog.models import Painting
 from catalog.selectors import painting_summaries_by_pk, paintings_by_pk
 from catalog.serializers import PaintingSummarySerializer
 from catalog.thumbnails import thumbnail_url
-from recsys.api.serializers import RecommendationsSerializer, painting_summary_data, recommendations_data
+from recsys.api.response_data import painting_summary_data, recommendations_data
+from recsys.api.response_serializers import RecommendationsSerializer
 from recsys.serving.explanations import reasons
 from recsys.serving.recommend import recommend
 

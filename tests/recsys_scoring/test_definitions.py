@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.test import override_settings
 
 from experiments.models import RecommenderDefinition
-from recsys.api.serializers import RecommendationOptionsSerializer
+from recsys.api.request_serializers import RecommendationOptionsSerializer
 from recsys.serving.definitions import DefinitionError, parse_definition
 from recsys.serving.recommenders import get_recommender
 
