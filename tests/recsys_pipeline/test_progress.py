@@ -95,8 +95,8 @@ def test_every_step_of_an_lda_build_moves_and_its_training_passes_are_counted(ca
         seen.append(("fit", done, total, unit))
         advance(artefact_id, done=done, total=total, unit=unit)
 
-    monkeypatch.setattr(progress, "begin_step", record_begin)
-    monkeypatch.setattr(progress, "advance_step", record_advance)
+    monkeypatch.setattr(writes, "begin_step", record_begin)
+    monkeypatch.setattr(writes, "advance_step", record_advance)
 
     row = precompute_engine(engine="lda")
 
