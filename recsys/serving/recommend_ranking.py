@@ -23,7 +23,7 @@ first; ties: score descending, then painting pk ascending.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -112,24 +112,40 @@ def rank_late(
     explainer = [
         min((r, pos, e) for pos, (e, r) in enumerate(rk.items()) if r is not None)[2] for rk in ranks
     ]
+    return fused_recommendations(runs, fused.keys, fused.scores, explainer, explain, engine_ranks=ranks)
+
+
+def fused_recommendations(
+    runs: Mapping[str, EngineRun],
+    keys: np.ndarray,
+    scores: np.ndarray,
+    explainer: Sequence[str],
+    explain: int,
+    *,
+    engine_ranks: Sequence[dict[str, int | None]] | None = None,
+) -> tuple[Recommendation, ...]:
+    """The first ``len(explainer)`` positions of a fused ranking (painting pks ``keys``, fused
+    ``scores``) as recommendations, position i explained by engine ``explainer[i]``'s
+    contributions (late fusion: the engine that ranked it best; score fusion: the largest
+    weighted share)."""
     explanations: dict[int, tuple[Contribution, ...]] = {}
     for engine, run in runs.items():
-        mine = [i for i in chosen if explainer[i] == engine]
-        rows = np.array([run.artefact.row_of[int(fused.keys[i])] for i in mine], dtype=np.intp)
+        mine = [i for i, chosen in enumerate(explainer) if chosen == engine]
+        rows = np.array([run.artefact.row_of[int(keys[i])] for i in mine], dtype=np.intp)
         explanations.update(zip(mine, run.explain(rows, explain), strict=True))
 
     def external_id(i: int) -> str:
         art = runs[explainer[i]].artefact
-        return art.external_ids[art.row_of[int(fused.keys[i])]]
+        return art.external_ids[art.row_of[int(keys[i])]]
 
     return tuple(
         Recommendation(
-            painting_id=int(fused.keys[i]),
+            painting_id=int(keys[i]),
             external_id=external_id(i),
             rank=i + 1,
-            score=float(fused.scores[i]),
+            score=float(scores[i]),
             contributions=explanations[i],
-            engine_ranks=ranks[i],
+            engine_ranks=engine_ranks[i] if engine_ranks is not None else {},
         )
-        for i in chosen
+        for i in range(len(explainer))
     )

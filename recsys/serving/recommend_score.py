@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from recsys.algorithms.score_fusion import score_fusion
+from recsys.serving.recommend_ranking import fused_recommendations
 from recsys.serving.recommenders import RecommenderConfig
-from recsys.serving.results import Contribution, Recommendation
+from recsys.serving.results import Recommendation
 
 
 def score_fused(
@@ -47,24 +48,4 @@ def score_fused(
         explainer.append(
             max((config.engines[e] * s, -order.index(e), e) for e, s in shares.items() if s is not None)[2]
         )
-    explanations: dict[int, tuple[Contribution, ...]] = {}
-    for engine, run in runs.items():
-        mine = [i for i, chosen in enumerate(explainer) if chosen == engine]
-        rows = np.array([run.artefact.row_of[int(fused.keys[i])] for i in mine], dtype=np.intp)
-        explanations.update(zip(mine, run.explain(rows, explain), strict=True))
-
-    def external_id(i: int) -> str:
-        art = runs[explainer[i]].artefact
-        return art.external_ids[art.row_of[int(fused.keys[i])]]
-
-    return tuple(
-        Recommendation(
-            painting_id=int(fused.keys[i]),
-            external_id=external_id(i),
-            rank=i + 1,
-            score=float(fused.scores[i]),
-            contributions=explanations[i],
-            engine_ranks={},
-        )
-        for i in range(fused.keys.size)
-    )
+    return fused_recommendations(runs, fused.keys, fused.scores, explainer, explain)
