@@ -27,7 +27,7 @@ from recsys.serving.recommenders import (
     recommenders,
 )
 from recsys.serving.status_cache import cached
-from recsys.serving.tuned import tuned_note
+from recsys.serving.tuned import ActiveTuned, active_tuned, tuned_note
 
 T = TypeVar("T")
 
@@ -179,7 +179,7 @@ def recommender_names() -> list[str]:
 
 
 def _recommender_status(
-    config: RecommenderConfig, states: Mapping[str, EngineStatus], default: str
+    config: RecommenderConfig, states: Mapping[str, EngineStatus], default: str, active: ActiveTuned | None
 ) -> RecommenderStatus:
     mine = [states[engine] for engine in config.engines]
     not_ready = [state for state in mine if state.status != "ready"]
@@ -195,7 +195,7 @@ def _recommender_status(
     notes = [f"{state.name}: {state.reason}" for state in (not_ready or mine) if state.reason]
     space = None
     if config.tuned:
-        space, note = tuned_note(list(config.engines))
+        space, note = tuned_note(list(config.engines), active)
         notes += [note] if note else []
     return RecommenderStatus(
         name=config.name,
@@ -222,14 +222,17 @@ def recommender_statuses() -> list[RecommenderStatus]:
     engines = list(dict.fromkeys(engine for config in configs.values() for engine in config.engines))
     states = {state.name: state for state in engine_statuses(engines)}
     default = preferred_recommender(name for name, state in states.items() if state.status == "ready")
-    return [_recommender_status(config, states, default) for config in configs.values()]
+    # the active tuned version: read once, however many TUNED recommenders
+    active = active_tuned() if any(config.tuned for config in configs.values()) else None
+    return [_recommender_status(config, states, default, active) for config in configs.values()]
 
 
 def recommender_status(*, name: str) -> RecommenderStatus:
     """One recommender's readiness; unknown name -> ``UnknownEngine`` (field ``recommender``)."""
     config = get_recommender(name)
     states = {state.name: state for state in engine_statuses(list(config.engines))}
-    return _recommender_status(config, states, default_recommender_name())
+    active = active_tuned() if config.tuned else None
+    return _recommender_status(config, states, default_recommender_name(), active)
 
 
 # -- deleted paintings ----------------------------------------------------------------------------

@@ -84,10 +84,10 @@ def tuned_artefacts(artefacts: Mapping[str, LoadedArtefact]) -> dict[str, Loaded
     return out
 
 
-def tuned_note(engines: Mapping[str, float] | list[str]) -> tuple[str, str]:
+def tuned_note(engines: Mapping[str, float] | list[str], active: ActiveTuned | None) -> tuple[str, str]:
     """(space, note) for a ``TUNED`` recommender over ``engines``: ``"tuned:<version>"`` and "" when
-    the active version tunes one of them, else ``"untuned"`` and why."""
-    active = active_tuned()
+    the active version (``active_tuned()``, read once by the caller however many ``TUNED``
+    recommenders it describes) tunes one of them, else ``"untuned"`` and why."""
     if active is None:
         return UNTUNED, f"untuned space: {NO_VERSION}"
     mine = [engine for engine in engines if engine in active.engines]
