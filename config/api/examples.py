@@ -76,9 +76,10 @@ RECOMMENDATIONS = {
 }
 
 
-def answer(name: str, value: object) -> list[OpenApiExample]:
-    """One example of a successful answer."""
-    return [OpenApiExample(name, value=value, response_only=True)]
+def answer(name: str, value: object, status_code: str | None = None) -> list[OpenApiExample]:
+    """One example of a successful answer (``status_code``: other than 200 or 201, e.g. "202")."""
+    codes = {} if status_code is None else {"status_codes": [status_code]}
+    return [OpenApiExample(name, value=value, response_only=True, **codes)]
 
 
 def body(name: str, value: object) -> list[OpenApiExample]:
@@ -157,3 +158,58 @@ RATE = body("Five stars", {"painting": EXAMPLE_PAINTING_ID, "value": 5}) + answe
 RATE_MANY = body("Two ratings", {"ratings": {EXAMPLE_PAINTING_ID: 5, EXAMPLE_OTHER_PAINTING_ID: 2}}) + answer(
     "Both stored", {"count": 2, "results": [RATING, RATING | {"painting": OTHER, "value": 2}]}
 )
+
+TUNED_VERSION = {
+    "version": "20261201T100000-1a2b3c",
+    "status": "ready",
+    "is_active": True,
+    "engines": {"minilm": "minilm-20261201T100000-1a2b3c4d"},
+    "visitors": 64,
+    "ratings": 812,
+    "triplets": 5120,
+    "trigger": "feedback",
+    "created_at": "2026-12-01T10:00:00Z",
+    "started_at": "2026-12-01T10:00:01Z",
+    "finished_at": "2026-12-01T10:02:30Z",
+    "activated_at": "2026-12-01T10:02:30Z",
+    "error": "",
+    "loss_curve": {"minilm": [0.69, 0.52, 0.41, 0.36]},
+}
+TUNED_STATUS = answer(
+    "One active version, no training queued",
+    {
+        "active": TUNED_VERSION,
+        "training": None,
+        "versions": [TUNED_VERSION],
+        "feedback": {
+            "visitors": 71,
+            "usable_visitors": 64,
+            "ratings": 903,
+            "sources": {"ratings": 52, "exposures": 19},
+            "min_visitors": 50,
+        },
+        "retrain_due": None,
+        "engines": ["minilm"],
+    },
+)
+TUNED_TRAIN = answer(
+    "The queued training",
+    TUNED_VERSION
+    | {
+        "version": "20261205T090000-4d5e6f",
+        "status": "pending",
+        "is_active": False,
+        "engines": {},
+        "visitors": 0,
+        "ratings": 0,
+        "triplets": 0,
+        "trigger": "api",
+        "created_at": "2026-12-05T09:00:00Z",
+        "started_at": None,
+        "finished_at": None,
+        "activated_at": None,
+        "loss_curve": {},
+    },
+    status_code="202",
+)
+TUNED_ROLLBACK = answer("The version trained before, now active", TUNED_VERSION)
