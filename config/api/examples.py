@@ -213,3 +213,32 @@ TUNED_TRAIN = answer(
     status_code="202",
 )
 TUNED_ROLLBACK = answer("The version trained before, now active", TUNED_VERSION)
+
+EXAMPLE_VISITOR = "e0c3b8d3e46a0373245c:PZXh8ytSB_zg2q7pNfQ0Oj647_6H6rqnfUXxuRLfgYM"
+EXAMPLE_EXPOSURE = "3f2b8c1e-7a4d-4e6b-9c2a-5d8e1f0a7b3c"
+ASSIGNMENT = answer(
+    "An anonymous visitor joins a between-subjects experiment",
+    {
+        "visitor": EXAMPLE_VISITOR,
+        "experiment": {"id": 3, "name": "text-vs-late", "design": "between", "n_recommendations": 9},
+        "arm": {"id": 7, "name": "B", "recommender": "late-total"},
+        "step": None,
+        "steps": None,
+        "questions": {
+            "accuracy": "The recommendations match my personal preferences and interests",
+            "diversity": "The recommended paintings are diverse",
+            "novelty": "The recommender helped me discover paintings I did not know before",
+            "serendipity": "I found surprisingly interesting paintings",
+        },
+    },
+)
+_ANSWERS = {"accuracy": 4, "diversity": 3, "novelty": 5, "serendipity": 2}
+EXPERIMENT_FEEDBACK = body("Four answers", {"visitor": EXAMPLE_VISITOR} | _ANSWERS) + answer(
+    "The stored answers", {"exposure": EXAMPLE_EXPOSURE} | _ANSWERS | {"created_at": "2026-12-01T10:05:00Z"}
+)
+EXPERIMENT_CLICK = body(
+    "A painting opened", {"visitor": EXAMPLE_VISITOR, "painting": EXAMPLE_OTHER_PAINTING_ID}
+) + answer(
+    "The click, with the painting's rank in the list",
+    {"exposure": EXAMPLE_EXPOSURE, "painting": EXAMPLE_OTHER_PAINTING_ID, "rank": 1},
+)
