@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.authentication import request_api_key
+from config.api import examples
 from config.api.openapi import error_responses
 from experiments import selectors, services
 from experiments.models import QUESTION_TEXT, Exposure
@@ -62,6 +63,7 @@ class AssignmentApi(APIView):
         ),
         parameters=[AssignmentQuerySerializer],
         responses={200: AssignmentOutputSerializer, **error_responses(400)},
+        examples=examples.ASSIGNMENT,
     )
     def get(self, request: Request) -> Response:
         query = AssignmentQuerySerializer(data=request.query_params)
@@ -105,6 +107,7 @@ class FeedbackApi(APIView):
             **error_responses(400, 404),
             409: OpenApiResponse(description="This list already has feedback."),
         },
+        examples=examples.EXPERIMENT_FEEDBACK,
     )
     def post(self, request: Request, exposure_id: uuid.UUID) -> Response:
         data = FeedbackInputSerializer(data=request.data)
@@ -128,6 +131,7 @@ class ClickApi(APIView):
         description="Only the list's own visitor; 404 for anyone else's list, as for an unknown one.",
         request=ClickInputSerializer,
         responses={201: ClickOutputSerializer, **error_responses(400, 404)},
+        examples=examples.EXPERIMENT_CLICK,
     )
     def post(self, request: Request, exposure_id: uuid.UUID) -> Response:
         data = ClickInputSerializer(data=request.data)

@@ -76,9 +76,10 @@ RECOMMENDATIONS = {
 }
 
 
-def answer(name: str, value: object) -> list[OpenApiExample]:
-    """One example of a successful answer."""
-    return [OpenApiExample(name, value=value, response_only=True)]
+def answer(name: str, value: object, status_code: str | None = None) -> list[OpenApiExample]:
+    """One example of a successful answer (``status_code``: other than 200 or 201, e.g. "202")."""
+    codes = {} if status_code is None else {"status_codes": [status_code]}
+    return [OpenApiExample(name, value=value, response_only=True, **codes)]
 
 
 def body(name: str, value: object) -> list[OpenApiExample]:
@@ -156,4 +157,88 @@ MY_RATINGS = answer(
 RATE = body("Five stars", {"painting": EXAMPLE_PAINTING_ID, "value": 5}) + answer("The stored rating", RATING)
 RATE_MANY = body("Two ratings", {"ratings": {EXAMPLE_PAINTING_ID: 5, EXAMPLE_OTHER_PAINTING_ID: 2}}) + answer(
     "Both stored", {"count": 2, "results": [RATING, RATING | {"painting": OTHER, "value": 2}]}
+)
+
+TUNED_VERSION = {
+    "version": "20261201T100000-1a2b3c",
+    "status": "ready",
+    "is_active": True,
+    "engines": {"minilm": "minilm-20261201T100000-1a2b3c4d"},
+    "visitors": 64,
+    "ratings": 812,
+    "triplets": 5120,
+    "trigger": "feedback",
+    "created_at": "2026-12-01T10:00:00Z",
+    "started_at": "2026-12-01T10:00:01Z",
+    "finished_at": "2026-12-01T10:02:30Z",
+    "activated_at": "2026-12-01T10:02:30Z",
+    "error": "",
+    "loss_curve": {"minilm": [0.69, 0.52, 0.41, 0.36]},
+}
+TUNED_STATUS = answer(
+    "One active version, no training queued",
+    {
+        "active": TUNED_VERSION,
+        "training": None,
+        "versions": [TUNED_VERSION],
+        "feedback": {
+            "visitors": 71,
+            "usable_visitors": 64,
+            "ratings": 903,
+            "sources": {"ratings": 52, "exposures": 19},
+            "min_visitors": 50,
+        },
+        "retrain_due": None,
+        "engines": ["minilm"],
+    },
+)
+TUNED_TRAIN = answer(
+    "The queued training",
+    TUNED_VERSION
+    | {
+        "version": "20261205T090000-4d5e6f",
+        "status": "pending",
+        "is_active": False,
+        "engines": {},
+        "visitors": 0,
+        "ratings": 0,
+        "triplets": 0,
+        "trigger": "api",
+        "created_at": "2026-12-05T09:00:00Z",
+        "started_at": None,
+        "finished_at": None,
+        "activated_at": None,
+        "loss_curve": {},
+    },
+    status_code="202",
+)
+TUNED_ROLLBACK = answer("The version trained before, now active", TUNED_VERSION)
+
+EXAMPLE_VISITOR = "e0c3b8d3e46a0373245c:PZXh8ytSB_zg2q7pNfQ0Oj647_6H6rqnfUXxuRLfgYM"
+EXAMPLE_EXPOSURE = "3f2b8c1e-7a4d-4e6b-9c2a-5d8e1f0a7b3c"
+ASSIGNMENT = answer(
+    "An anonymous visitor joins a between-subjects experiment",
+    {
+        "visitor": EXAMPLE_VISITOR,
+        "experiment": {"id": 3, "name": "text-vs-late", "design": "between", "n_recommendations": 9},
+        "arm": {"id": 7, "name": "B", "recommender": "late-total"},
+        "step": None,
+        "steps": None,
+        "questions": {
+            "accuracy": "The recommendations match my personal preferences and interests",
+            "diversity": "The recommended paintings are diverse",
+            "novelty": "The recommender helped me discover paintings I did not know before",
+            "serendipity": "I found surprisingly interesting paintings",
+        },
+    },
+)
+_ANSWERS = {"accuracy": 4, "diversity": 3, "novelty": 5, "serendipity": 2}
+EXPERIMENT_FEEDBACK = body("Four answers", {"visitor": EXAMPLE_VISITOR} | _ANSWERS) + answer(
+    "The stored answers", {"exposure": EXAMPLE_EXPOSURE} | _ANSWERS | {"created_at": "2026-12-01T10:05:00Z"}
+)
+EXPERIMENT_CLICK = body(
+    "A painting opened", {"visitor": EXAMPLE_VISITOR, "painting": EXAMPLE_OTHER_PAINTING_ID}
+) + answer(
+    "The click, with the painting's rank in the list",
+    {"exposure": EXAMPLE_EXPOSURE, "painting": EXAMPLE_OTHER_PAINTING_ID, "rank": 1},
 )

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import examples
 from config.api.openapi import error_responses
 from recsys.build.tuned import feedback_summary, tuned_due, tuned_request, tuned_rollback
 from recsys.models import TunedSpace
@@ -92,6 +93,7 @@ class TunedStatusApi(APIView):
         operation_id="tuned_retrieve",
         summary="Tuned spaces: active version, training data, last train time (staff)",
         responses={200: TunedStatusSerializer, **error_responses(401, 403)},
+        examples=examples.TUNED_STATUS,
     )
     def get(self, request: Request) -> Response:
         return Response(TunedStatusSerializer(_status_body()).data)
@@ -105,6 +107,7 @@ class TunedTrainApi(APIView):
         summary="Queue a training of the tuned spaces on all feedback (staff)",
         request=None,
         responses={202: TunedVersionSerializer, **error_responses(401, 403, 409)},
+        examples=examples.TUNED_TRAIN,
     )
     def post(self, request: Request) -> Response:
         row = tuned_request(trigger="api")
@@ -120,6 +123,7 @@ class TunedRollbackApi(APIView):
         summary="Activate the tuned version trained before the active one (staff)",
         request=None,
         responses={200: TunedVersionSerializer, **error_responses(401, 403, 409)},
+        examples=examples.TUNED_ROLLBACK,
     )
     def post(self, request: Request) -> Response:
         return Response(TunedVersionSerializer(tuned_rollback()).data)

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 
 from catalog.models import Painting
 from config.exceptions import EngineUnavailable, UnknownEngine
@@ -75,7 +76,7 @@ def _coverage(row: Artefact, catalogue: np.ndarray) -> float:
     return float(np.isin(catalogue, loaded.painting_ids).mean())
 
 
-def _status(name: str, rows: list[Artefact], catalogue: np.ndarray) -> EngineStatus:
+def _status(name: str, rows: list[Artefact], catalogue: np.ndarray, last: Artefact | None) -> EngineStatus:
     active = next((r for r in rows if r.is_active), None)
     running = next((r for r in rows if r.status in Artefact.OPEN_STATUSES), None)
     model_reason = engine_unavailable_reason(name)
@@ -102,7 +103,6 @@ def _status(name: str, rows: list[Artefact], catalogue: np.ndarray) -> EngineSta
         status, reason = "computing", computing
     else:
         status = "unavailable"
-        last = Artefact.objects.filter(engine=name).only("status", "error").first()
         if model_reason:
             reason = model_reason
         elif last is not None and last.status == Artefact.Status.FAILED:
@@ -141,7 +141,20 @@ def _engine_statuses(names: list[str]) -> list[EngineStatus]:
     ).defer("log", "manifest", "params"):
         rows[row.engine].append(row)
     catalogue = np.fromiter(Painting.objects.values_list("pk", flat=True), dtype=np.int64)
-    return [_status(name, rows[name], catalogue) for name in names]
+    latest = _latest_rows([name for name in names if not rows[name]])
+    return [_status(name, rows[name], catalogue, latest.get(name)) for name in names]
+
+
+def _latest_rows(names: list[str]) -> dict[str, Artefact]:
+    """The latest row of each of ``names`` (engines with neither an active nor an open row: why
+    they are unavailable), in one query however many engines."""
+    if not names:
+        return {}
+    newest = Window(
+        RowNumber(), partition_by=[F("engine")], order_by=[F("created_at").desc(), F("id").desc()]
+    )
+    rows = Artefact.objects.filter(engine__in=names).annotate(newest=newest).filter(newest=1)
+    return {row.engine: row for row in rows.only("engine", "status", "error")}
 
 
 def engine_status(name: str) -> EngineStatus:

@@ -91,6 +91,7 @@ def test_an_admin_defined_score_fusion_answers_through_the_api(api_client, two_m
 
 def test_an_ab_arm_may_be_a_score_fusion_recommender(api_client, two_modalities):
     from experiments.models import Arm, Experiment, Exposure
+    from experiments.visitors import issue_visitor_id
 
     RecommenderDefinition.objects.create(
         name="beta-quarter", kind="score", engines={"resnet": 0.25, "minilm": 0.75}
@@ -99,7 +100,11 @@ def test_an_ab_arm_may_be_a_score_fusion_recommender(api_client, two_modalities)
     experiment = Experiment.objects.create(name="fusion", status="running", n_recommendations=3)
     Arm.objects.create(experiment=experiment, name="only", recommender="beta-quarter")
     body = api_client.post(
-        URL, {"ratings": {"p-a": 5, "p-b": 1}, "visitor": "museum:7"}, format="json"
+        # an anonymous caller takes part with a visitor id the assignment endpoint issued (a
+        # made-up one is refused)
+        URL,
+        {"ratings": {"p-a": 5, "p-b": 1}, "visitor": issue_visitor_id()},
+        format="json",
     ).json()
     assert (body["recommender"], body["kind"]) == ("beta-quarter", "score")
     assert _ranking(body) == [("p-e", 0.96), ("p-c", 0.225), ("p-d", -0.1)]

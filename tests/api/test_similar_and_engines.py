@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from recsys.models import Artefact
+from recsys.serving.tuned import NO_VERSION
 from tests.api.conftest import VECTORS
 from tests.artefact_helpers import write_artefact
 
@@ -128,14 +129,13 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "mode": None,
         "engines": {"minilm": 1.0},
         "status": "ready",
+        # minilm is TUNED and no tuned version is active: scored in the untuned space, and why
+        "reason": f"untuned space: {NO_VERSION}",
         "versions": {"minilm": minilm.version},
         "coverage": 1.0,
         "is_default": True,  # the first ready recommender of RECSYS_DEFAULT_RECOMMENDERS
         "builds": {},
         "eta_s": None,
-        # minilm is TUNED: with no tuned version active it answers in the untuned space and says so
-        "reason": "untuned space: no tuned version is active yet (it trains once enough visitors have "
-        "rated; admin: Tuned spaces)",
         "space": "untuned",
     }
     assert (body["clip"]["status"], body["clip"]["progress"]) == ("computing", 0.25)

@@ -25,6 +25,7 @@ def test_without_a_separating_interval_the_current_default_stays():
 def test_the_decision_file_comes_before_the_preference_list(settings, tmp_path, db):
     path = tmp_path / "decision.json"
     settings.RECSYS_DEFAULT_DECISION_PATH = str(path)
+    settings.RECSYS_DEFAULT_RECOMMENDERS = ["minilm", "lda"]  # its own list, not the default's order
     assert preferred_recommender({"lda", "minilm"}) == "minilm"
     write_decision({"default": "learned"}, path)
     assert preferred_recommender({"lda", "minilm"}) == "learned"

@@ -130,5 +130,6 @@ def test_served_demote_rows_are_paired_with_their_eq1_twins_and_decide_the_defau
     paired = {(e["a"], e["b"]) for e in simulated["paired"]}
     assert {("lda", "centered:lda"), ("minilm", "centered:minilm")} <= paired
     decision = simulated["decision"]
-    assert {r["name"] for r in decision["ranking"]} == {"lda", "minilm", "late-text", "learned"}
+    # every served recommender whose engines the fixture builds, the score fusion over them too
+    assert {r["name"] for r in decision["ranking"]} == {"lda", "minilm", "late-text", "learned", "score-text"}
     assert json.loads((tmp_path / "decision.json").read_text())["default"] == decision["default"]

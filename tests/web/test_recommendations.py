@@ -270,4 +270,8 @@ def test_recommendations_query_count_does_not_grow_with_n(client, scored):
         return len(queries)
 
     count(1)  # the first request fills the per-process memo of the admin-defined recommenders
+    # 12, none per card: the engines' active and open rows, the catalogue's ids, the latest row of
+    # the engines with neither (one query however many), the active tuned version (the better-
+    # recommender note), the session, the user, their ratings, the viewable paintings, the two
+    # engines' active artefacts, the catalogued check, the cards' paintings
     assert count(1) == count(4) <= 15
