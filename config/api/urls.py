@@ -6,10 +6,11 @@ external id.
 
 from django.urls import path, re_path, register_converter
 
-from catalog.apis import ElicitationApi, PaintingDetailApi, PaintingListApi
+from catalog.apis import PaintingDetailApi, PaintingListApi
 from config.api.converters import ExternalIdConverter
 from config.api.fallback import UnknownEndpointApi
 from experiments.apis import AssignmentApi, ClickApi, FeedbackApi
+from recsys.api.elicitation_views import ElicitationApi
 from recsys.api.search_views import ImageSearchApi, SearchApi
 from recsys.api.tuned import TunedRollbackApi, TunedStatusApi, TunedTrainApi
 from recsys.api.views import (
