@@ -44,6 +44,9 @@ def test_task_sent_to_the_broker_runs_in_a_separate_worker_process(var_dir, tmp_
         "VAR_DIR": str(var_dir),
         "REDIS_URL": settings.TEST_REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",  # as `make worker` sets (config.celery: prod)
+        # no reaper thread: this worker's database (VAR_DIR) has no tables, and the test is about
+        # the broker round trip (the reaper has its own tests, tests/recsys_pipeline/test_worker.py)
+        "RECSYS_REAP_EVERY_S": "0",
     }
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
