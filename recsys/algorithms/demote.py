@@ -121,6 +121,50 @@ def demote_contributions(block: np.ndarray, weights: DemoteWeights, gamma: float
     return out
 
 
+def demote_pull(
+    *,
+    embeddings: np.ndarray,
+    rated_rows: np.ndarray,
+    weights: DemoteWeights,
+    similarity: np.ndarray | None = None,
+) -> np.ndarray:
+    """L(i) for every row of unit-norm ``embeddings`` (float64, (m,)): one product with the
+    profile sum_j pull_j e_j (rows of the dense ``similarity`` when given and cheaper). S <= L:
+    the bound ``recsys.algorithms.bounded`` ranks by before computing S near the top."""
+    rated_rows = _checked_rows(rated_rows, weights)
+    liked = np.flatnonzero(weights.pull > 0)
+    if similarity is not None and liked.size < embeddings.shape[1]:
+        return weights.pull[liked] @ np.asarray(similarity[rated_rows[liked]], dtype=np.float64)
+    profile = weights.pull[liked] @ np.asarray(embeddings[rated_rows[liked]], dtype=np.float64)
+    return np.asarray(embeddings @ profile.astype(embeddings.dtype, copy=False), dtype=np.float64)
+
+
+def demote_scores_at(
+    *,
+    embeddings: np.ndarray,
+    rows: np.ndarray | None,
+    pull: np.ndarray,
+    rated_rows: np.ndarray,
+    weights: DemoteWeights,
+    similarity: np.ndarray | None = None,
+    gamma: float = GAMMA,
+) -> np.ndarray:
+    """S(i) for ``rows`` (None: every row) given their pull L(i) (``demote_pull`` at those rows):
+    D from the disliked paintings' columns only (rows of the dense ``similarity`` when given)."""
+    rated_rows = _checked_rows(rated_rows, weights)
+    disliked = np.flatnonzero(weights.push > 0)
+    if disliked.size == 0:
+        return np.asarray(pull, dtype=np.float64)
+    if similarity is not None and disliked.size < embeddings.shape[1]:
+        dense = np.asarray(similarity[rated_rows[disliked]], dtype=np.float64)
+        columns = (dense if rows is None else dense[:, rows]).T
+    else:
+        items = embeddings if rows is None else embeddings[rows]
+        columns = np.asarray(items @ embeddings[rated_rows[disliked]].T, dtype=np.float64)
+    nearest = (columns * weights.push[disliked][np.newaxis, :]).max(axis=1)
+    return combine(np.asarray(pull, dtype=np.float64), nearest, gamma)
+
+
 def demote_scores(
     *,
     embeddings: np.ndarray,
@@ -132,20 +176,20 @@ def demote_scores(
     """S(i) for every row of unit-norm ``embeddings`` (float64, (m,)), as ``scores_from_block``
     would give on the full block but without forming it: L from the profile sum_j pull_j e_j,
     D from the disliked paintings' columns only (rows of the dense ``similarity`` when given)."""
+    pull = demote_pull(embeddings=embeddings, rated_rows=rated_rows, weights=weights, similarity=similarity)
+    return demote_scores_at(
+        embeddings=embeddings,
+        rows=None,
+        pull=pull,
+        rated_rows=rated_rows,
+        weights=weights,
+        similarity=similarity,
+        gamma=gamma,
+    )
+
+
+def _checked_rows(rated_rows: np.ndarray, weights: DemoteWeights) -> np.ndarray:
     rated_rows = np.asarray(rated_rows, dtype=np.intp)
     if rated_rows.shape != weights.pull.shape or rated_rows.size == 0:
         raise ValueError("need one weight per rated row and at least one rated row")
-    liked = np.flatnonzero(weights.pull > 0)
-    disliked = np.flatnonzero(weights.push > 0)
-    rows = np.concatenate([rated_rows[liked], rated_rows[disliked]])
-    if similarity is not None and rows.size < embeddings.shape[1]:
-        pull = weights.pull[liked] @ np.asarray(similarity[rated_rows[liked]], dtype=np.float64)
-        columns = np.asarray(similarity[rated_rows[disliked]], dtype=np.float64).T
-    else:
-        profile = weights.pull[liked] @ np.asarray(embeddings[rated_rows[liked]], dtype=np.float64)
-        pull = np.asarray(embeddings @ profile.astype(embeddings.dtype, copy=False), dtype=np.float64)
-        columns = np.asarray(embeddings @ embeddings[rated_rows[disliked]].T, dtype=np.float64)
-    if disliked.size == 0:
-        return pull
-    nearest = (columns * weights.push[disliked][np.newaxis, :]).max(axis=1)
-    return combine(pull, nearest, gamma)
+    return rated_rows

@@ -48,6 +48,46 @@ class FusedScores:
         return out
 
 
+def fused_union(
+    scored: Mapping[str, tuple[np.ndarray, np.ndarray]], *, weights: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(union of the keys, ascending; S of each), unranked: what ``score_fusion`` ranks.
+
+    Fusing upper bounds of the engines' scores gives an upper bound of S (positive weights), which
+    ``recsys.algorithms.bounded`` ranks by before computing S near the top only."""
+    arrays = {
+        engine: (np.asarray(keys, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+        for engine, (keys, scores) in scored.items()
+    }
+    if not any(keys.size for keys, _ in arrays.values()):
+        return np.empty(0, np.int64), np.empty(0)
+    union, _, fused = _fuse(arrays, weights)
+    return union, fused
+
+
+def fuse_rows(parts: Mapping[str, np.ndarray], *, weights: Mapping[str, float]) -> np.ndarray:
+    """S for aligned rows: ``parts`` maps engine -> its scores of the same keys (NaN: the engine
+    lacks that key; every key has at least one engine)."""
+    total = weight_sum = 0.0
+    for engine, part in parts.items():
+        present = ~np.isnan(part)
+        total = total + np.where(present, float(weights[engine]) * part, 0.0)
+        weight_sum = weight_sum + present * float(weights[engine])
+    return np.asarray(total / weight_sum, dtype=np.float64)
+
+
+def _fuse(
+    arrays: Mapping[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    all_keys = np.concatenate([keys for keys, _ in arrays.values()])
+    union, slot = np.unique(all_keys, return_inverse=True)
+    weighted = np.concatenate([float(weights[e]) * scores for e, (_, scores) in arrays.items()])
+    present = np.concatenate([np.full(keys.size, float(weights[e])) for e, (keys, _) in arrays.items()])
+    total = np.bincount(slot, weights=weighted, minlength=union.size)
+    weight_sum = np.bincount(slot, weights=present, minlength=union.size)
+    return union, slot, total / weight_sum
+
+
 def score_fusion(
     scored: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
@@ -72,13 +112,7 @@ def score_fusion(
             raise ValueError(f"{engine}: keys and scores must be 1-d arrays of the same length")
     if not arrays or not any(keys.size for keys, _ in arrays.values()):
         return FusedScores(np.empty(0, np.int64), np.empty(0), {engine: np.empty(0) for engine in arrays})
-    all_keys = np.concatenate([keys for keys, _ in arrays.values()])
-    union, slot = np.unique(all_keys, return_inverse=True)
-    weighted = np.concatenate([float(weights[e]) * scores for e, (_, scores) in arrays.items()])
-    present = np.concatenate([np.full(keys.size, float(weights[e])) for e, (keys, _) in arrays.items()])
-    total = np.bincount(slot, weights=weighted, minlength=union.size)
-    weight_sum = np.bincount(slot, weights=present, minlength=union.size)
-    fused = total / weight_sum
+    union, slot, fused = _fuse(arrays, weights)
     order = top_n(fused, union, union.size if n is None else int(n))
     parts: dict[str, np.ndarray] = {}
     start = 0

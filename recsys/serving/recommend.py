@@ -117,12 +117,13 @@ def _eq1_or_late(
     runs: dict[str, EngineRun] = {}
     ignored: dict[int, list[str]] = {}
     applied: dict[str, str] = {}
+    ranks_all = config.is_late  # RRF ranks every candidate; single and score fusion the first n
     for engine in config.engines:
         art = artefacts[engine]
         rated = np.fromiter(ratings, dtype=np.int64, count=len(ratings))
         for pk in rated[~art.row_of.rows(rated)[1]].tolist():
             ignored.setdefault(pk, []).append(art.missing_reason(pk))
-        run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art))
+        run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art), full=ranks_all)
         if run is not None:
             runs[engine] = run
             applied[engine] = run.weights.scheme
@@ -145,7 +146,7 @@ def _eq1_or_late(
         items = fuse(config, runs, candidates, n, used_depth or 0, explain)
     else:
         (run,) = runs.values()
-        if run.scores is None:  # above RECSYS_ANN_MIN_ITEMS
+        if run.indexed:  # above RECSYS_ANN_MIN_ITEMS
             items = rank_single_from_index(run, removed, allowed, n, explain)
         else:
             items = rank_single(run, run.candidate_rows(removed, allowed), n, explain)

@@ -28,6 +28,7 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 
 from recsys.algorithms import scoring
+from recsys.algorithms.bounded import bounded_top_n
 from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.serving.demote_scores import rescored_pool
 from recsys.serving.recommend_mmr import POOL_FACTOR
@@ -37,10 +38,20 @@ from recsys.serving.results import Contribution, Recommendation
 
 
 def rank_single(run: EngineRun, candidates: np.ndarray, n: int, explain: int) -> tuple[Recommendation, ...]:
-    assert run.scores is not None
+    """The ``n`` best ``candidates`` (rows) by the run's scores; demote's from its bound
+    (``recsys.algorithms.bounded``: S computed near the top only, the same answer)."""
     pids = run.artefact.painting_ids
-    rows = candidates[scoring.top_n(run.scores[candidates], pids[candidates], n)]
-    return recommendations(run, rows, run.scores[rows], explain)
+    if run.scores is not None:
+        rows = candidates[scoring.top_n(run.scores[candidates], pids[candidates], n)]
+        return recommendations(run, rows, run.scores[rows], explain)
+    assert run.bound is not None
+    positions, scores = bounded_top_n(
+        bound=run.bound[candidates],
+        keys=pids[candidates],
+        n=n,
+        exact=lambda at: run.scores_at(candidates[at]),
+    )
+    return recommendations(run, candidates[positions], scores, explain)
 
 
 def rank_single_from_index(

@@ -38,13 +38,35 @@ class EngineRun:
     rated_pks: np.ndarray
     rated_values: np.ndarray
     weights: scoring.Weights
-    scores: np.ndarray | None  # eq. 1 for every row of the artefact (None: answered by the index)
+    scores: np.ndarray | None  # every row's score (None: from ``bound`` on demand, or the index's)
     itm: ItmSource | None = None  # BLIP scored by ITM (recsys.algorithms.itm) instead of the cosine
     demote: demote.DemoteWeights | None = None  # the "demote" weighting (not eq. 1)
+    bound: np.ndarray | None = None  # demote, not ``full``: every row's pull L >= S; S on demand
 
     @property
     def similarity(self) -> np.ndarray | None:
         return self.artefact.similarity
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the artefact's ANN index answers (no score of any row computed here)."""
+        return self.scores is None and self.bound is None
+
+    def scores_at(self, rows: np.ndarray) -> np.ndarray:
+        """The exact scores of ``rows`` (float64): read from ``scores``, or demote's S computed
+        for these rows only from their bound L (``recsys.algorithms.demote.demote_scores_at``)."""
+        if self.scores is not None:
+            return self.scores[rows]
+        if self.bound is None or self.demote is None:
+            raise ValueError(f"{self.engine}: scored by the ANN index, not row by row")
+        return demote.demote_scores_at(
+            embeddings=self.artefact.embeddings,
+            rows=rows,
+            pull=self.bound[rows],
+            rated_rows=self.rated_rows,
+            weights=self.demote,
+            similarity=self.similarity,
+        )
 
     def candidate_rows(self, removed: Collection[int], allowed: np.ndarray | None) -> np.ndarray:
         """Rows that may be recommended: not rated, not excluded, matching the filters."""
@@ -118,10 +140,18 @@ def uses_index(config: RecommenderConfig, art: LoadedArtefact) -> bool:
 
 
 def engine_run(
-    engine: str, art: LoadedArtefact, ratings: Mapping[int, int], weighting: str, *, exact: bool = True
+    engine: str,
+    art: LoadedArtefact,
+    ratings: Mapping[int, int],
+    weighting: str,
+    *,
+    exact: bool = True,
+    full: bool = True,
 ) -> EngineRun | None:
     """Score every painting of ``art`` (``exact``; else the ANN index will); None when the
-    artefact knows none of the rated paintings."""
+    artefact knows none of the rated paintings. Not ``full``: the demote weighting on the cosine
+    computes only its bound L for every row (``bound``), and S where a ranking asks for it
+    (``scores_at``, ``recsys.algorithms.bounded``): for rankings of the first n, not full ones."""
     rated = np.fromiter(sorted(ratings), dtype=np.int64, count=len(ratings))
     rows, found = art.row_of.rows(rated)  # one vectorised lookup of every rated painting
     if not found.any():
@@ -131,8 +161,14 @@ def engine_run(
     pushed = demote.demote_weights(values) if weighting == scoring.DEMOTE else None
     weights = pushed.as_weights() if pushed else scoring.rating_weights(values, weighting=weighting)
     source = itm_source(art)
+    bound = None
     if not exact:
         scores = None
+    elif pushed is not None and source is None and not full:
+        scores = None
+        bound = demote.demote_pull(
+            embeddings=art.embeddings, rated_rows=rows, weights=pushed, similarity=art.similarity
+        )
     elif pushed is not None:
         scores = artefact_scores(art, source, rows, pushed)
     elif source is not None:
@@ -158,4 +194,5 @@ def engine_run(
         scores=scores,
         itm=source,
         demote=pushed,
+        bound=bound,
     )

@@ -12,6 +12,11 @@ the other alone. An engine that can use none of the rated paintings contributes 
 others decide, as in late fusion). Each item is explained by the engine with the largest
 weighted share w_e s_e(i) (ties: the recommender's engine order); ``engine_ranks`` stays empty
 (that is late fusion's explanation).
+
+Under the ``demote`` weighting the engines come with their bounds instead (``EngineRun.bound``: the
+pull L_e >= s_e of every painting, one product each): their fusion bounds S, ranks every
+candidate, and S is computed for the paintings near the top only (``recsys.algorithms.bounded``),
+with the same first n as fusing every painting's S.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from recsys.algorithms.score_fusion import score_fusion
+from recsys.algorithms.bounded import bounded_top_n
+from recsys.algorithms.score_fusion import FusedScores, fuse_rows, fused_union, score_fusion
 from recsys.serving.recommend_ranking import fused_recommendations
 from recsys.serving.recommenders import RecommenderConfig
 from recsys.serving.results import Recommendation
@@ -29,18 +35,22 @@ from recsys.serving.results import Recommendation
 
 def score_fused(
     config: RecommenderConfig,
-    runs: Mapping[str, Any],  # engine -> recsys.serving.recommend_runs.EngineRun, exact scores
+    runs: Mapping[str, Any],  # engine -> recsys.serving.recommend_runs.EngineRun
     candidates: Mapping[str, np.ndarray],  # engine -> rows that may be recommended
     n: int,
     depth: int,  # unused: score fusion ranks every candidate (the signature of late fusion's)
     explain: int,
 ) -> tuple[Recommendation, ...]:
     """The ``n`` best candidates by fused score, with explanations."""
-    scored = {
-        engine: (run.artefact.painting_ids[candidates[engine]], run.scores[candidates[engine]])
-        for engine, run in runs.items()
-    }
-    fused = score_fusion(scored, weights={engine: config.engines[engine] for engine in runs}, n=n)
+    weights = {engine: config.engines[engine] for engine in runs}
+    if all(run.scores is not None for run in runs.values()):
+        scored = {
+            engine: (run.artefact.painting_ids[candidates[engine]], run.scores[candidates[engine]])
+            for engine, run in runs.items()
+        }
+        fused = score_fusion(scored, weights=weights, n=n)
+    else:
+        fused = _bounded(runs, candidates, weights, n)
     order = list(runs)
     explainer: list[str] = []
     for position in range(fused.keys.size):
@@ -49,3 +59,34 @@ def score_fused(
             max((config.engines[e] * s, -order.index(e), e) for e, s in shares.items() if s is not None)[2]
         )
     return fused_recommendations(runs, fused.keys, fused.scores, explainer, explain)
+
+
+def _bounded(
+    runs: Mapping[str, Any], candidates: Mapping[str, np.ndarray], weights: Mapping[str, float], n: int
+) -> FusedScores:
+    """Score fusion of demote runs through their bounds: the fused L >= the fused S ranks every
+    candidate, S is computed near the top (``recsys.algorithms.bounded``); the same first n."""
+    bounds = {
+        engine: (
+            run.artefact.painting_ids[candidates[engine]],
+            run.bound[candidates[engine]] if run.scores is None else run.scores[candidates[engine]],
+        )
+        for engine, run in runs.items()
+    }
+    union, bound = fused_union(bounds, weights=weights)
+
+    def parts(keys: np.ndarray) -> dict[str, np.ndarray]:
+        # a union key the artefact holds is one of its candidates (same removals and filters)
+        out = {}
+        for engine, run in runs.items():
+            rows, found = run.artefact.row_of.rows(keys)
+            part = np.full(keys.size, np.nan)
+            part[found] = run.scores_at(rows[found])
+            out[engine] = part
+        return out
+
+    positions, scores = bounded_top_n(
+        bound=bound, keys=union, n=n, exact=lambda at: fuse_rows(parts(union[at]), weights=weights)
+    )
+    keys = union[positions]
+    return FusedScores(keys=keys, scores=scores, parts=parts(keys))

@@ -107,3 +107,18 @@ def test_rated_rows_must_match_the_weights():
         demote.demote_scores(
             embeddings=E, rated_rows=np.array([0]), weights=demote.demote_weights(np.array([5, 1]))
         )
+
+
+def test_scores_at_some_rows_equal_those_of_every_row():
+    weights = demote.demote_weights(np.array([5, 1]))
+    pull = demote.demote_pull(embeddings=E, rated_rows=RATED, weights=weights)
+    assert pull == pytest.approx([1.0, 0.0, 0.0, 0.48, 0.6], abs=1e-6)  # L: cosine to the like
+    rows = np.array([4, 2, 3])
+    at = demote.demote_scores_at(embeddings=E, rows=rows, pull=pull[rows], rated_rows=RATED, weights=weights)
+    assert at == pytest.approx([0.6, 0.0, 0.36], abs=1e-6)  # 3: 0.48 - (0.6 - 0.48)
+    every = demote.demote_scores(embeddings=E, rated_rows=RATED, weights=weights)
+    assert at.tolist() == every[rows].tolist()
+    dense = demote.demote_scores_at(
+        embeddings=E, rows=rows, pull=pull[rows], rated_rows=RATED, weights=weights, similarity=A
+    )
+    assert dense == pytest.approx(at, abs=1e-9)
