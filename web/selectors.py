@@ -365,7 +365,7 @@ PLAIN_LABELS = {
     "dinov2": "Visual look (DINOv2)",
     "xlmr": "Text meaning, any language",
     "score-text": "Text topics + meaning, weighted",
-    "score-tfidf-minilm": "Text words + meaning, weighted",
+    "late-tfidf-minilm": "Text words + meaning",
     "score-dinov2-xlmr": "Image + text, weighted",
 }
 

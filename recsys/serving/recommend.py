@@ -117,13 +117,12 @@ def _eq1_or_late(
     runs: dict[str, EngineRun] = {}
     ignored: dict[int, list[str]] = {}
     applied: dict[str, str] = {}
-    ranks_all = config.is_late  # RRF ranks every candidate; single and score fusion the first n
     for engine in config.engines:
         art = artefacts[engine]
         rated = np.fromiter(ratings, dtype=np.int64, count=len(ratings))
         for pk in rated[~art.row_of.rows(rated)[1]].tolist():
             ignored.setdefault(pk, []).append(art.missing_reason(pk))
-        run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art), full=ranks_all)
+        run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art), full=False)
         if run is not None:
             runs[engine] = run
             applied[engine] = run.weights.scheme

@@ -28,7 +28,7 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 
 from recsys.algorithms import scoring
-from recsys.algorithms.bounded import bounded_top_n
+from recsys.algorithms.bounded import BoundedList, bounded_rrf, bounded_top_n, prefix
 from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.serving.demote_scores import rescored_pool
 from recsys.serving.recommend_mmr import POOL_FACTOR
@@ -107,15 +107,23 @@ def rank_late(
     depth: int,
     explain: int,
 ) -> tuple[Recommendation, ...]:
-    scored = {
-        e: (run.artefact.painting_ids[candidates[e]], run.scores[candidates[e]])  # type: ignore[index]
-        for e, run in runs.items()
-    }
-    if config.mode == PARTIAL:
-        lists = {e: pids[scoring.top_n(scores, pids, depth)] for e, (pids, scores) in scored.items()}
-        fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
-    else:  # total: exact RRF of the full rankings, first n only, without sorting them
-        fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
+    if all(run.scores is not None for run in runs.values()):
+        scored = {
+            e: (run.artefact.painting_ids[candidates[e]], run.scores[candidates[e]])  # type: ignore[index]
+            for e, run in runs.items()
+        }
+        if config.mode == PARTIAL:
+            lists = {e: pids[scoring.top_n(scores, pids, depth)] for e, (pids, scores) in scored.items()}
+            fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+        else:  # total: exact RRF of the full rankings, first n only, without sorting them
+            fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
+    else:  # demote: from each engine's exact prefix, S computed near the top only (same answer)
+        bounded = {e: bounded_list(run, candidates[e]) for e, run in runs.items()}
+        if config.mode == PARTIAL:
+            lists = {e: _prefix(b, depth) for e, b in bounded.items()}
+            fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+        else:
+            fused = bounded_rrf(bounded, weights=config.engines, n=n, k=config.rrf_k)
 
     chosen = range(min(n, fused.keys.shape[0]))
     ranks = [{engine: None for engine in config.engines} | fused.engine_ranks(i) for i in chosen]
@@ -124,6 +132,22 @@ def rank_late(
         min((r, pos, e) for pos, (e, r) in enumerate(rk.items()) if r is not None)[2] for rk in ranks
     ]
     return fused_recommendations(runs, fused.keys, fused.scores, explainer, explain, engine_ranks=ranks)
+
+
+def bounded_list(run: EngineRun, candidates: np.ndarray) -> BoundedList:
+    """``run``'s ``candidates`` (rows) with the upper bound of their scores (exact ones as their
+    own bound), for ``recsys.algorithms.bounded``."""
+    keys = run.artefact.painting_ids[candidates]
+    if run.scores is not None:
+        scores = run.scores[candidates]
+        return BoundedList(keys=keys, bound=scores, exact=lambda at: scores[at])
+    assert run.bound is not None
+    return BoundedList(keys=keys, bound=run.bound[candidates], exact=lambda at: run.scores_at(candidates[at]))
+
+
+def _prefix(lst: BoundedList, depth: int) -> np.ndarray:
+    positions, _ = prefix(lst, depth)
+    return lst.keys[positions]
 
 
 def fused_recommendations(

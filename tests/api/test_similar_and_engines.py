@@ -104,7 +104,7 @@ def test_engine_list_has_every_recommender_with_its_status(api_client, minilm):
         "paper:clip",
         "paper:blip",
         "score-text",
-        "score-tfidf-minilm",
+        "late-tfidf-minilm",
         "score-dinov2-xlmr",
     ]
     assert (body["learned"]["kind"], body["learned"]["status"]) == ("learned", "ready")  # minilm is ready

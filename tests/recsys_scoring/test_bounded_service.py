@@ -5,7 +5,7 @@ dense similarity, on random unit vectors where most of the likes' neighbours are
 import numpy as np
 import pytest
 
-from recsys.serving.recommend_ranking import rank_single
+from recsys.serving.recommend_ranking import rank_late, rank_single
 from recsys.serving.recommend_runs import engine_run
 from recsys.serving.recommend_score import score_fused
 from recsys.serving.recommenders import get_recommender
@@ -68,3 +68,26 @@ def test_score_fusion_bound_matches_every_score(catalogue, seed, n):
         answers.append(items(score_fused(config, runs, candidates, n, 0, 3)))
     assert answers[1] == answers[0]
     assert len(answers[0]) == n
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n", [1, 9, 40])
+@pytest.mark.parametrize("name", ["late-total", "late-partial"])
+def test_late_fusion_from_prefixes_matches_every_score(catalogue, settings, seed, n, name):
+    settings.RECSYS_RECOMMENDERS = {
+        **settings.RECSYS_RECOMMENDERS,
+        name: {"KIND": "late", "MODE": name.split("-")[1], "ENGINES": {"lda": 1.0, "minilm": 2.0}},
+    }
+    config = get_recommender(name)
+    ratings = ratings_of(catalogue, seed)
+    answers = []
+    for full in (True, False):
+        runs = {
+            engine: engine_run(engine, active_artefact(engine=engine), ratings, "demote", full=full)
+            for engine in config.engines
+        }
+        candidates = {engine: run.candidate_rows(set(ratings), None) for engine, run in runs.items()}
+        result = rank_late(config, runs, candidates, n, config.depth or n, 3)
+        answers.append([(item.painting_id, item.score, item.engine_ranks) for item in result])
+    assert answers[1] == answers[0]
+    assert len(answers[0]) == min(n, SIZE - 9) or name == "late-partial"

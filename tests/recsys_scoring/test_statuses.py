@@ -33,7 +33,7 @@ def test_recommender_names_follow_settings(db):
         "paper:clip",
         "paper:blip",
         "score-text",
-        "score-tfidf-minilm",
+        "late-tfidf-minilm",
         "score-dinov2-xlmr",
     ]
 
@@ -91,6 +91,6 @@ def test_all_statuses_in_settings_order(paintings, lda, resnet, models_available
         ("paper:clip", "unavailable"),
         ("paper:blip", "unavailable"),
         ("score-text", "unavailable"),
-        ("score-tfidf-minilm", "unavailable"),
+        ("late-tfidf-minilm", "unavailable"),
         ("score-dinov2-xlmr", "unavailable"),
     ]
