@@ -9,7 +9,8 @@ and 7 others 1. Each visitor POSTs to ``/api/v1/recommendations/`` (``collection
 without a recommender (the default) and once per ready named recommender, in process through
 Django's test client (the view, serializers and service a real call runs; the anonymous
 recommendation throttle is lifted for the run). Relevant = the department's other paintings.
-Prints nDCG@9 mean [95% CI] per pattern and recommender, and writes bench/results/taste-rest-*.json.
+Prints nDCG@9 mean [95% CI] per pattern and recommender, the paired difference of the default
+and each named recommender (same visitors), and writes bench/results/taste-rest-*.json.
 """
 
 from __future__ import annotations
@@ -90,6 +91,19 @@ def main() -> None:
             est = mean_ci(scores[pattern][key])
             cells.append(f"{est.mean:.3f} [{est.low:.3f}, {est.high:.3f}]")
             out.setdefault(key, {})[pattern] = est.as_dict()
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    # paired on the same visitors: the default minus each named recommender
+    default_key = f"default ({default})"
+    print("\n| default minus | " + " | ".join(PATTERNS) + " |\n|---|---|---|")
+    for key in scores["mixed"]:
+        if key in (default_key, default):
+            continue
+        cells = []
+        for pattern in PATTERNS:
+            diff = np.subtract(scores[pattern][default_key], scores[pattern][key]).tolist()
+            est = mean_ci(diff)
+            cells.append(f"{est.mean:+.3f} [{est.low:+.3f}, {est.high:+.3f}]")
+            out.setdefault(key, {})[f"default_minus_{pattern}"] = est.as_dict()
         print(f"| {key} | " + " | ".join(cells) + " |")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)

@@ -26,6 +26,7 @@ that could tie s_n (and win on its key) from being missed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -87,8 +88,13 @@ class BoundedList:
 
 
 def bounded_rrf(
-    lists: Mapping[str, BoundedList], *, weights: Mapping[str, float], n: int, k: float = DEFAULT_K
-) -> FusedRanking:
+    lists: Mapping[str, BoundedList],
+    *,
+    weights: Mapping[str, float],
+    n: int,
+    k: float = DEFAULT_K,
+    rounds: int | None = None,
+) -> FusedRanking | None:
     """The first ``n`` of ``recsys.algorithms.fusion.reciprocal_rank_fusion`` over every engine's
     *full* ranking of its candidates (late fusion, total mode), from exact prefixes only.
 
@@ -100,7 +106,9 @@ def bounded_rrf(
     and an item in no prefix scores at most sum_e cap_e. When the n-th best settled score is
     above every such bound, the n best settled items are the first n of the full fusion (the
     same terms, summed in the same order: bit for bit); else every prefix grows 4-fold (up to
-    the whole list, where everything is settled).
+    the whole list, where everything is settled). With ``rounds``, None after that many prefixes
+    certified nothing: the caller ranks every item instead (``fusion.fuse_top_n``), cheaper than
+    deep prefixes when the engines disagree that much.
     """
     n = max(int(n), 0)
     if n == 0 or not lists:
@@ -108,7 +116,7 @@ def bounded_rrf(
             keys=np.empty(0, np.int64), scores=np.empty(0), ranks={e: np.empty(0, np.int64) for e in lists}
         )
     depth = {engine: min(lst.keys.size, max(MIN_POOL, POOL_FACTOR * n)) for engine, lst in lists.items()}
-    while True:
+    for _ in itertools.count() if rounds is None else range(rounds):
         prefixes = {}
         for engine, lst in lists.items():
             positions, _ = prefix(lst, depth[engine])
@@ -137,6 +145,7 @@ def bounded_rrf(
                 ranks={engine: rank[chosen] for engine, rank in fused.ranks.items()},
             )
         depth = {e: min(lst.keys.size, depth[e] * GROWTH) for e, lst in lists.items()}
+    return None
 
 
 def prefix(lst: BoundedList, depth: int) -> tuple[np.ndarray, np.ndarray]:

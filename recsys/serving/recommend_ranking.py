@@ -36,6 +36,10 @@ from recsys.serving.recommend_runs import EngineRun
 from recsys.serving.recommenders import PARTIAL, RecommenderConfig
 from recsys.serving.results import Contribution, Recommendation
 
+#: prefixes (72, then 288 paintings for n = 9) late fusion's total mode tries before ranking
+#: every painting of each engine (``recsys.algorithms.bounded.bounded_rrf``)
+PREFIX_ROUNDS = 2
+
 
 def rank_single(run: EngineRun, candidates: np.ndarray, n: int, explain: int) -> tuple[Recommendation, ...]:
     """The ``n`` best ``candidates`` (rows) by the run's scores; demote's from its bound
@@ -123,7 +127,11 @@ def rank_late(
             lists = {e: _prefix(b, depth) for e, b in bounded.items()}
             fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
         else:
-            fused = bounded_rrf(bounded, weights=config.engines, n=n, k=config.rrf_k)
+            found = bounded_rrf(bounded, weights=config.engines, n=n, k=config.rrf_k, rounds=PREFIX_ROUNDS)
+            if found is None:  # the engines disagree deep down: rank everything (fuse_top_n)
+                scored = {e: (b.keys, b.exact(np.arange(b.keys.size))) for e, b in bounded.items()}
+                found = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
+            fused = found
 
     chosen = range(min(n, fused.keys.shape[0]))
     ranks = [{engine: None for engine in config.engines} | fused.engine_ranks(i) for i in chosen]

@@ -27,6 +27,9 @@ from recsys.serving.recommenders import RecommenderConfig
 from recsys.serving.results import Contribution
 from recsys.serving.similar import ItmSource, itm_source
 
+#: ``scores_at`` scores every row at once when a call misses more than 1/WHOLE_FRACTION of them
+WHOLE_FRACTION = 4
+
 
 @dataclass(slots=True)
 class EngineRun:
@@ -42,6 +45,7 @@ class EngineRun:
     itm: ItmSource | None = None  # BLIP scored by ITM (recsys.algorithms.itm) instead of the cosine
     demote: demote.DemoteWeights | None = None  # the "demote" weighting (not eq. 1)
     bound: np.ndarray | None = None  # demote, not ``full``: every row's pull L >= S; S on demand
+    known: np.ndarray | None = None  # S of the rows computed so far (NaN: not yet), ``scores_at``
 
     @property
     def similarity(self) -> np.ndarray | None:
@@ -59,10 +63,22 @@ class EngineRun:
             return self.scores[rows]
         if self.bound is None or self.demote is None:
             raise ValueError(f"{self.engine}: scored by the ANN index, not row by row")
+        if self.known is None:
+            self.known = np.full(self.bound.shape[0], np.nan)
+        missing = rows[np.isnan(self.known[rows])]
+        if missing.size * WHOLE_FRACTION >= self.bound.shape[0]:  # one product beats the gathers
+            self.scores = self._demote(None)
+            return self.scores[rows]
+        if missing.size:
+            self.known[missing] = self._demote(missing)
+        return self.known[rows]
+
+    def _demote(self, rows: np.ndarray | None) -> np.ndarray:
+        assert self.bound is not None and self.demote is not None
         return demote.demote_scores_at(
             embeddings=self.artefact.embeddings,
             rows=rows,
-            pull=self.bound[rows],
+            pull=self.bound if rows is None else self.bound[rows],
             rated_rows=self.rated_rows,
             weights=self.demote,
             similarity=self.similarity,

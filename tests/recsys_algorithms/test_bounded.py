@@ -127,3 +127,15 @@ def test_rrf_from_prefixes_reads_few_exact_scores_when_the_engines_agree():
 def test_rrf_from_prefixes_with_no_n_is_empty():
     lists = _bounded_lists({"a": (KEYS, S, U)})
     assert bounded.bounded_rrf(lists, weights={"a": 1.0}, n=0).keys.size == 0
+
+
+def test_rrf_from_prefixes_gives_up_after_its_rounds():
+    keys = np.arange(1000, dtype=np.int64)
+    a, b = np.linspace(1.0, 0.0, 1000), np.linspace(0.0, 1.0, 1000)  # opposite rankings
+    lists = {
+        "a": bounded.BoundedList(keys=keys, bound=a, exact=lambda at: a[at]),
+        "b": bounded.BoundedList(keys=keys, bound=b, exact=lambda at: b[at]),
+    }
+    assert bounded.bounded_rrf(lists, weights={"a": 1.0, "b": 1.0}, n=9, rounds=1) is None
+    everything = bounded.bounded_rrf(lists, weights={"a": 1.0, "b": 1.0}, n=9)
+    assert everything is not None and everything.keys.size == 9

@@ -91,3 +91,20 @@ def test_late_fusion_from_prefixes_matches_every_score(catalogue, settings, seed
         answers.append([(item.painting_id, item.score, item.engine_ranks) for item in result])
     assert answers[1] == answers[0]
     assert len(answers[0]) == min(n, SIZE - 9) or name == "late-partial"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_late_total_ranks_everything_when_no_prefix_certifies(catalogue, settings, monkeypatch, seed):
+    monkeypatch.setattr("recsys.serving.recommend_ranking.PREFIX_ROUNDS", 0)  # give up at once
+    config = get_recommender("late-text")  # lda + minilm, total mode
+    ratings = ratings_of(catalogue, seed)
+    answers = []
+    for full in (True, False):
+        runs = {
+            engine: engine_run(engine, active_artefact(engine=engine), ratings, "demote", full=full)
+            for engine in config.engines
+        }
+        candidates = {engine: run.candidate_rows(set(ratings), None) for engine, run in runs.items()}
+        result = rank_late(config, runs, candidates, 9, 9, 3)
+        answers.append([(item.painting_id, item.score, item.engine_ranks) for item in result])
+    assert answers[1] == answers[0] and len(answers[0]) == 9
