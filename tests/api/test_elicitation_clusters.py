@@ -44,7 +44,11 @@ def themes(db):
 
 def test_without_curated_groups_a_set_spans_the_clusters(api_client, themes):
     body = api_client.get(URL, {"seed": 1}).json()
-    assert (body["strategy"], body["engine"]) == ("clusters", "minilm")
+    # the default strategy, adaptive, shows the clusters' set until something is rated
+    assert (body["strategy"], body["engine"]) == ("adaptive", "minilm")
+    assert [p["id"] for p in body["results"]] == [
+        p["id"] for p in api_client.get(URL, {"seed": 1, "strategy": "clusters"}).json()["results"]
+    ]
     ids = [p["id"] for p in body["results"]]
     assert len(ids) == 9 and len(set(ids)) == 9
     assert {themes[i] for i in ids} == {0, 1, 2, 3}  # 4 clusters: every theme in one set
