@@ -53,11 +53,8 @@ def test_single_engine_bound_matches_every_score(catalogue, seed, n):
     assert items(rank_single(lazy, candidates, n, 3)) == items(rank_single(full, candidates, n, 3))
 
 
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("n", [1, 9, 40])
-def test_score_fusion_bound_matches_every_score(catalogue, seed, n):
-    config = get_recommender("score-text")  # lda 0.1 + minilm 0.9
-    ratings = ratings_of(catalogue, seed)
+def both_ways(config, ratings, rank):
+    """``rank(runs, candidates)`` with every painting scored, then with the bound: (full, lazy)."""
     answers = []
     for full in (True, False):
         runs = {
@@ -65,9 +62,18 @@ def test_score_fusion_bound_matches_every_score(catalogue, seed, n):
             for engine in config.engines
         }
         candidates = {engine: run.candidate_rows(set(ratings), None) for engine, run in runs.items()}
-        answers.append(items(score_fused(config, runs, candidates, n, 0, 3)))
-    assert answers[1] == answers[0]
-    assert len(answers[0]) == n
+        answers.append([(item.painting_id, item.score, item.engine_ranks) for item in rank(runs, candidates)])
+    return answers
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n", [1, 9, 40])
+def test_score_fusion_bound_matches_every_score(catalogue, seed, n):
+    config = get_recommender("score-text")  # lda 0.1 + minilm 0.9
+    full, lazy = both_ways(
+        config, ratings_of(catalogue, seed), lambda runs, cands: score_fused(config, runs, cands, n, 0, 3)
+    )
+    assert lazy == full and len(full) == n
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -79,32 +85,20 @@ def test_late_fusion_from_prefixes_matches_every_score(catalogue, settings, seed
         name: {"KIND": "late", "MODE": name.split("-")[1], "ENGINES": {"lda": 1.0, "minilm": 2.0}},
     }
     config = get_recommender(name)
-    ratings = ratings_of(catalogue, seed)
-    answers = []
-    for full in (True, False):
-        runs = {
-            engine: engine_run(engine, active_artefact(engine=engine), ratings, "demote", full=full)
-            for engine in config.engines
-        }
-        candidates = {engine: run.candidate_rows(set(ratings), None) for engine, run in runs.items()}
-        result = rank_late(config, runs, candidates, n, config.depth or n, 3)
-        answers.append([(item.painting_id, item.score, item.engine_ranks) for item in result])
-    assert answers[1] == answers[0]
-    assert len(answers[0]) == min(n, SIZE - 9) or name == "late-partial"
+    full, lazy = both_ways(
+        config,
+        ratings_of(catalogue, seed),
+        lambda runs, cands: rank_late(config, runs, cands, n, config.depth or n, 3),
+    )
+    assert lazy == full
+    assert len(full) == min(n, SIZE - 9) or name == "late-partial"
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_late_total_ranks_everything_when_no_prefix_certifies(catalogue, settings, monkeypatch, seed):
+def test_late_total_ranks_everything_when_no_prefix_certifies(catalogue, monkeypatch, seed):
     monkeypatch.setattr("recsys.serving.recommend_ranking.PREFIX_ROUNDS", 0)  # give up at once
     config = get_recommender("late-text")  # lda + minilm, total mode
-    ratings = ratings_of(catalogue, seed)
-    answers = []
-    for full in (True, False):
-        runs = {
-            engine: engine_run(engine, active_artefact(engine=engine), ratings, "demote", full=full)
-            for engine in config.engines
-        }
-        candidates = {engine: run.candidate_rows(set(ratings), None) for engine, run in runs.items()}
-        result = rank_late(config, runs, candidates, 9, 9, 3)
-        answers.append([(item.painting_id, item.score, item.engine_ranks) for item in result])
-    assert answers[1] == answers[0] and len(answers[0]) == 9
+    full, lazy = both_ways(
+        config, ratings_of(catalogue, seed), lambda runs, cands: rank_late(config, runs, cands, 9, 9, 3)
+    )
+    assert lazy == full and len(full) == 9
