@@ -23,6 +23,9 @@ Decisions worth knowing:
 * Ties: score descending, then painting pk ascending, everywhere.
 * A painting deleted from the catalogue stays in the artefacts until their refresh; one query on
   the returned ids keeps it out of every answer (``recsys.serving.selectors.catalogued_only``).
+* Under the ``demote`` weighting no ranking scores every painting's dislikes: each engine computes
+  its pull L >= S for every row and S near the top only (``EngineRun.bound``,
+  ``recsys.algorithms.bounded``), with the same answer as scoring everything.
 * Late fusion's partial and total modes, the ANN index above ``RECSYS_ANN_MIN_ITEMS``:
   ``recsys.serving.recommend_ranking``. BLIP's ITM scores and the explanations (the rated
   paintings with the largest |w_j * A_ij / n| for the item): ``recsys.serving.recommend_runs``.
