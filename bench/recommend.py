@@ -3,14 +3,16 @@
     .venv/bin/pip install -r requirements/bench.txt      # pandas, for the seed re-implementation
     .venv/bin/python bench/recommend.py [--items 2368] [--calls 200] [--ratings 9] [--n 9] [--no-dense]
                                         [--no-seed] [--recommenders lda,resnet,late-total]
+                                        [--weighting demote|centered|minmax]
 
 Writes one synthetic artefact per engine (fixed seed; dimensions of the real engines: lda 20,
 resnet 2048, clip 512, blip 256, minilm 384) into a temporary artefact root, in the production
 layout (unit-norm embeddings, plus the dense similarity while m <= RECSYS_DENSE_MAX_ITEMS, unless
 ``--no-dense``), opens
 them memory-mapped as the service does and times ``recsys.serving.recommend.recommend_with_artefacts``
-(the whole request minus its two small validation queries: weights, eq. 1, exclusion, top-n,
-late fusion and explanations) for every configured recommender, the learned one included (its
+(the whole request minus its two small validation queries: weights, eq. 1 or the served
+``demote`` scoring (``--weighting``, default ``RECSYS_WEIGHTING``), exclusion, top-n, late fusion
+and explanations) for every configured recommender, the learned one included (its
 "seed" column is the seed's eq. 1 on the same engine; a line compares it with our eq. 1). Each
 call rates ``--ratings`` random paintings 1-5. BLIP's artefact also carries synthetic ITM lists
 (top 50 by cosine), so it is timed as served under ``RECSYS_BLIP_SCORE=itm``; the seed gets the
@@ -241,6 +243,13 @@ def main() -> int:
     )
     parser.add_argument("--no-seed", action="store_true", help="skip the seed baseline (m x m DataFrames)")
     parser.add_argument("--recommenders", help="comma-separated names (default: every configured one)")
+    parser.add_argument(
+        "--weighting",
+        default=settings.RECSYS_WEIGHTING,
+        choices=scoring.WEIGHTINGS,
+        help=f"rating weighting of the timed calls (default the served one, {settings.RECSYS_WEIGHTING}); "
+        "a recommender's own WEIGHTING wins, as when served",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     seed_on = not args.no_seed
@@ -291,7 +300,11 @@ def main() -> int:
 
             def ours(ratings, config=config, arts=arts):
                 return recommend_with_artefacts(
-                    config=config, artefacts=arts, ratings=ratings, n=args.n, weighting="centered"
+                    config=config,
+                    artefacts=arts,
+                    ratings=ratings,
+                    n=args.n,
+                    weighting=config.weighting or args.weighting,
                 )
 
             def seed(ratings, config=config):

@@ -1,5 +1,5 @@
-"""The exact top n of a score known only through a cheap upper bound, pure numpy (``bounded_top_n``),
-and late fusion's total mode from exact prefixes of each engine's ranking (``bounded_rrf``).
+"""The exact top n of a score known only through a cheap upper bound, pure numpy (``bounded_top_n``;
+``prefix`` for an engine's first c, as late fusion's partial mode fuses them).
 
 The served ``demote`` scoring (``recsys.algorithms.demote``) has a cheap bound: a painting's
 score never exceeds its pull, S(i) <= L(i), and L for every painting is one matrix-vector
@@ -26,20 +26,18 @@ that could tie s_n (and win on its key) from being missed.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from recsys.algorithms.fusion import DEFAULT_K, FusedRanking, reciprocal_rank_fusion
 from recsys.algorithms.scoring import top_n
 
 #: the first pool: this many times n (at least ``MIN_POOL``) entries by bound
 POOL_FACTOR = 8
 MIN_POOL = 64
 GROWTH = 4
-#: a prefix of c entries (``bounded_rrf``) starts from a pool of this many times c
+#: a prefix of c entries (``prefix``) starts from a pool of this many times c
 PREFIX_POOL = 2
 
 
@@ -79,73 +77,12 @@ def bounded_top_n(
 
 @dataclass(frozen=True, slots=True)
 class BoundedList:
-    """One engine's candidates for ``bounded_rrf``: keys, an upper bound of each one's exact
-    score, and ``exact(positions)`` (as for ``bounded_top_n``)."""
+    """One engine's candidates: keys, an upper bound of each one's exact score, and
+    ``exact(positions)`` (as for ``bounded_top_n``)."""
 
     keys: np.ndarray
     bound: np.ndarray
     exact: Callable[[np.ndarray], np.ndarray]
-
-
-def bounded_rrf(
-    lists: Mapping[str, BoundedList],
-    *,
-    weights: Mapping[str, float],
-    n: int,
-    k: float = DEFAULT_K,
-    rounds: int | None = None,
-) -> FusedRanking | None:
-    """The first ``n`` of ``recsys.algorithms.fusion.reciprocal_rank_fusion`` over every engine's
-    *full* ranking of its candidates (late fusion, total mode), from exact prefixes only.
-
-    Each engine e contributes its exact top c_e (``bounded_top_n``: ranks 1..c_e exact). An item
-    of e's candidates outside that prefix ranks below c_e, so its term from e is at most
-    cap_e = w_e / (k + c_e + 1) (0 once the prefix is the whole list). An item is *settled* when
-    every engine holding it has it in its prefix: its RRF score is exact. Another item's score is
-    at most its known terms plus the caps of the engines that hold it but not in their prefix,
-    and an item in no prefix scores at most sum_e cap_e. When the n-th best settled score is
-    above every such bound, the n best settled items are the first n of the full fusion (the
-    same terms, summed in the same order: bit for bit); else every prefix grows 4-fold (up to
-    the whole list, where everything is settled). With ``rounds``, None after that many prefixes
-    certified nothing: the caller ranks every item instead (``fusion.fuse_top_n``), cheaper than
-    deep prefixes when the engines disagree that much.
-    """
-    n = max(int(n), 0)
-    if n == 0 or not lists:
-        return FusedRanking(
-            keys=np.empty(0, np.int64), scores=np.empty(0), ranks={e: np.empty(0, np.int64) for e in lists}
-        )
-    depth = {engine: min(lst.keys.size, max(MIN_POOL, POOL_FACTOR * n)) for engine, lst in lists.items()}
-    for _ in itertools.count() if rounds is None else range(rounds):
-        prefixes = {}
-        for engine, lst in lists.items():
-            positions, _ = prefix(lst, depth[engine])
-            prefixes[engine] = lst.keys[positions]
-        fused = reciprocal_rank_fusion(prefixes, weights=weights, k=k)
-        cap = {
-            e: 0.0 if depth[e] >= lst.keys.size else float(weights[e]) / (k + depth[e] + 1)
-            for e, lst in lists.items()
-        }
-        upper = fused.scores.copy()
-        settled = np.ones(fused.keys.size, dtype=bool)
-        for engine, lst in lists.items():
-            unranked = fused.ranks[engine] == 0
-            if cap[engine] > 0 and unranked.any():
-                held = np.zeros(fused.keys.size, dtype=bool)
-                held[unranked] = np.isin(fused.keys[unranked], lst.keys, assume_unique=True)
-                upper[held] += cap[engine]
-                settled &= ~held
-        chosen = np.flatnonzero(settled)[:n]
-        outside = max([sum(cap.values()), *upper[~settled].tolist()])
-        done = all(depth[e] >= lst.keys.size for e, lst in lists.items())
-        if done or (chosen.size == n and fused.scores[chosen[-1]] > outside):
-            return FusedRanking(
-                keys=fused.keys[chosen],
-                scores=fused.scores[chosen],
-                ranks={engine: rank[chosen] for engine, rank in fused.ranks.items()},
-            )
-        depth = {e: min(lst.keys.size, depth[e] * GROWTH) for e, lst in lists.items()}
-    return None
 
 
 def prefix(lst: BoundedList, depth: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,9 @@ Decisions worth knowing:
 * Ties: score descending, then painting pk ascending, everywhere.
 * A painting deleted from the catalogue stays in the artefacts until their refresh; one query on
   the returned ids keeps it out of every answer (``recsys.serving.selectors.catalogued_only``).
-* Under the ``demote`` weighting no ranking scores every painting's dislikes: each engine computes
-  its pull L >= S for every row and S near the top only (``EngineRun.bound``,
-  ``recsys.algorithms.bounded``), with the same answer as scoring everything.
+* Under the ``demote`` weighting only late fusion's total mode scores every painting's dislikes:
+  the other kinds compute each engine's pull L >= S for every row and S near the top only
+  (``EngineRun.bound``, ``recsys.algorithms.bounded``), with the same answer as scoring everything.
 * Late fusion's partial and total modes, the ANN index above ``RECSYS_ANN_MIN_ITEMS``:
   ``recsys.serving.recommend_ranking``. BLIP's ITM scores and the explanations (the rated
   paintings with the largest |w_j * A_ij / n| for the item): ``recsys.serving.recommend_runs``.
@@ -120,12 +120,14 @@ def _eq1_or_late(
     runs: dict[str, EngineRun] = {}
     ignored: dict[int, list[str]] = {}
     applied: dict[str, str] = {}
+    # late fusion's total mode ranks every painting of each engine; the others need the first n only
+    every_row = config.is_late and config.mode != PARTIAL
     for engine in config.engines:
         art = artefacts[engine]
         rated = np.fromiter(ratings, dtype=np.int64, count=len(ratings))
         for pk in rated[~art.row_of.rows(rated)[1]].tolist():
             ignored.setdefault(pk, []).append(art.missing_reason(pk))
-        run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art), full=False)
+        run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art), full=every_row)
         if run is not None:
             runs[engine] = run
             applied[engine] = run.weights.scheme

@@ -28,17 +28,13 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 
 from recsys.algorithms import scoring
-from recsys.algorithms.bounded import BoundedList, bounded_rrf, bounded_top_n, prefix
+from recsys.algorithms.bounded import BoundedList, bounded_top_n, prefix
 from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion
 from recsys.serving.demote_scores import rescored_pool
 from recsys.serving.recommend_mmr import POOL_FACTOR
 from recsys.serving.recommend_runs import EngineRun
 from recsys.serving.recommenders import PARTIAL, RecommenderConfig
 from recsys.serving.results import Contribution, Recommendation
-
-#: prefixes (72, then 288 paintings for n = 9) late fusion's total mode tries before ranking
-#: every painting of each engine (``recsys.algorithms.bounded.bounded_rrf``)
-PREFIX_ROUNDS = 2
 
 
 def rank_single(run: EngineRun, candidates: np.ndarray, n: int, explain: int) -> tuple[Recommendation, ...]:
@@ -111,27 +107,15 @@ def rank_late(
     depth: int,
     explain: int,
 ) -> tuple[Recommendation, ...]:
-    if all(run.scores is not None for run in runs.values()):
-        scored = {
-            e: (run.artefact.painting_ids[candidates[e]], run.scores[candidates[e]])  # type: ignore[index]
-            for e, run in runs.items()
-        }
-        if config.mode == PARTIAL:
-            lists = {e: pids[scoring.top_n(scores, pids, depth)] for e, (pids, scores) in scored.items()}
-            fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
-        else:  # total: exact RRF of the full rankings, first n only, without sorting them
-            fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
-    else:  # demote: from each engine's exact prefix, S computed near the top only (same answer)
-        bounded = {e: bounded_list(run, candidates[e]) for e, run in runs.items()}
-        if config.mode == PARTIAL:
-            lists = {e: _prefix(b, depth) for e, b in bounded.items()}
-            fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
-        else:
-            found = bounded_rrf(bounded, weights=config.engines, n=n, k=config.rrf_k, rounds=PREFIX_ROUNDS)
-            if found is None:  # the engines disagree deep down: rank everything (fuse_top_n)
-                scored = {e: (b.keys, b.exact(np.arange(b.keys.size))) for e, b in bounded.items()}
-                found = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
-            fused = found
+    # each engine's candidates with exact scores, or demote's bound and S near the top on demand
+    # (partial mode: each engine's exact first `depth` from its bound)
+    bounded = {e: bounded_list(run, candidates[e]) for e, run in runs.items()}
+    if config.mode == PARTIAL:
+        lists = {e: _prefix(b, depth) for e, b in bounded.items()}
+        fused = reciprocal_rank_fusion(lists, weights=config.engines, k=config.rrf_k)
+    else:  # total: every painting ranked (threshold algorithm, no full sort); every row scored
+        scored = {e: (b.keys, b.exact(np.arange(b.keys.size))) for e, b in bounded.items()}
+        fused = fuse_top_n(scored, weights=config.engines, n=n, k=config.rrf_k)
 
     chosen = range(min(n, fused.keys.shape[0]))
     ranks = [{engine: None for engine in config.engines} | fused.engine_ranks(i) for i in chosen]

@@ -13,10 +13,10 @@ others decide, as in late fusion). Each item is explained by the engine with the
 weighted share w_e s_e(i) (ties: the recommender's engine order); ``engine_ranks`` stays empty
 (that is late fusion's explanation).
 
-Under the ``demote`` weighting the engines come with their bounds instead (``EngineRun.bound``: the
-pull L_e >= s_e of every painting, one product each): their fusion bounds S, ranks every
-candidate, and S is computed for the paintings near the top only (``recsys.algorithms.bounded``),
-with the same first n as fusing every painting's S.
+Under the ``demote`` weighting the engines come with their bounds (``EngineRun.bound``: the pull
+L_e >= s_e of every painting, one product each; exact scores are their own bound): their fusion
+bounds S, ranks every candidate, and S is computed for the paintings near the top only
+(``recsys.algorithms.bounded``), with the same first n as fusing every painting's S.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from recsys.algorithms.bounded import bounded_top_n
-from recsys.algorithms.score_fusion import FusedScores, fuse_rows, fused_union, score_fusion
-from recsys.serving.recommend_ranking import fused_recommendations
+from recsys.algorithms.score_fusion import FusedScores, fuse_rows, fused_union
+from recsys.serving.recommend_ranking import bounded_list, fused_recommendations
 from recsys.serving.recommenders import RecommenderConfig
 from recsys.serving.results import Recommendation
 
@@ -42,15 +42,7 @@ def score_fused(
     explain: int,
 ) -> tuple[Recommendation, ...]:
     """The ``n`` best candidates by fused score, with explanations."""
-    weights = {engine: config.engines[engine] for engine in runs}
-    if all(run.scores is not None for run in runs.values()):
-        scored = {
-            engine: (run.artefact.painting_ids[candidates[engine]], run.scores[candidates[engine]])
-            for engine, run in runs.items()
-        }
-        fused = score_fusion(scored, weights=weights, n=n)
-    else:
-        fused = _bounded(runs, candidates, weights, n)
+    fused = _bounded(runs, candidates, {engine: config.engines[engine] for engine in runs}, n)
     order = list(runs)
     explainer: list[str] = []
     for position in range(fused.keys.size):
@@ -64,16 +56,11 @@ def score_fused(
 def _bounded(
     runs: Mapping[str, Any], candidates: Mapping[str, np.ndarray], weights: Mapping[str, float], n: int
 ) -> FusedScores:
-    """Score fusion of demote runs through their bounds: the fused L >= the fused S ranks every
-    candidate, S is computed near the top (``recsys.algorithms.bounded``); the same first n."""
-    bounds = {
-        engine: (
-            run.artefact.painting_ids[candidates[engine]],
-            run.bound[candidates[engine]] if run.scores is None else run.scores[candidates[engine]],
-        )
-        for engine, run in runs.items()
-    }
-    union, bound = fused_union(bounds, weights=weights)
+    """Score fusion through the engines' bounds (exact scores are their own bound; demote's pull
+    L >= S): the fused bound ranks every candidate and the fused S is computed near the top only
+    (``recsys.algorithms.bounded``), with the first n of ``score_fusion`` over every painting."""
+    lists = {engine: bounded_list(run, candidates[engine]) for engine, run in runs.items()}
+    union, bound = fused_union({e: (lst.keys, lst.bound) for e, lst in lists.items()}, weights=weights)
 
     def parts(keys: np.ndarray) -> dict[str, np.ndarray]:
         # a union key the artefact holds is one of its candidates (same removals and filters)

@@ -4,7 +4,7 @@ example, and the same answer as ranking every exact score."""
 import numpy as np
 import pytest
 
-from recsys.algorithms import bounded, demote, fusion, scoring
+from recsys.algorithms import bounded, demote, scoring
 
 U = np.array([0.9, 0.8, 0.7, 0.2])
 S = np.array([0.1, 0.8, 0.6, 0.2])
@@ -73,69 +73,10 @@ def test_demote_through_its_bound_equals_ranking_every_score(seed):
     assert scores.tolist() == full[expected].tolist()
 
 
-def _full_rrf(engines, weights, n, k=60):
-    lists = {e: keys[scoring.rank_all(scores, keys)] for e, (keys, scores, _) in engines.items()}
-    fused = fusion.reciprocal_rank_fusion(lists, weights=weights, k=k)
-    return fused.keys[:n], fused.scores[:n], {e: r[:n] for e, r in fused.ranks.items()}
-
-
-def _bounded_lists(engines):
-    return {
-        e: bounded.BoundedList(keys=keys, bound=bound, exact=lambda at, s=scores: s[at])
-        for e, (keys, scores, bound) in engines.items()
-    }
-
-
-@pytest.mark.parametrize("seed", range(25))
-def test_rrf_from_prefixes_equals_fusing_every_ranking(seed):
-    rng = np.random.default_rng(seed)
-    size = int(rng.integers(30, 400))
-    engines = {}
-    for engine, coverage in (("a", 1.0), ("b", 0.8)):  # b lacks some paintings
-        keys = np.sort(rng.choice(2 * size, size=int(size * coverage), replace=False)).astype(np.int64)
-        scores = np.round(rng.normal(size=keys.size), 2)  # ties
-        bound = scores + np.abs(rng.normal(scale=0.3, size=keys.size))  # any upper bound
-        if engine == "b":  # b ranks like a where both hold a painting, plus noise: they agree
-            scores = np.round(scores * 0.2 + rng.normal(scale=0.5, size=keys.size), 2)
-            bound = scores + 0.1
-        engines[engine] = (keys, scores, bound)
-    weights = {"a": 1.0, "b": float(rng.choice([0.5, 1.0, 2.0]))}
-    n = int(rng.integers(1, 30))
-    got = bounded.bounded_rrf(_bounded_lists(engines), weights=weights, n=n)
-    keys, scores, ranks = _full_rrf(engines, weights, n)
-    assert got.keys.tolist() == keys.tolist()
-    assert got.scores.tolist() == scores.tolist()  # bit for bit
-    assert {e: r.tolist() for e, r in got.ranks.items()} == {e: r.tolist() for e, r in ranks.items()}
-
-
-def test_rrf_from_prefixes_reads_few_exact_scores_when_the_engines_agree():
+def test_a_prefix_starts_from_a_pool_of_twice_its_length():
     keys = np.arange(5000, dtype=np.int64)
     scores = np.linspace(1.0, 0.0, keys.size)
-    asked = []
-
-    def exact(at):
-        asked.append(at.size)
-        return scores[at]
-
-    lists = {e: bounded.BoundedList(keys=keys, bound=scores, exact=exact) for e in ("a", "b")}
-    got = bounded.bounded_rrf(lists, weights={"a": 1.0, "b": 1.0}, n=9)
-    assert got.keys.tolist() == list(range(9))
-    assert got.ranks["a"].tolist() == list(range(1, 10))
-    assert sum(asked) <= 2 * 144  # a prefix of 72 from a pool of 144 each: not the 5,000 paintings
-
-
-def test_rrf_from_prefixes_with_no_n_is_empty():
-    lists = _bounded_lists({"a": (KEYS, S, U)})
-    assert bounded.bounded_rrf(lists, weights={"a": 1.0}, n=0).keys.size == 0
-
-
-def test_rrf_from_prefixes_gives_up_after_its_rounds():
-    keys = np.arange(1000, dtype=np.int64)
-    a, b = np.linspace(1.0, 0.0, 1000), np.linspace(0.0, 1.0, 1000)  # opposite rankings
-    lists = {
-        "a": bounded.BoundedList(keys=keys, bound=a, exact=lambda at: a[at]),
-        "b": bounded.BoundedList(keys=keys, bound=b, exact=lambda at: b[at]),
-    }
-    assert bounded.bounded_rrf(lists, weights={"a": 1.0, "b": 1.0}, n=9, rounds=1) is None
-    everything = bounded.bounded_rrf(lists, weights={"a": 1.0, "b": 1.0}, n=9)
-    assert everything is not None and everything.keys.size == 9
+    exact = Recorder(scores)
+    positions, got = bounded.prefix(bounded.BoundedList(keys=keys, bound=scores + 0.0, exact=exact), 72)
+    assert positions.tolist() == list(range(72)) and got.tolist() == scores[:72].tolist()
+    assert [len(asked) for asked in exact.asked] == [144]  # never the 5,000 paintings

@@ -79,7 +79,7 @@ def test_score_fusion_bound_matches_every_score(catalogue, seed, n):
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("n", [1, 9, 40])
 @pytest.mark.parametrize("name", ["late-total", "late-partial"])
-def test_late_fusion_from_prefixes_matches_every_score(catalogue, settings, seed, n, name):
+def test_late_fusion_through_the_bound_matches_every_score(catalogue, settings, seed, n, name):
     settings.RECSYS_RECOMMENDERS = {
         **settings.RECSYS_RECOMMENDERS,
         name: {"KIND": "late", "MODE": name.split("-")[1], "ENGINES": {"lda": 1.0, "minilm": 2.0}},
@@ -91,14 +91,4 @@ def test_late_fusion_from_prefixes_matches_every_score(catalogue, settings, seed
         lambda runs, cands: rank_late(config, runs, cands, n, config.depth or n, 3),
     )
     assert lazy == full
-    assert len(full) == min(n, SIZE - 9) or name == "late-partial"
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_late_total_ranks_everything_when_no_prefix_certifies(catalogue, monkeypatch, seed):
-    monkeypatch.setattr("recsys.serving.recommend_ranking.PREFIX_ROUNDS", 0)  # give up at once
-    config = get_recommender("late-text")  # lda + minilm, total mode
-    full, lazy = both_ways(
-        config, ratings_of(catalogue, seed), lambda runs, cands: rank_late(config, runs, cands, 9, 9, 3)
-    )
-    assert lazy == full and len(full) == 9
+    assert len(full) == min(n, SIZE - 9)
