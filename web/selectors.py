@@ -124,8 +124,17 @@ def rated_rows(*, user: Visitor, session: SessionBase) -> list[tuple[Painting, i
 
 
 def recommender_statuses() -> list[RecommenderStatus]:
-    """Every recommender with its readiness, in settings order."""
-    return _recommender_statuses()
+    """Every recommender with its readiness, in settings order.
+
+    While none is ready this process's memo of them is passed by (``status_cache``): the
+    "getting ready" page reloads when ``ready_status`` (read from the database) says one is,
+    and must then show it, not the state memoised up to ``RECSYS_STATUS_LOCAL_S`` before the
+    worker's activation (only before the first build, so the extra read is rare).
+    """
+    statuses = _recommender_statuses()
+    if visitor_recommenders(statuses):
+        return statuses
+    return _recommender_statuses(local=False)
 
 
 def similar_rows(*, painting: Painting, engine: str, n: int) -> list[tuple[Painting, Any, str | None]]:

@@ -125,13 +125,14 @@ def _status(name: str, rows: list[Artefact], catalogue: np.ndarray, last: Artefa
     )
 
 
-def engine_statuses(names: list[str] | None = None) -> list[EngineStatus]:
+def engine_statuses(names: list[str] | None = None, *, local: bool = True) -> list[EngineStatus]:
     """Status of the given engines (default: every configured one), in a few queries: the
     active and open rows of all of them at once, the catalogue's ids once, and the latest row
     only of engines that have neither. Availability is cached per process; no model loads. The
-    answer is cached until the next activation or for ``RECSYS_STATUS_CACHE_S`` seconds."""
+    answer is cached until the next activation or for ``RECSYS_STATUS_CACHE_S`` seconds (not
+    ``local``: past this process's memo, ``status_cache.cached``)."""
     names = engine_names() if names is None else names
-    return cached(f"engines:{','.join(names)}", lambda: _engine_statuses(names))
+    return cached(f"engines:{','.join(names)}", lambda: _engine_statuses(names), local=local)
 
 
 def _engine_statuses(names: list[str]) -> list[EngineStatus]:
@@ -231,12 +232,13 @@ def _recommender_status(
     )
 
 
-def recommender_statuses() -> list[RecommenderStatus]:
+def recommender_statuses(*, local: bool = True) -> list[RecommenderStatus]:
     """Every configured recommender with its readiness, in settings order (the engines' states
-    are read once, in a few queries, however many recommenders share them)."""
+    are read once, in a few queries, however many recommenders share them; not ``local``: past
+    this process's memo of them)."""
     configs = recommenders()
     engines = list(dict.fromkeys(engine for config in configs.values() for engine in config.engines))
-    states = {state.name: state for state in engine_statuses(engines)}
+    states = {state.name: state for state in engine_statuses(engines, local=local)}
     default = preferred_recommender(name for name, state in states.items() if state.status == "ready")
     tuned = active_tuned() if any(config.tuned for config in configs.values()) else None
     return [_recommender_status(config, states, default, tuned) for config in configs.values()]

@@ -59,15 +59,16 @@ def _version() -> str:
     return str(version)
 
 
-def cached(name: str, compute: Callable[[], T]) -> T:
+def cached(name: str, compute: Callable[[], T], *, local: bool = True) -> T:
     """``compute()``, from the cache while neither an activation nor ``RECSYS_STATUS_CACHE_S``
-    has passed since it was stored."""
+    has passed since it was stored; not ``local``: past this process's memo (what another
+    process activated is seen at once, not ``RECSYS_STATUS_LOCAL_S`` later)."""
     ttl = settings.RECSYS_STATUS_CACHE_S
     if ttl <= 0 or time.monotonic() < _backoff_until:
         return compute()
     local_s = min(settings.RECSYS_STATUS_LOCAL_S, ttl)
     now = time.monotonic()
-    memo = _local.get(name)
+    memo = _local.get(name) if local else None
     if memo is not None and now < memo[1]:
         return memo[0]  # type: ignore[return-value]
     value = _shared(name, compute, ttl)

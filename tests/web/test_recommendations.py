@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recsys.models import Artefact
+from recsys.serving import status_cache
+from tests.artefact_helpers import write_artefact
 from tests.factories import PaintingFactory, RatingFactory, UserFactory
 from tests.web.conftest import VECTORS, viewable
 from web.selectors import SESSION_RATINGS_KEY
@@ -149,6 +152,29 @@ def test_while_nothing_is_ready_the_page_is_getting_ready_and_polls(client, db):
     assert '<noscript><meta http-equiv="refresh"' in html
     for text in (*TECHNICAL, "0%", "0/0", "computing"):
         assert text not in html, text
+
+
+def test_the_page_shows_what_another_process_activated_though_this_one_memoised_nothing_ready(
+    client, db, settings, monkeypatch
+):
+    """The "getting ready" page reloads when ``ready_status`` (the database) says a recommender is
+    ready: it must then show recommendations, not this process's memo from before the worker's
+    activation (the status cache's version key is all another process changes)."""
+    settings.RECSYS_STATUS_CACHE_S = settings.RECSYS_STATUS_LOCAL_S = 60
+    monkeypatch.setattr(status_cache, "_backoff_until", 0.0)
+    caches["default"].clear()
+    paintings = [PaintingFactory(external_id=k, **viewable()) for k in VECTORS]
+    rate_in_session(client, {"p-a": 5})
+    assert client.get(RECS).context["waiting"] is True  # memoised: nothing ready
+
+    write_artefact(engine="lda", paintings=paintings, vectors=list(VECTORS.values()))
+    caches["default"].set(status_cache.VERSION_KEY, "activated-elsewhere")  # not this process's memo
+    assert client.get(reverse("web:ready_status")).json()["ready"] is True
+    response = client.get(RECS)
+
+    assert response.context["waiting"] is False
+    assert [c.painting.external_id for c in response.context["page"].cards][:1] == ["p-b"]
+    caches["default"].clear()
 
 
 def test_ready_status_lists_the_ready_recommenders_in_one_query(client, scored, django_assert_num_queries):
