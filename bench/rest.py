@@ -36,6 +36,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -186,11 +187,33 @@ def _wait_http(url: str, timeout: float = 300) -> None:
             time.sleep(0.3)
 
 
-def _ab(url: str, *, n: int, c: int, body: Path | None = None) -> dict[str, float]:
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far (``/proc/<pid>/stat``)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a worker gone (recycled): its time is lost to this row
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _workers_of(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def _ab(url: str, *, n: int, c: int, body: Path | None = None, server: list[int] = ()) -> dict[str, float]:
+    """One ``ab`` run: requests/s, p50 and p99 (ms), and per request the server's CPU ms (the
+    processes ``server``: gunicorn's workers and Redis), ab's own CPU ms and the bytes answered."""
     command = ["ab", "-q", "-k", "-n", str(n), "-c", str(c), "-l"]
     if body is not None:
         command += ["-p", str(body), "-T", "application/json"]
+    server_before, client_before = _cpu_s(list(server)), _children_cpu_s()
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    server_ms = (_cpu_s(list(server)) - server_before) * 1000 / n
+    client_ms = (_children_cpu_s() - client_before) * 1000 / n
     failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
     non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
     if failed or non2xx:
@@ -199,7 +222,15 @@ def _ab(url: str, *, n: int, c: int, body: Path | None = None) -> dict[str, floa
         "rps": float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1)),
         "p50": float(re.search(r"\s50%\s+(\d+)", out).group(1)),
         "p99": float(re.search(r"\s99%\s+(\d+)", out).group(1)),
+        "server_ms": server_ms,
+        "client_ms": client_ms,
+        "bytes": float(re.search(r"Total transferred:\s+(\d+)", out).group(1)) / n,
     }
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _synthetic(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -395,6 +426,7 @@ def main() -> None:
             ),
             ("GET /api/v1/recommenders/", f"{base}/api/v1/recommenders/", None),
         ]
+        server = [*_workers_of(procs[-1].pid), procs[0].pid]  # gunicorn's workers, redis-server
         for _name, url, body in rows:
             _ab(url, n=max(100, args.requests // 10), c=args.clients, body=body)  # warm-up
         # rounds interleave the endpoints, so a change of the machine's load hits every row alike
@@ -402,7 +434,10 @@ def main() -> None:
         for number in range(args.rounds):
             print(f"round {number + 1} of {args.rounds} ...", flush=True)
             rounds.append(
-                {name: _ab(url, n=args.requests, c=args.clients, body=body) for name, url, body in rows}
+                {
+                    name: _ab(url, n=args.requests, c=args.clients, body=body, server=server)
+                    for name, url, body in rows
+                }
             )
     finally:
         for proc in reversed(procs):
@@ -423,12 +458,25 @@ def main() -> None:
         f"over the rounds; the ratio is the median of each round's ratio; load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end\n"
     )
-    print("| endpoint | requests/s | p50 ms | p99 ms | p99/p50 | rps / paintings list |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| endpoint | requests/s | p50 ms | p99 ms | p99/p50 | rps / paintings list "
+        "| server CPU ms | ab CPU ms | bytes |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in rounds[0]:
-        rps, p50, p99 = (statistics.median(r[name][key] for r in rounds) for key in ("rps", "p50", "p99"))
+        rps, p50, p99, server_ms, client_ms, size = (
+            statistics.median(r[name][key] for r in rounds)
+            for key in ("rps", "p50", "p99", "server_ms", "client_ms", "bytes")
+        )
         ratio = statistics.median(r[name]["rps"] / r[reference]["rps"] for r in rounds)
-        print(f"| {name} | {rps:.0f} | {p50:.0f} | {p99:.0f} | {p99 / max(p50, 1):.2f} | {ratio:.2f} |")
+        print(
+            f"| {name} | {rps:.0f} | {p50:.0f} | {p99:.0f} | {p99 / max(p50, 1):.2f} | {ratio:.2f} "
+            f"| {server_ms:.2f} | {client_ms:.2f} | {size:.0f} |"
+        )
+    print(
+        "\nserver CPU ms: gunicorn's workers and Redis, per request; ab CPU ms: the load generator's "
+        "own, on the same cores; bytes: per response, headers included"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
+from catalog.compiled import InListQuery
 from catalog.models import EXTERNAL_ID_RE, Artist, Painting, StoryGroup
 from config.exceptions import UnknownPainting, ValidationFailed
 
@@ -215,14 +216,27 @@ _SUMMARY_COLUMNS = (
 )
 
 
+_SUMMARIES = InListQuery(
+    Painting,
+    lambda pks: Painting.objects.filter(pk__in=pks).order_by().values_list(*_SUMMARY_COLUMNS),
+    prepare=int,
+)
+
+
 def painting_summaries_by_pk(*, pks: Iterable[int]) -> dict[int, PaintingSummaryRow]:
     """pk -> summary row (artist and story group joined) in one query; pks no longer catalogued
-    are left out. The cheap form of ``paintings_by_pk`` for answers built without serializers."""
-    rows = Painting.objects.filter(pk__in=list(pks)).order_by().values_list(*_SUMMARY_COLUMNS)
+    are left out. The cheap form of ``paintings_by_pk`` for answers built without serializers
+    (and its SQL compiled once per list length: ``catalog.compiled``)."""
+    rows = _SUMMARIES.rows(pks)
     return {row[0]: PaintingSummaryRow(*row[:10], row[10] or "", *row[11:]) for row in rows}
 
 
 _REF_COLUMNS = ("pk", "external_id", "title", "image", "image_status", "image_sha256")
+_REFS = InListQuery(
+    Painting,
+    lambda ids: Painting.objects.filter(external_id__in=ids).order_by().values_list(*_REF_COLUMNS),
+    prepare=str,
+)
 
 
 def painting_refs_by_external_id(*, fields: dict[str, list[str]]) -> dict[str, PaintingSummaryRow]:
@@ -232,7 +246,7 @@ def painting_refs_by_external_id(*, fields: dict[str, list[str]]) -> dict[str, P
     unknown id is an ``UnknownPainting`` listing them (``detail["unknown_ids"]``), worded as
     ``users.services.resolve_paintings`` words it."""
     wanted = {external_id for ids in fields.values() for external_id in ids}
-    rows = Painting.objects.filter(external_id__in=wanted).order_by().values_list(*_REF_COLUMNS)
+    rows = _REFS.rows(wanted)  # one query, compiled once per number of ids (``catalog.compiled``)
     no_summary = ("", None, None, None, None, None, None)  # date, years, artist, story group
     found = {
         external_id: PaintingSummaryRow(pk, external_id, title, *no_summary, image or "", status, sha256)

@@ -33,8 +33,14 @@ THUMBNAIL_DIR = "thumbnails"
 
 def thumbnail_name(painting: Painting) -> str:
     """Storage name of the painting's thumbnail: external id, image checksum and size."""
-    key = painting.image_sha256[:16] or hashlib.sha256(painting.image.name.encode()).hexdigest()[:16]
-    return f"{THUMBNAIL_DIR}/{painting.external_id}-{key}-{settings.CATALOG_THUMBNAIL_SIDE}.jpg"
+    return _name(
+        external_id=painting.external_id, image=painting.image.name, image_sha256=painting.image_sha256
+    )
+
+
+def _name(*, external_id: str, image: str, image_sha256: str) -> str:
+    key = image_sha256[:16] or hashlib.sha256(image.encode()).hexdigest()[:16]
+    return f"{THUMBNAIL_DIR}/{external_id}-{key}-{settings.CATALOG_THUMBNAIL_SIDE}.jpg"
 
 
 def _render(source: Path, target: Path, *, side: int) -> None:
@@ -58,14 +64,22 @@ def thumbnail_url(painting: Painting) -> str | None:
     """Storage URL (relative) of the painting's thumbnail, made if missing; None without an image."""
     if not painting.has_image:
         return None
-    name = thumbnail_name(painting)
+    return stored_thumbnail_url(
+        external_id=painting.external_id, image=painting.image.name, image_sha256=painting.image_sha256
+    )
+
+
+def stored_thumbnail_url(*, external_id: str, image: str, image_sha256: str) -> str:
+    """``thumbnail_url`` of a painting with a stored image, from its column values (``image``: the
+    storage name): no model instance, for answers that list many paintings per request."""
+    name = _name(external_id=external_id, image=image, image_sha256=image_sha256)
     try:
         target = Path(default_storage.path(name))
         if not target.exists():
-            _render(Path(painting.image.path), target, side=settings.CATALOG_THUMBNAIL_SIDE)
+            _render(Path(default_storage.path(image)), target, side=settings.CATALOG_THUMBNAIL_SIDE)
     except NotImplementedError:
-        return painting.image.url
+        return default_storage.url(image)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        logger.warning("No thumbnail for painting %s: %s", painting.external_id, exc)
-        return painting.image.url
+        logger.warning("No thumbnail for painting %s: %s", external_id, exc)
+        return default_storage.url(image)
     return default_storage.url(name)

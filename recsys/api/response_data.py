@@ -10,32 +10,31 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from catalog.models import Painting
+from django.core.files.storage import default_storage
+
 from catalog.selectors import PaintingSummaryRow
-from catalog.thumbnails import thumbnail_url
+from catalog.thumbnails import stored_thumbnail_url
 from recsys.serving.explanations import Reason, reasons
 from recsys.serving.results import RecommendationResult
 
 Absolute = Callable[[str | None], str | None]
 
 
-def _urls(row: PaintingSummaryRow) -> tuple[str | None, str | None]:
-    """(image URL, thumbnail URL), relative, as ``PaintingSummarySerializer`` finds them."""
+def _thumbnail(row: PaintingSummaryRow) -> str | None:
+    """The thumbnail URL, relative, as ``PaintingSummarySerializer`` finds it (no model instance:
+    building one per painting cost more than the rest of the answer)."""
     if not row.has_image:
-        return None, None
-    painting = Painting(
-        pk=row.pk,
-        external_id=row.external_id,
-        image=row.image,
-        image_status=row.image_status,
-        image_sha256=row.image_sha256,
-    )
-    return painting.image.url, thumbnail_url(painting)
+        return None
+    return stored_thumbnail_url(external_id=row.external_id, image=row.image, image_sha256=row.image_sha256)
+
+
+def _image(row: PaintingSummaryRow) -> str | None:
+    """The image URL, relative, as ``Painting.image.url`` (the field's storage is the default)."""
+    return default_storage.url(row.image) if row.has_image else None
 
 
 def painting_summary_data(row: PaintingSummaryRow, absolute: Absolute) -> dict[str, Any]:
     """``PaintingSummarySerializer(painting).data`` of the painting ``row`` describes."""
-    image, thumbnail = _urls(row)
     return {
         "id": row.external_id,
         "title": row.title,
@@ -48,8 +47,8 @@ def painting_summary_data(row: PaintingSummaryRow, absolute: Absolute) -> dict[s
             if row.story_group_slug is None
             else {"slug": row.story_group_slug, "name": row.story_group_name}
         ),
-        "image_url": absolute(image),
-        "thumbnail_url": absolute(thumbnail),
+        "image_url": absolute(_image(row)),
+        "thumbnail_url": absolute(_thumbnail(row)),
     }
 
 
@@ -72,7 +71,7 @@ def recommendations_data(
     def contribution(c: Any) -> dict[str, Any]:
         row = paintings.get(c.painting_id)
         if row is not None and c.painting_id not in thumbnails:
-            thumbnail = _urls(row)[1]
+            thumbnail = _thumbnail(row)
             thumbnails[c.painting_id] = absolute(thumbnail) if thumbnail else None
         return {
             "painting": row.external_id if row is not None else str(c.external_id),

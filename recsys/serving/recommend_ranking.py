@@ -155,22 +155,26 @@ def fused_recommendations(
     ``scores``) as recommendations, position i explained by engine ``explainer[i]``'s
     contributions (late fusion: the engine that ranked it best; score fusion: the largest
     weighted share)."""
+    shown = np.asarray(keys[: len(explainer)], dtype=np.int64)
     explanations: dict[int, tuple[Contribution, ...]] = {}
+    external_ids: dict[int, str] = {}
     for engine, run in runs.items():
         mine = [i for i, chosen in enumerate(explainer) if chosen == engine]
-        rows = np.array([run.artefact.row_of[int(keys[i])] for i in mine], dtype=np.intp)
+        if not mine:
+            continue
+        rows, found = run.artefact.row_of.rows(shown[mine])
+        if not found.all():  # the explainer ranked them, so it holds them
+            raise KeyError(f"{engine}: {shown[mine][~found].tolist()} not in its artefact")
         explanations.update(zip(mine, run.explain(rows, explain), strict=True))
-
-    def external_id(i: int) -> str:
-        art = runs[explainer[i]].artefact
-        return art.external_ids[art.row_of[int(keys[i])]]
-
+        names = run.artefact.external_ids
+        external_ids.update((i, names[row]) for i, row in zip(mine, rows.tolist(), strict=True))
+    pks, fused = shown.tolist(), scores[: len(explainer)].tolist()
     return tuple(
         Recommendation(
-            painting_id=int(keys[i]),
-            external_id=external_id(i),
+            painting_id=pks[i],
+            external_id=external_ids[i],
             rank=i + 1,
-            score=float(scores[i]),
+            score=float(fused[i]),
             contributions=explanations[i],
             engine_ranks=engine_ranks[i] if engine_ranks is not None else {},
         )
