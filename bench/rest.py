@@ -17,7 +17,9 @@ worker restarted after 100,000 requests) serves. ``ab`` (apache2-utils) drives e
 ``--clients`` concurrent keep-alive clients for ``--requests`` requests (after a warm-up),
 ``--rounds`` times in turn, and the table with requests/s, p50, p99 (medians over the rounds)
 and the ratios to the 9-painting list (median of the rounds' ratios), all measured in this one
-run, is printed with the machine's load average.
+run, is printed with the machine's load average. Per request it also gives the CPU the server
+used (gunicorn's workers and Redis, ``/proc/<pid>/stat``), ``ab``'s own CPU (it shares the
+cores) and the bytes answered: what a ratio below 1 is made of.
 
     python bench/rest.py [--source real|synthetic] [--var DIR] [--recommenders minilm,tfidf,lda]
                          [--paintings 1000] [--requests 1000] [--rounds 3] [--clients 50]
