@@ -97,6 +97,18 @@ class ModelNotAvailable(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+class EmptyCatalogue(ApplicationError):
+    """Nothing to compute: the catalogue has no paintings yet."""
+
+    code = "empty_catalogue"
+    status_code = status.HTTP_409_CONFLICT
+    #: the state as a refused build and an engine's status word it
+    reason = (
+        "the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`, or "
+        "the admin), and the engines are computed when they arrive"
+    )
+
+
 class RunInProgress(ApplicationError):
     """A build of the engine's artefact is already pending or running."""
 

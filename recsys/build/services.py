@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from catalog.models import Painting
 from catalog.snapshot import current_catalogue_hash
-from config.exceptions import RunInProgress
+from config.exceptions import EmptyCatalogue, RunInProgress
 from recsys.build import pipeline, runs
 from recsys.build.planning import FULL_REBUILD
 from recsys.engines.registry import enabled_engine_names, engine_unavailable_reason, require_available
@@ -73,13 +74,23 @@ def precompute_reap_stale(*, engine: str | None = None) -> list[int]:
     return pipeline.reap_stale_runs(engine=engine, resume=resume_run, queued=queued_artefact_ids)
 
 
+def require_paintings(*, engine: str) -> None:
+    """``EmptyCatalogue`` while the catalogue has no painting (a build would fail on nothing)."""
+    if not Painting.objects.exists():
+        raise EmptyCatalogue(
+            f"Nothing to compute: {EmptyCatalogue.reason}.", field="engine", detail={"engine": engine}
+        )
+
+
 def _create_run(engine: str) -> tuple[Artefact, bool]:
-    """(row, created): a new pending row, or the engine's open run if there is one."""
+    """(row, created): a new pending row, or the engine's open run if there is one; no row while
+    the catalogue is empty (``EmptyCatalogue``)."""
     instance = require_available(engine)
     precompute_reap_stale(engine=engine)
     existing = _open_run(engine)
     if existing is not None:
         return existing, False
+    require_paintings(engine=engine)
     try:
         with transaction.atomic():
             return runs.create_run(engine=instance, celery_task_id=str(uuid4())), True
@@ -254,6 +265,8 @@ def refresh_engines(*, engines: Collection[str]) -> list[str]:
         else:
             try:
                 precompute_start(engine=engine)
+            except EmptyCatalogue:  # every painting deleted: the active artefact stays, unused
+                logger.info("refresh of %s skipped: the catalogue is empty", engine)
             except Exception:  # without a broker the build runs here; its row records the error
                 logger.exception("refresh of %s failed", engine)
     return busy

@@ -14,7 +14,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
 from catalog.models import Painting
-from config.exceptions import EngineUnavailable, UnknownEngine
+from config.exceptions import EmptyCatalogue, EngineUnavailable, UnknownEngine
 from recsys.artefacts.reader import LoadedArtefact, artefact_cache
 from recsys.engines.registry import engine_names, engine_unavailable_reason, get_engine
 from recsys.models import Artefact
@@ -105,6 +105,8 @@ def _status(name: str, rows: list[Artefact], catalogue: np.ndarray, last: Artefa
         status = "unavailable"
         if model_reason:
             reason = model_reason
+        elif catalogue.size == 0:
+            reason = EmptyCatalogue.reason
         elif last is not None and last.status == Artefact.Status.FAILED:
             reason = f"last build failed: {last.error}"
         else:

@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from config.exceptions import EmptyCatalogue
 from recsys.build import runs
-from recsys.build.services import precompute_engine
+from recsys.build.services import precompute_engine, precompute_start
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from recsys.serving.selectors import engine_status, engine_statuses
@@ -167,3 +168,40 @@ def test_engine_statuses_use_a_few_queries(catalogue, django_assert_max_num_quer
     with django_assert_max_num_queries(4):
         statuses = engine_statuses(["fake", "fitted"])
     assert [s.status for s in statuses] == ["ready", "unavailable"]
+
+
+def test_an_empty_catalogue_is_not_computed_and_says_how_to_fill_it(db, settings):
+    """`make run` without the sample: no failed build, no traceback, one message."""
+    settings.RECSYS_ENABLED_ENGINES = ["fake", "missing"]
+    code, out, err = precompute("--engine", "all")
+
+    assert code == 1 and out == ""
+    assert err == (
+        "Nothing to compute: the catalogue has no paintings yet: import some (`manage.py "
+        "import_catalog --sample`, or the admin), and the engines are computed when they arrive."
+    )
+    assert not Artefact.objects.exists()
+    assert engine_status("fake").reason == (
+        "the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`, or "
+        "the admin), and the engines are computed when they arrive"
+    )
+
+
+def test_a_build_of_an_empty_catalogue_is_refused_without_a_row(db):
+    with pytest.raises(EmptyCatalogue) as refused:
+        precompute_start(engine="fake")
+
+    assert (refused.value.code, refused.value.status_code, refused.value.field) == (
+        "empty_catalogue",
+        409,
+        "engine",
+    )
+    assert not Artefact.objects.exists()
+
+
+def test_the_admin_compute_button_on_an_empty_catalogue_says_so(admin_client, db):
+    response = admin_client.post(reverse("admin:recsys_artefact_precompute"), {"engine": "fake"}, follow=True)
+
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert message.startswith("fake: Nothing to compute: the catalogue has no paintings yet: import some")
+    assert not Artefact.objects.exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from celery.exceptions import Retry
@@ -159,6 +161,17 @@ def test_refresh_postpones_engines_that_are_mid_build(catalogue):
     Artefact.objects.filter(pk=row.pk).update(status="running")
     assert services.refresh_engines(engines=["fake"]) == ["fake"]
     assert Artefact.objects.count() == 1
+
+
+def test_a_refresh_after_every_painting_was_deleted_starts_no_build_and_logs_no_error(db, caplog):
+    caplog.set_level(logging.INFO, logger="recsys.build.services")
+
+    assert services.refresh_engines(engines=["fake"]) == []
+
+    assert not Artefact.objects.exists()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "refresh of fake skipped: the catalogue is empty")
+    ]
 
 
 def test_progress_is_published_in_the_task_state(catalogue, monkeypatch):

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kombu.exceptions import OperationalError
 from tqdm import tqdm
 
-from config.exceptions import ApplicationError
+from config.exceptions import ApplicationError, EmptyCatalogue
 from recsys.build import runs, services
 from recsys.build.queue_probe import queued_artefact_ids
 from recsys.engines.registry import enabled_engine_names, engine_names, engine_unavailable_reason
@@ -97,6 +97,11 @@ class Command(BaseCommand):
         if run_async and settings.CELERY_TASK_ALWAYS_EAGER:
             self.stderr.write("No Celery broker configured (REDIS_URL): --async runs the work here.")
 
+        if any(engine_unavailable_reason(name) is None for name in engines):
+            try:  # one message for every engine that could build, not a refused build each
+                services.require_paintings(engine=engine)
+            except EmptyCatalogue as exc:
+                raise CommandError(exc.message) from None
         for pk in services.precompute_reap_stale():
             self.stderr.write(self.style.WARNING(f"closed abandoned build (artefact {pk}): no heartbeat"))
         self.start_timeout = start_timeout
