@@ -104,8 +104,8 @@ class EmptyCatalogue(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     #: the state as a refused build and an engine's status word it
     reason = (
-        "the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`, or "
-        "the admin), and the engines are computed when they arrive"
+        "the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`) or "
+        "add them in the admin; the engines are computed when they arrive"
     )
 
 

@@ -178,12 +178,12 @@ def test_an_empty_catalogue_is_not_computed_and_says_how_to_fill_it(db, settings
     assert code == 1 and out == ""
     assert err == (
         "Nothing to compute: the catalogue has no paintings yet: import some (`manage.py "
-        "import_catalog --sample`, or the admin), and the engines are computed when they arrive."
+        "import_catalog --sample`) or add them in the admin; the engines are computed when they arrive."
     )
     assert not Artefact.objects.exists()
     assert engine_status("fake").reason == (
-        "the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`, or "
-        "the admin), and the engines are computed when they arrive"
+        "the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`) or "
+        "add them in the admin; the engines are computed when they arrive"
     )
 
 
