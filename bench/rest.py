@@ -52,11 +52,12 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = (  # fixed vocabulary of the synthetic texts
+VOCABULARY = (  # fixed vocabulary of the synthetic texts
     "sea ship storm wave harbour sailor portrait lady silk pearl fan glove flower rose tulip vase "
     "fruit table winter snow skater canal village church saint angel madonna child landscape river "
     "mountain forest hunter dog horse battle soldier king queen crown garden fountain night moon"
-).split()
+)
+WORDS = VOCABULARY.split()
 
 SEED_SCRIPT = """
 import random
