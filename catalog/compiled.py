@@ -16,7 +16,6 @@ through the ORM as usual (the backend may split them; nothing long is kept).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -39,7 +38,6 @@ class InListQuery:
         self._build = build
         self._prepare = prepare
         self._sql: dict[tuple[str, int], str] = {}
-        self._lock = threading.Lock()
 
     def rows(self, values: Iterable[Any]) -> Sequence[tuple[Any, ...]]:
         """The rows of ``build(values)``, as its ``values_list`` gives them (in any order)."""
@@ -62,6 +60,5 @@ class InListQuery:
         sql, params = self._build(placeholders).using(alias).query.get_compiler(using=alias).as_sql()
         if len(params) != size or set(params) != set(placeholders):
             raise ValueError(f"{sql!r}: its parameters are not just the IN list ({len(params)} for {size})")
-        with self._lock:
-            self._sql[(alias, size)] = sql
+        self._sql[(alias, size)] = sql  # a race compiles the same SQL twice, harmlessly
         return sql

@@ -124,16 +124,11 @@ def rated_rows(*, user: Visitor, session: SessionBase) -> list[tuple[Painting, i
 
 
 def recommender_statuses() -> list[RecommenderStatus]:
-    """Every recommender with its readiness, in settings order.
-
-    While none is ready this process's memo of them is passed by (``status_cache``): the
-    "getting ready" page reloads when ``ready_status`` (read from the database) says one is,
-    and must then show it, not the state memoised up to ``RECSYS_STATUS_LOCAL_S`` before the
-    worker's activation (only before the first build, so the extra read is rare).
-    """
-    statuses = _recommender_statuses()
-    if visitor_recommenders(statuses):
-        return statuses
+    """Every recommender with its readiness, in settings order, past this process's memo
+    (``recsys.serving.status_cache``): a page reloaded because ``ready_status`` (the database)
+    says a recommender is ready, or a better one is, must show it, not the state memoised up
+    to ``RECSYS_STATUS_LOCAL_S`` before the worker's activation. A page costs the shared cache
+    round trip the memo saves the API's hot path."""
     return _recommender_statuses(local=False)
 
 

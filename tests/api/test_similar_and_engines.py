@@ -214,3 +214,15 @@ def test_recommender_list_queries_do_not_grow_with_engines(
         response = api_client.get("/api/v1/recommenders/")
     assert [r["status"] for r in response.json()] == ["ready"] * len(settings.RECSYS_RECOMMENDERS)
     assert len(settings.RECSYS_RECOMMENDERS) == 20
+
+
+@pytest.mark.django_db
+def test_with_an_empty_catalogue_a_recommender_says_how_to_fill_it(api_client):
+    response = api_client.get("/api/v1/recommenders/tfidf/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["reason"] == (
+        "tfidf: the catalogue has no paintings yet: import some (`manage.py import_catalog --sample`) "
+        "or add them in the admin; the engines are computed when they arrive"
+    )

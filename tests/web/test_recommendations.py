@@ -177,6 +177,28 @@ def test_the_page_shows_what_another_process_activated_though_this_one_memoised_
     caches["default"].clear()
 
 
+def test_a_better_recommender_activated_by_another_process_answers_the_next_page(
+    client, db, settings, monkeypatch
+):
+    """The "better recommendations are on their way" note links to the page when
+    ``ready_status`` says the better one is ready: that page must use it at once."""
+    settings.RECSYS_STATUS_CACHE_S = settings.RECSYS_STATUS_LOCAL_S = 60
+    monkeypatch.setattr(status_cache, "_backoff_until", 0.0)
+    caches["default"].clear()
+    paintings = [PaintingFactory(external_id=k, **viewable()) for k in VECTORS]
+    write_artefact(engine="lda", paintings=paintings, vectors=list(VECTORS.values()))
+    rate_in_session(client, {"p-a": 5})
+    assert client.get(RECS).context["engine"] == "lda"  # memoised: only LDA ready
+
+    write_artefact(engine="tfidf", paintings=paintings, vectors=list(VECTORS.values()))
+    caches["default"].set(status_cache.VERSION_KEY, "activated-elsewhere")
+    response = client.get(RECS)
+
+    assert response.context["engine"] == "tfidf"
+    assert [c.painting.external_id for c in response.context["page"].cards][:1] == ["p-b"]
+    caches["default"].clear()
+
+
 def test_ready_status_lists_the_ready_recommenders_in_one_query(client, scored, django_assert_num_queries):
     with django_assert_num_queries(1):
         response = client.get(reverse("web:ready_status"))
