@@ -12,7 +12,8 @@ In front of the cache each process keeps what it read for ``RECSYS_STATUS_LOCAL_
 (default 2): a recommendation then needs no cache round trip to find its engines' active
 artefacts. ``invalidate()`` empties that memo at once in the process that activates; other
 processes follow within ``RECSYS_STATUS_LOCAL_S`` seconds (their memo expires, they ask the cache,
-which has the new version).
+which has the new version). A reader that must see another process's activation at once passes
+``local=False`` (the web pages: ``web.selectors.recommender_statuses``).
 
 Fails open, like ``config.ratelimit``: a cache error computes the value from the database and
 logs a warning, and the cache is not asked again for ``RATELIMIT_FAILURE_BACKOFF_S`` seconds (per
