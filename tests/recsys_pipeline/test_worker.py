@@ -23,6 +23,7 @@ from django.db import connection
 from recsys.artefacts.files import final_dir
 from recsys.artefacts.reader import open_artefact
 from recsys.build import runs
+from recsys.build.queue_probe import queued_artefact_ids
 from recsys.engines.registry import get_engine
 from recsys.models import Artefact
 from tests.recsys_pipeline.conftest import THEMES, make_painting
@@ -180,6 +181,12 @@ def test_a_real_worker_builds_and_activates_an_artefact(redis_url, tmp_path):
     assert len(batches) == 3  # 8 paintings in batches of 3: the chord's tasks ran in the worker
 
 
+def _queued(app: Celery, *, unknown: set[int]) -> set[int]:
+    """Artefact ids with a task waiting in ``app``'s broker queue (``unknown`` if unreadable)."""
+    found = queued_artefact_ids(app)
+    return unknown if found is None else found
+
+
 def test_a_build_whose_worker_is_killed_is_resumed_and_reuses_its_finished_batches(redis_url, tmp_path):
     for theme in THEMES:
         make_painting(theme, 0)  # 4 paintings: 2 batches of 2, 2 s each
@@ -189,7 +196,13 @@ def test_a_build_whose_worker_is_killed_is_resumed_and_reuses_its_finished_batch
     try:
         started = _precompute(env, "--engine", "slow", "--async", "--full", "--start-timeout", "60")
         assert started.returncode == 0 and "started by a worker" in started.stdout, started.stderr
-        killed = _wait(Artefact.objects.get(), lambda r: r.processed >= 2)  # batch 1 done, 2 under way
+        # batch 1 done and batch 2 taken by the worker (acks late, prefetch 1: it leaves the queue
+        # only after batch 1 is acknowledged, so "processed" alone can come while it still waits)
+        probe = Celery("queue-probe", broker=redis_url, set_as_current=False)
+        killed = _wait(
+            Artefact.objects.get(),
+            lambda r: r.processed >= 2 and r.pk not in _queued(probe, unknown={r.pk}),
+        )
         os.killpg(first_worker.pid, signal.SIGKILL)  # the worker and its children, mid-batch
         first_worker.wait(timeout=10)
     finally:
