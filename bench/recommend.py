@@ -61,7 +61,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from recsys.algorithms import itm, scoring  # noqa: E402
+from recsys.algorithms import itm, scan_codes, scoring  # noqa: E402
 from recsys.algorithms.fusion import fuse_top_n, reciprocal_rank_fusion  # noqa: E402
 from recsys.artefacts import files, reader  # noqa: E402
 from recsys.serving.recommend import recommend_with_artefacts  # noqa: E402
@@ -117,7 +117,11 @@ def write_synthetic(
         files.save_local_array(
             folder / itm.ITM_PROB, np.take_along_axis(prob, order, axis=1).astype(np.float32)
         )
-    files.save_local_json(folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-bench"})
+    # as the precompute writes them: demote's 8-bit codes where no dense similarity is
+    codes = None if dense else scan_codes.build_into(embeddings, folder)
+    files.save_local_json(
+        folder / files.MANIFEST, {"engine": engine, "version": f"{engine}-bench", "scan_codes": codes}
+    )
     return folder
 
 

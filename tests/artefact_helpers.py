@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Painting
+from recsys.algorithms.scan_codes import build_into as build_scan_codes
 from recsys.artefacts import files
 from recsys.models import Artefact
 
@@ -30,10 +31,12 @@ def write_artefact(
     dense: bool = True,
     neighbours_k: int | None = None,
     manifest: Mapping[str, Any] | None = None,
+    scan_codes: bool = False,
 ) -> Artefact:
     """Publish an artefact of ``engine`` with one row per painting (rows L2-normalised).
 
-    ``dense`` writes the m x m similarity, ``neighbours_k`` the top-k neighbour lists;
+    ``dense`` writes the m x m similarity, ``neighbours_k`` the top-k neighbour lists, ``scan_codes``
+    demote's 8-bit codes (``recsys.algorithms.scan_codes``, whatever the size);
     ``manifest`` adds facts to the manifest. With ``activate`` the new row replaces the
     engine's active artefact, as the pipeline's activation does.
     """
@@ -56,10 +59,12 @@ def write_artefact(
         order = np.lexsort((np.broadcast_to(painting_ids, masked.shape), -masked), axis=1)[:, :neighbours_k]
         files.save_local_array(folder / files.NEIGHBOURS_IDX, order.astype(np.int32))
         files.save_local_array(folder / files.NEIGHBOURS_SIM, np.take_along_axis(similarity, order, axis=1))
+    codes = build_scan_codes(embeddings, folder, min_bytes=0) if scan_codes else None
     payload = {
         "engine": engine,
         "version": version,
         "shapes": {"embeddings": list(embeddings.shape)},
+        "scan_codes": codes,
         **(manifest or {}),
     }
     files.save_local_json(folder / files.MANIFEST, payload)

@@ -112,18 +112,18 @@ def limit_query_threads(threads: int) -> None:
         _threads_limited = True
 
 
-def save_index(index: faiss.Index, folder: Path) -> Path:
-    """Write ``index`` to ``folder/ann.faiss`` atomically (temporary file + rename)."""
+def save_index(index: faiss.Index, folder: Path, *, name: str = INDEX_FILE) -> Path:
+    """Write ``index`` to ``folder/name`` (default ``ann.faiss``) atomically (temporary file + rename)."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{INDEX_FILE}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
         faiss.write_index(index, tmp)
-        os.replace(tmp, folder / INDEX_FILE)
+        os.replace(tmp, folder / name)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return folder / INDEX_FILE
+    return folder / name
 
 
 def load_index(folder: Path) -> faiss.Index | None:

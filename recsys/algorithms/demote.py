@@ -135,31 +135,46 @@ def demote_pull(
     liked = np.flatnonzero(weights.pull > 0)
     if similarity is not None and liked.size < embeddings.shape[1]:
         return weights.pull[liked] @ np.asarray(similarity[rated_rows[liked]], dtype=np.float64)
+    profile = pull_profile(embeddings=embeddings, rated_rows=rated_rows, weights=weights)
+    return np.asarray(embeddings @ profile, dtype=np.float64)
+
+
+def pull_profile(*, embeddings: np.ndarray, rated_rows: np.ndarray, weights: DemoteWeights) -> np.ndarray:
+    """The likes' profile p = sum_j pull_j e_j in the embeddings' dtype: L = E @ p, row by row
+    or all at once (``demote_pull``)."""
+    rated_rows = _checked_rows(rated_rows, weights)
+    liked = np.flatnonzero(weights.pull > 0)
     profile = weights.pull[liked] @ np.asarray(embeddings[rated_rows[liked]], dtype=np.float64)
-    return np.asarray(embeddings @ profile.astype(embeddings.dtype, copy=False), dtype=np.float64)
+    return profile.astype(embeddings.dtype, copy=False)
 
 
 def demote_scores_at(
     *,
     embeddings: np.ndarray,
     rows: np.ndarray | None,
-    pull: np.ndarray,
+    pull: np.ndarray | None,
     rated_rows: np.ndarray,
     weights: DemoteWeights,
     similarity: np.ndarray | None = None,
     gamma: float = GAMMA,
+    profile: np.ndarray | None = None,
 ) -> np.ndarray:
-    """S(i) for ``rows`` (None: every row) given their pull L(i) (``demote_pull`` at those rows):
-    D from the disliked paintings' columns only (rows of the dense ``similarity`` when given)."""
+    """S(i) for ``rows`` (None: every row) given their pull L(i) (``demote_pull`` at those rows;
+    None: from the likes' ``profile`` (``pull_profile``) on the same gathered rows): D from the
+    disliked paintings' columns only (rows of the dense ``similarity`` when given)."""
     rated_rows = _checked_rows(rated_rows, weights)
     disliked = np.flatnonzero(weights.push > 0)
+    items = embeddings if rows is None else embeddings[rows]
+    if pull is None:
+        if profile is None:
+            raise ValueError("need the pull or the likes' profile")
+        pull = items @ profile
     if disliked.size == 0:
         return np.asarray(pull, dtype=np.float64)
     if similarity is not None and disliked.size < embeddings.shape[1]:
         dense = np.asarray(similarity[rated_rows[disliked]], dtype=np.float64)
         columns = (dense if rows is None else dense[:, rows]).T
     else:
-        items = embeddings if rows is None else embeddings[rows]
         columns = np.asarray(items @ embeddings[rated_rows[disliked]].T, dtype=np.float64)
     nearest = (columns * weights.push[disliked][np.newaxis, :]).max(axis=1)
     return combine(np.asarray(pull, dtype=np.float64), nearest, gamma)

@@ -16,6 +16,9 @@ Layout of one artefact (``RECSYS_ARTEFACT_ROOT/<engine>/<version>/``)::
     neighbours_sim.npy     float32 (m, k)
     ann.faiss              approximate index of the embeddings (``recsys.algorithms.ann``), only while
                            m > RECSYS_ANN_MIN_ITEMS
+    scan.faiss             8-bit codes of the embeddings that bound demote's pull
+                           (``recsys.algorithms.scan_codes``), from 1 MB of embeddings, never beside
+                           similarity.npy
     (engine extras, e.g. BLIP's itm_idx.npy / itm_prob.npy, and LDA's model files under state/)
 
 A run builds everything in ``<engine>/.staging-<version>/`` and publishes it with one

@@ -5,8 +5,10 @@ local copy (``recsys.artefacts.store.local_copy``). The layout is ``recsys.artef
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +31,8 @@ from recsys.artefacts.store import local_copy
 
 if TYPE_CHECKING:
     import faiss
+
+    from recsys.algorithms.scan_codes import ScanCodes
 
 
 class RowIndex(Mapping[int, int]):
@@ -89,8 +93,8 @@ class ExternalIds(Sequence[str]):
 
     def __init__(self, ids: Sequence[str]) -> None:
         encoded = [value.encode() for value in ids]
-        self._offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=self._offsets[1:])
+        # an array.array, not numpy: its items are Python ints (a numpy scalar per lookup cost ~2 us)
+        self._offsets = array("q", itertools.accumulate(map(len, encoded), initial=0))
         self._blob = b"".join(encoded)
 
     @overload
@@ -108,7 +112,7 @@ class ExternalIds(Sequence[str]):
         return self._blob[self._offsets[row] : self._offsets[row + 1]].decode()
 
     def __len__(self) -> int:
-        return int(self._offsets.shape[0]) - 1
+        return len(self._offsets) - 1
 
 
 @dataclass(frozen=True)
@@ -160,16 +164,37 @@ class LoadedArtefact:
         use and kept as long as this version is cached; None when the build wrote none."""
         from recsys.algorithms import ann  # faiss is imported only by processes that query an index
 
-        ann.limit_query_threads(settings.RECSYS_ANN_THREADS)
+        ann_threads_limited()
         index = ann.load_index(self.path)
         if index is not None and index.ntotal != self.size:
             raise ValueError(f"{self.path}: the index holds {index.ntotal} rows, the artefact {self.size}.")
         return index
 
+    @cached_property
+    def scan_codes(self) -> ScanCodes | None:
+        """The 8-bit codes of the embeddings (``recsys.algorithms.scan_codes``), memory-mapped
+        on first use; None when the build wrote none (small embeddings, a dense similarity, an
+        artefact built before them, a tuned view)."""
+        from recsys.algorithms import scan_codes  # faiss is imported only by processes that scan codes
+
+        ann_threads_limited()
+        return scan_codes.load(
+            self.path, self.manifest.get("scan_codes"), size=self.size, dim=int(self.embeddings.shape[1])
+        )
+
+
+def ann_threads_limited() -> None:
+    """faiss's threads limited once per process (``RECSYS_ANN_THREADS``)."""
+    from recsys.algorithms import ann
+
+    ann.limit_query_threads(settings.RECSYS_ANN_THREADS)
+
 
 def _load(path: Path) -> np.ndarray:
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
-    return array
+    """The array in ``path``, memory-mapped read-only, as a plain ndarray over the map (its
+    ``base``): indexing an ``np.memmap`` runs Python code on every call (~2 us a row, a third
+    more for a gather), on the hot path of every recommendation."""
+    return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
 
 
 def open_artefact(path: Path) -> LoadedArtefact:

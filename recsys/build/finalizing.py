@@ -91,6 +91,7 @@ def _build(row: Artefact, staging: Path) -> None:
     extra = engine.postprocess(items=items, embeddings=embeddings, out_dir=staging, pairs=pairs) if m else {}
     timings["postprocess_s"] = time.perf_counter() - tick
     ann_index = _ann_index(embeddings, staging)
+    scan_codes = _scan_codes(embeddings, staging) if m and not facts["dense"] else None
 
     manifest = {
         "engine": row.engine,
@@ -121,6 +122,7 @@ def _build(row: Artefact, staging: Path) -> None:
         "fit": plan["fit"],
         "postprocess": jsonable(extra),
         "ann_index": ann_index,
+        "scan_codes": scan_codes,
         "timings": timings,
     }
     files.save_local_json(staging / files.MANIFEST, manifest)  # written last: its presence means "built"
@@ -134,6 +136,14 @@ def _ann_index(embeddings: np.ndarray, staging: Path) -> dict[str, Any] | None:
     from recsys.algorithms import ann  # faiss only where an index is built
 
     return ann.build_into(embeddings, staging)
+
+
+def _scan_codes(embeddings: np.ndarray, staging: Path) -> dict[str, Any] | None:
+    """The 8-bit codes demote's bound scans (``recsys.algorithms.scan_codes``), written like
+    the artefact's other files; the manifest's facts about them, else None (small embeddings)."""
+    from recsys.algorithms import scan_codes  # faiss only where codes are written
+
+    return scan_codes.build_into(embeddings, staging)
 
 
 def drop_scratch(staging: Path) -> None:

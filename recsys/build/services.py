@@ -153,14 +153,22 @@ def precompute_engine(
     return finished
 
 
+#: manifest entries every build now writes: an artefact without one predates that file and is rebuilt
+#: (incrementally: its vectors are reused) by the next precompute
+LAYOUT_ENTRIES = ("scan_codes",)
+
+
 def artefact_up_to_date(*, engine: str) -> Artefact | None:
     """The engine's active artefact if it was built from exactly the current catalogue
-    (same catalogue hash) with the same parameters, so a new build would change nothing."""
+    (same catalogue hash) with the same parameters and the current layout (``LAYOUT_ENTRIES``),
+    so a new build would change nothing."""
     active = Artefact.objects.filter(engine=engine, is_active=True).first()
     if active is None:
         return None
     params = runs.jsonable(require_available(engine).params())
     if active.params != params or active.catalogue_hash != current_catalogue_hash():
+        return None
+    if any(entry not in (active.manifest or {}) for entry in LAYOUT_ENTRIES):
         return None
     return active
 

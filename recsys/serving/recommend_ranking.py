@@ -44,9 +44,8 @@ def rank_single(run: EngineRun, candidates: np.ndarray, n: int, explain: int) ->
     if run.scores is not None:
         rows = candidates[scoring.top_n(run.scores[candidates], pids[candidates], n)]
         return recommendations(run, rows, run.scores[rows], explain)
-    assert run.bound is not None
     positions, scores = bounded_top_n(
-        bound=run.bound[candidates],
+        bound=run.upper_bound(candidates),
         keys=pids[candidates],
         n=n,
         exact=lambda at: run.scores_at(candidates[at]),
@@ -126,15 +125,16 @@ def rank_late(
     return fused_recommendations(runs, fused.keys, fused.scores, explainer, explain, engine_ranks=ranks)
 
 
-def bounded_list(run: EngineRun, candidates: np.ndarray) -> BoundedList:
+def bounded_list(run: EngineRun, candidates: np.ndarray, *, array: bool = False) -> BoundedList:
     """``run``'s ``candidates`` (rows) with the upper bound of their scores (exact ones as their
-    own bound), for ``recsys.algorithms.bounded``."""
+    own bound; ``EngineRun.upper_bound``, every value with ``array``), for
+    ``recsys.algorithms.bounded``."""
     keys = run.artefact.painting_ids[candidates]
     if run.scores is not None:
         scores = run.scores[candidates]
         return BoundedList(keys=keys, bound=scores, exact=lambda at: scores[at])
-    assert run.bound is not None
-    return BoundedList(keys=keys, bound=run.bound[candidates], exact=lambda at: run.scores_at(candidates[at]))
+    bound = run.upper_bound(candidates, array=array)
+    return BoundedList(keys=keys, bound=bound, exact=lambda at: run.scores_at(candidates[at]))
 
 
 def _prefix(lst: BoundedList, depth: int) -> np.ndarray:

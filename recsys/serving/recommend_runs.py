@@ -21,6 +21,7 @@ import numpy as np
 from django.conf import settings
 
 from recsys.algorithms import demote, itm, scoring
+from recsys.algorithms.bounded import Bound
 from recsys.artefacts.reader import LoadedArtefact
 from recsys.serving.demote_scores import artefact_scores
 from recsys.serving.recommenders import RecommenderConfig
@@ -45,6 +46,7 @@ class EngineRun:
     itm: ItmSource | None = None  # BLIP scored by ITM (recsys.algorithms.itm) instead of the cosine
     demote: demote.DemoteWeights | None = None  # the "demote" weighting (not eq. 1)
     bound: np.ndarray | None = None  # demote, not ``full``: every row's pull L >= S; S on demand
+    profile: np.ndarray | None = None  # demote, not ``full``: p (L = E @ p), ``bound`` read on demand
     known: np.ndarray | None = None  # S of the rows computed so far (NaN: not yet), ``scores_at``
 
     @property
@@ -54,31 +56,63 @@ class EngineRun:
     @property
     def indexed(self) -> bool:
         """Whether the artefact's ANN index answers (no score of any row computed here)."""
-        return self.scores is None and self.bound is None
+        return self.scores is None and self.bound is None and self.profile is None
 
     def scores_at(self, rows: np.ndarray) -> np.ndarray:
         """The exact scores of ``rows`` (float64): read from ``scores``, or demote's S computed
         for these rows only from their bound L (``recsys.algorithms.demote.demote_scores_at``)."""
         if self.scores is not None:
             return self.scores[rows]
-        if self.bound is None or self.demote is None:
+        if self.indexed or self.demote is None:
             raise ValueError(f"{self.engine}: scored by the ANN index, not row by row")
         if self.known is None:
-            self.known = np.full(self.bound.shape[0], np.nan)
+            self.known = np.full(self.artefact.size, np.nan)
         missing = rows[np.isnan(self.known[rows])]
-        if missing.size * WHOLE_FRACTION >= self.bound.shape[0]:  # one product beats the gathers
+        if missing.size * WHOLE_FRACTION >= self.artefact.size:  # one product beats the gathers
             self.scores = self._demote(None)
             return self.scores[rows]
         if missing.size:
             self.known[missing] = self._demote(missing)
         return self.known[rows]
 
+    def pull(self) -> np.ndarray:
+        """Every row's pull L (float64): ``bound``, read from the profile the first time."""
+        if self.bound is None:
+            assert self.profile is not None
+            self.bound = np.asarray(self.artefact.embeddings @ self.profile, dtype=np.float64)
+        return self.bound
+
+    def upper_bound(self, candidates: np.ndarray, *, array: bool = False) -> np.ndarray | Bound:
+        """An upper bound of the exact score of each of ``candidates`` (rows), for
+        ``recsys.algorithms.bounded``: exact scores are their own, demote's is the pull, read
+        from the artefact's 8-bit codes (``recsys.algorithms.scan_codes``) where it has
+        them and the candidates are most rows, unless ``array`` asks for every value."""
+        if self.scores is not None:
+            return self.scores[candidates]
+        codes = None if array or self.bound is not None else self.artefact.scan_codes
+        if codes is not None:
+            assert self.profile is not None
+            scan = codes.bound(
+                profile=self.profile, candidates=candidates, full=lambda: self.pull()[candidates]
+            )
+            if scan is not None:
+                return scan
+        return self.pull()[candidates]
+
+    def _read_pull(self, rows: np.ndarray | None) -> np.ndarray | None:
+        """L of ``rows`` where it was read (of every row: read now); else None, and
+        ``demote_scores_at`` computes it from the profile on the rows it gathers for D anyway."""
+        if rows is None:
+            return self.pull()
+        return None if self.bound is None else self.bound[rows]
+
     def _demote(self, rows: np.ndarray | None) -> np.ndarray:
-        assert self.bound is not None and self.demote is not None
+        assert self.demote is not None
         return demote.demote_scores_at(
             embeddings=self.artefact.embeddings,
             rows=rows,
-            pull=self.bound if rows is None else self.bound[rows],
+            pull=self._read_pull(rows),
+            profile=self.profile,
             rated_rows=self.rated_rows,
             weights=self.demote,
             similarity=self.similarity,
@@ -125,13 +159,14 @@ class EngineRun:
         )
         best = scoring.top_contributors(contrib, top).tolist()
         # Python lists: indexing numpy scalars one by one costs more than the maths above
-        pks, rows, values = self.rated_pks.tolist(), self.rated_rows.tolist(), self.rated_values.tolist()
+        pks, values = self.rated_pks.tolist(), self.rated_values.tolist()
+        names = [art.external_ids[row] for row in self.rated_rows.tolist()]
         weights, similarities, contributions = self.weights.values.tolist(), block.tolist(), contrib.tolist()
         return [
             tuple(
                 Contribution(
                     painting_id=pks[j],
-                    external_id=art.external_ids[rows[j]],
+                    external_id=names[j],
                     rating=values[j],
                     weight=weights[j],
                     similarity=similarities[i][j],
@@ -177,14 +212,17 @@ def engine_run(
     pushed = demote.demote_weights(values) if weighting == scoring.DEMOTE else None
     weights = pushed.as_weights() if pushed else scoring.rating_weights(values, weighting=weighting)
     source = itm_source(art)
-    bound = None
+    bound = profile = None
     if not exact:
         scores = None
     elif pushed is not None and source is None and not full:
         scores = None
-        bound = demote.demote_pull(
-            embeddings=art.embeddings, rated_rows=rows, weights=pushed, similarity=art.similarity
-        )
+        if art.similarity is None:  # L = E @ p, read where a ranking asks (``upper_bound``)
+            profile = demote.pull_profile(embeddings=art.embeddings, rated_rows=rows, weights=pushed)
+        else:
+            bound = demote.demote_pull(
+                embeddings=art.embeddings, rated_rows=rows, weights=pushed, similarity=art.similarity
+            )
     elif pushed is not None:
         scores = artefact_scores(art, source, rows, pushed)
     elif source is not None:
@@ -211,4 +249,5 @@ def engine_run(
         itm=source,
         demote=pushed,
         bound=bound,
+        profile=profile,
     )

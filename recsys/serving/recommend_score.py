@@ -59,7 +59,7 @@ def _bounded(
     """Score fusion through the engines' bounds (exact scores are their own bound; demote's pull
     L >= S): the fused bound ranks every candidate and the fused S is computed near the top only
     (``recsys.algorithms.bounded``), with the first n of ``score_fusion`` over every painting."""
-    lists = {engine: bounded_list(run, candidates[engine]) for engine, run in runs.items()}
+    lists = {engine: bounded_list(run, candidates[engine], array=True) for engine, run in runs.items()}
     union, bound = fused_union({e: (lst.keys, lst.bound) for e, lst in lists.items()}, weights=weights)
 
     def parts(keys: np.ndarray) -> dict[str, np.ndarray]:

@@ -89,7 +89,7 @@ def test_web_serves_recommendations_from_its_downloaded_copy(catalogue, machines
         result = recommend(ratings={catalogue[0].pk: 5}, recommender="fake", n=2)
         loaded = active_artefact(engine="fake")
     assert loaded.path == machines["web"] / "fake" / row.version
-    assert isinstance(loaded.embeddings, np.memmap)
+    assert isinstance(loaded.embeddings.base, np.memmap)  # read from the map, not loaded
     stored_embeddings = np.load(stored(machines, "fake", row.version, "embeddings.npy"))
     assert np.array_equal(np.asarray(loaded.embeddings), stored_embeddings)
     # the other two sea paintings are the closest to the rated sea painting

@@ -5,6 +5,7 @@ dense similarity, on random unit vectors where most of the likes' neighbours are
 import numpy as np
 import pytest
 
+from recsys.serving import recommend_runs
 from recsys.serving.recommend_ranking import rank_late, rank_single
 from recsys.serving.recommend_runs import engine_run
 from recsys.serving.recommend_score import score_fused
@@ -48,7 +49,7 @@ def test_single_engine_bound_matches_every_score(catalogue, seed, n):
     ratings = ratings_of(catalogue, seed)
     full = engine_run("minilm", art, ratings, "demote", full=True)
     lazy = engine_run("minilm", art, ratings, "demote", full=False)
-    assert lazy.scores is None and lazy.bound is not None and not lazy.indexed
+    assert lazy.scores is None and lazy.profile is not None and not lazy.indexed
     candidates = full.candidate_rows(set(ratings), None)
     assert items(rank_single(lazy, candidates, n, 3)) == items(rank_single(full, candidates, n, 3))
 
@@ -92,3 +93,48 @@ def test_late_fusion_through_the_bound_matches_every_score(catalogue, settings, 
     )
     assert lazy == full
     assert len(full) == min(n, SIZE - 9)
+
+
+@pytest.fixture
+def coded(catalogue):
+    """MiniLM again, now with demote's 8-bit codes (``recsys.algorithms.scan_codes``)."""
+    base = np.random.default_rng(3).normal(size=(SIZE, 8))
+    write_artefact(engine="minilm", paintings=catalogue, vectors=base, dense=False, scan_codes=True)
+    assert active_artefact(engine="minilm").scan_codes is not None
+    return catalogue
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n", [1, 9, 40])
+def test_single_engine_through_the_scan_codes_matches_every_score(coded, seed, n):
+    art = active_artefact(engine="minilm")
+    ratings = ratings_of(coded, seed)
+    full = engine_run("minilm", art, ratings, "demote", full=True)
+    lazy = engine_run("minilm", art, ratings, "demote", full=False)
+    candidates = full.candidate_rows(set(ratings), None)
+    assert items(rank_single(lazy, candidates, n, 3)) == items(rank_single(full, candidates, n, 3))
+
+
+def test_likes_alone_are_ranked_from_the_codes_without_the_float32_pull(coded, monkeypatch):
+    # 90 paintings: a pool of 72 would be scored all at once (WHOLE_FRACTION), as is right that small
+    monkeypatch.setattr(recommend_runs, "WHOLE_FRACTION", 1)
+    art = active_artefact(engine="minilm")
+    ratings = {painting.pk: 5 for painting in coded[:3]}
+    lazy = engine_run("minilm", art, ratings, "demote", full=False)
+    full = engine_run("minilm", art, ratings, "demote", full=True)
+    candidates = full.candidate_rows(set(ratings), None)
+    assert items(rank_single(lazy, candidates, 9, 3)) == items(rank_single(full, candidates, 9, 3))
+    assert lazy.bound is None  # S = L with no dislike: the pool from the codes always clears u_out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_late_fusion_through_the_scan_codes_matches_every_score(coded, settings, seed):
+    settings.RECSYS_RECOMMENDERS = {
+        **settings.RECSYS_RECOMMENDERS,
+        "late-partial": {"KIND": "late", "MODE": "partial", "ENGINES": {"lda": 1.0, "minilm": 2.0}},
+    }
+    config = get_recommender("late-partial")
+    full, lazy = both_ways(
+        config, ratings_of(coded, seed), lambda runs, cands: rank_late(config, runs, cands, 9, 9, 3)
+    )
+    assert lazy == full and len(full) == 9
