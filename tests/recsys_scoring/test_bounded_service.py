@@ -42,16 +42,23 @@ def items(result):
     return [(item.painting_id, round(item.score, 9)) for item in result]
 
 
+def single_both_ways(ratings, n):
+    """MiniLM's first n with every painting scored, then through the bound: (full, lazy, lazy run)."""
+    art = active_artefact(engine="minilm")
+    full = engine_run("minilm", art, ratings, "demote", full=True)
+    lazy = engine_run("minilm", art, ratings, "demote", full=False)
+    candidates = full.candidate_rows(set(ratings), None)
+    return items(rank_single(full, candidates, n, 3)), items(rank_single(lazy, candidates, n, 3)), lazy
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("n", [1, 9, 40])
 def test_single_engine_bound_matches_every_score(catalogue, seed, n):
-    art = active_artefact(engine="minilm")
     ratings = ratings_of(catalogue, seed)
-    full = engine_run("minilm", art, ratings, "demote", full=True)
-    lazy = engine_run("minilm", art, ratings, "demote", full=False)
-    assert lazy.scores is None and lazy.profile is not None and not lazy.indexed
-    candidates = full.candidate_rows(set(ratings), None)
-    assert items(rank_single(lazy, candidates, n, 3)) == items(rank_single(full, candidates, n, 3))
+    run = engine_run("minilm", active_artefact(engine="minilm"), ratings, "demote", full=False)
+    assert run.scores is None and run.profile is not None and not run.indexed  # nothing scored yet
+    full, lazy, _ = single_both_ways(ratings, n)
+    assert lazy == full
 
 
 def both_ways(config, ratings, rank):
@@ -107,24 +114,16 @@ def coded(catalogue):
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("n", [1, 9, 40])
 def test_single_engine_through_the_scan_codes_matches_every_score(coded, seed, n):
-    art = active_artefact(engine="minilm")
-    ratings = ratings_of(coded, seed)
-    full = engine_run("minilm", art, ratings, "demote", full=True)
-    lazy = engine_run("minilm", art, ratings, "demote", full=False)
-    candidates = full.candidate_rows(set(ratings), None)
-    assert items(rank_single(lazy, candidates, n, 3)) == items(rank_single(full, candidates, n, 3))
+    full, lazy, _ = single_both_ways(ratings_of(coded, seed), n)
+    assert lazy == full
 
 
 def test_likes_alone_are_ranked_from_the_codes_without_the_float32_pull(coded, monkeypatch):
     # 90 paintings: a pool of 72 would be scored all at once (WHOLE_FRACTION), as is right that small
     monkeypatch.setattr(recommend_runs, "WHOLE_FRACTION", 1)
-    art = active_artefact(engine="minilm")
-    ratings = {painting.pk: 5 for painting in coded[:3]}
-    lazy = engine_run("minilm", art, ratings, "demote", full=False)
-    full = engine_run("minilm", art, ratings, "demote", full=True)
-    candidates = full.candidate_rows(set(ratings), None)
-    assert items(rank_single(lazy, candidates, 9, 3)) == items(rank_single(full, candidates, 9, 3))
-    assert lazy.bound is None  # S = L with no dislike: the pool from the codes always clears u_out
+    full, lazy, run = single_both_ways({painting.pk: 5 for painting in coded[:3]}, 9)
+    assert lazy == full
+    assert run.bound is None  # S = L with no dislike: the pool from the codes always clears u_out
 
 
 @pytest.mark.parametrize("seed", range(6))
