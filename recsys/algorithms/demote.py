@@ -135,7 +135,11 @@ def demote_pull(
     liked = np.flatnonzero(weights.pull > 0)
     if similarity is not None and liked.size < embeddings.shape[1]:
         return weights.pull[liked] @ np.asarray(similarity[rated_rows[liked]], dtype=np.float64)
-    profile = pull_profile(embeddings=embeddings, rated_rows=rated_rows, weights=weights)
+    return pull_of(embeddings, pull_profile(embeddings=embeddings, rated_rows=rated_rows, weights=weights))
+
+
+def pull_of(embeddings: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """L = E @ p for every row (float64), p from ``pull_profile``."""
     return np.asarray(embeddings @ profile, dtype=np.float64)
 
 

@@ -93,17 +93,13 @@ class ScanCodes:
         more than ``MAX_EXCLUDED_SHARE`` of the rows are not candidates (a filter: the float32
         pull of the candidates is cheaper than skipping most of what the codes find).
         ``full()`` returns the float32 pull of the candidates (the fallback)."""
-        size = int(self.index.ntotal)
-        if size - candidates.size > MAX_EXCLUDED_SHARE * size:
+        if self.index.ntotal - candidates.size > MAX_EXCLUDED_SHARE * self.index.ntotal:
             return None
-        outside = np.ones(size, dtype=bool)
-        outside[candidates] = False
         return ScanBound(
             codes=self,
             query=np.ascontiguousarray(profile, dtype=np.float32).reshape(1, -1),
             slack=self.slack(profile),
             candidates=candidates,
-            outside=outside,
             full=full,
         )
 
@@ -118,7 +114,6 @@ class ScanBound:
     query: np.ndarray  # (1, d) float32: the profile p
     slack: float
     candidates: np.ndarray  # sorted rows of the artefact
-    outside: np.ndarray  # bool, one per row of the artefact: not a candidate
     full: Callable[[], np.ndarray]
     scans: int = 0
     fallback: ArrayBound | None = field(default=None, repr=False)
@@ -141,13 +136,14 @@ class ScanBound:
         return self.fallback.largest(k)
 
     def _scan(self, fetch: int) -> tuple[np.ndarray, float]:
-        # fetch + 1 + |not candidates| <= every row: faiss returns that many, and at least fetch + 1
-        # of them are candidates
-        scores, rows = self.codes.index.search(self.query, fetch + 1 + self.codes.index.ntotal - self.size)
-        keep = ~self.outside[rows[0]]
-        rows, scores = rows[0][keep], scores[0][keep]
-        positions = np.sort(np.searchsorted(self.candidates, rows[:fetch]))
-        return positions, float(scores[fetch]) + self.slack
+        # fetch + 1 + |not candidates| <= every row: faiss returns that many, best first, and at
+        # least fetch + 1 of them are candidates (found by binary search: no mask of every row)
+        excluded = self.codes.index.ntotal - self.size
+        scores, rows = self.codes.index.search(self.query, fetch + 1 + excluded)
+        at = np.searchsorted(self.candidates, rows[0])
+        keep = self.candidates[np.minimum(at, self.size - 1)] == rows[0]
+        at, scores = at[keep], scores[0][keep]
+        return np.sort(at[:fetch]), float(scores[fetch]) + self.slack
 
 
 def encode(embeddings: np.ndarray, *, seed: int = 1234) -> ScanCodes:

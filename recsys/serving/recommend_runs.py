@@ -79,7 +79,7 @@ class EngineRun:
         """Every row's pull L (float64): ``bound``, read from the profile the first time."""
         if self.bound is None:
             assert self.profile is not None
-            self.bound = np.asarray(self.artefact.embeddings @ self.profile, dtype=np.float64)
+            self.bound = demote.pull_of(self.artefact.embeddings, self.profile)
         return self.bound
 
     def upper_bound(self, candidates: np.ndarray, *, array: bool = False) -> np.ndarray | Bound:
