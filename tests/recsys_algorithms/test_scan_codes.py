@@ -3,10 +3,14 @@ and against the float32 pull of every row."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import faiss
 import numpy as np
 import pytest
 
 from recsys.algorithms import bounded, demote, scan_codes, scoring
+from recsys.algorithms.ann import save_index
 
 GAMMA_2 = 2 * 2.0**-24 / (1 - 2 * 2.0**-24)
 
@@ -29,14 +33,28 @@ class Counting:
         return self.values
 
 
-def test_slack_is_the_profile_norm_times_error_and_rounding():
-    codes = scan_codes.ScanCodes(index=codes_of(EXAMPLE).index, max_error=0.01, max_norm=1.0)
-    assert codes.slack(np.array([0.0, 2.0])) == pytest.approx(2 * (0.01 + GAMMA_2 * 2.01), rel=1e-12)
+def test_the_query_is_the_profile_in_integers_with_its_rounding_in_the_slack():
+    codes = replace(codes_of(EXAMPLE), max_error=0.01, max_norm=1.0)  # K = 127 / 0.9
+    query, divisor, slack = codes.query(np.array([0.5, 2.0]))  # K_p = 127 / 2: q = (round(31.75), 127)
+    assert query.tolist() == [[32.0, 127.0]] and divisor == pytest.approx(127 / 0.9 * 127 / 2)
+    delta = np.hypot(0.5 - 32 / 63.5, 0.0)  # 0.5 - 0.50394 = -0.00394
+    rounding = delta + GAMMA_2 * np.hypot(32, 127) / 63.5
+    assert slack == pytest.approx(np.hypot(0.5, 2) * (0.01 + GAMMA_2) + 1.01 * rounding, rel=1e-12)
+
+
+def test_the_integer_scan_gives_the_coded_pull_exactly():
+    codes = codes_of(EXAMPLE)
+    query, divisor, _ = codes.query(PROFILE)
+    scores, rows = codes.index.search(query, 4)
+    coded = codes.decoded(0, 4) @ np.asarray(query[0], dtype=np.float64) * codes.scale
+    assert rows[0].tolist() == [0, 2, 1, 3]
+    assert scores[0].tolist() == coded[rows[0]].round().tolist()  # integers, exactly
+    np.testing.assert_allclose(scores[0] / divisor, EXAMPLE[rows[0], 0], atol=0.5 / codes.scale)
 
 
 def example_bound(monkeypatch, pull: np.ndarray) -> tuple[scan_codes.ScanBound, Counting]:
     monkeypatch.setattr(scan_codes, "MIN_POOL", 2)
-    codes = scan_codes.ScanCodes(index=codes_of(EXAMPLE).index, max_error=0.01, max_norm=0.9)
+    codes = replace(codes_of(EXAMPLE), max_error=0.01, max_norm=0.9)
     full = Counting(pull)
     scan = codes.bound(profile=PROFILE, candidates=np.arange(4), full=full)
     assert scan is not None
@@ -47,7 +65,7 @@ def test_the_pool_is_the_rows_with_the_largest_coded_pull(monkeypatch):
     scan, full = example_bound(monkeypatch, EXAMPLE[:, 0])
     positions, outside = scan.largest(2)
     assert positions.tolist() == [0, 2]
-    assert outside == pytest.approx(0.50 + 0.01, abs=0.002)  # row 1's coded pull (0.9 / 255 a step)
+    assert outside == pytest.approx(0.50 + 0.01, abs=0.004)  # row 1's coded pull (0.9 / 127 a step)
     assert full.calls == 0
 
 
@@ -109,16 +127,17 @@ def test_a_filter_keeping_few_rows_reads_the_float32_pull():
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("n", [1, 9, 40])
-def test_demote_through_the_codes_ranks_as_every_float32_score(seed, n):
+@pytest.mark.parametrize(("size", "dim"), [(600, 24), (3000, 384)])  # 384: MiniLM's
+def test_demote_through_the_codes_ranks_as_every_float32_score(seed, n, size, dim):
     rng = np.random.default_rng(seed)
-    clusters = rng.normal(size=(6, 24))
-    embeddings = (clusters[rng.integers(0, 6, 600)] + 0.5 * rng.normal(size=(600, 24))).astype(np.float32)
+    clusters = rng.normal(size=(6, dim))
+    embeddings = (clusters[rng.integers(0, 6, size)] + 0.5 * rng.normal(size=(size, dim))).astype(np.float32)
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
-    rated = rng.choice(600, 9, replace=False)
+    rated = rng.choice(size, 9, replace=False)
     weights = demote.demote_weights(np.array([5, 4, 5, 1, 1, 2, 1, 1, 3]))  # dislikes push the top
-    keys = rng.permutation(600) + 1000
+    keys = rng.permutation(size) + 1000
     full = demote.demote_scores(embeddings=embeddings, rated_rows=rated, weights=weights)
-    candidates = np.setdiff1d(np.arange(600), rated)
+    candidates = np.setdiff1d(np.arange(size), rated)
     expected = candidates[scoring.top_n(full[candidates], keys[candidates], n)]
 
     profile = demote.pull_profile(embeddings=embeddings, rated_rows=rated, weights=weights)
@@ -142,11 +161,11 @@ def test_the_codes_round_trip_through_the_artefact_folder(tmp_path):
     facts = scan_codes.build_into(embeddings, tmp_path)
     codes = scan_codes.load(tmp_path, facts, size=2000, dim=140)
     assert (facts["file"], facts["bytes"]) == ("scan.faiss", (tmp_path / "scan.faiss").stat().st_size)
-    decoded = codes.index.reconstruct_n(0, 2000)
+    decoded = codes.decoded(0, 2000)
     error = np.linalg.norm(decoded - embeddings, axis=1).max()
     assert codes.max_error == facts["max_error"] == pytest.approx(error)
-    step = (embeddings.max() - embeddings.min()) / 255  # one range, 256 levels
-    assert np.abs(decoded - embeddings).max() <= step / 2 + 1e-6
+    assert (facts["codes"], codes.scale) == ("sq8-signed", pytest.approx(127 / np.abs(embeddings).max()))
+    assert np.abs(decoded - embeddings).max() <= 0.5 / codes.scale + 1e-9  # one scale, 255 levels
     with pytest.raises(ValueError, match="codes of 2000 x 140"):
         scan_codes.load(tmp_path, facts, size=1999, dim=140)
     assert scan_codes.load(tmp_path, None, size=2000, dim=140) is None
@@ -155,3 +174,39 @@ def test_the_codes_round_trip_through_the_artefact_folder(tmp_path):
 def test_small_embeddings_get_no_codes(tmp_path):
     assert scan_codes.build_into(np.eye(16, dtype=np.float32), tmp_path) is None
     assert not (tmp_path / "scan.faiss").exists()
+
+
+def uniform_codes(rows: np.ndarray, folder) -> dict:
+    """Codes as artefacts were first built with (QT_8bit_uniform, decoded by faiss itself)."""
+    index = faiss.IndexScalarQuantizer(
+        rows.shape[1], faiss.ScalarQuantizer.QT_8bit_uniform, faiss.METRIC_INNER_PRODUCT
+    )
+    index.train(rows)
+    index.add(rows)
+    save_index(index, folder, name=scan_codes.SCAN_FILE)
+    error = np.linalg.norm(index.reconstruct_n(0, rows.shape[0]) - rows, axis=1).max()
+    return {"file": scan_codes.SCAN_FILE, "codes": "sq8-uniform", "max_error": float(error), "max_norm": 1.0}
+
+
+def test_codes_of_an_older_artefact_still_bound_the_pull(tmp_path, monkeypatch):
+    monkeypatch.setattr(scan_codes, "MIN_POOL", 2)
+    rows = np.asarray(EXAMPLE, dtype=np.float32)
+    codes = scan_codes.load(tmp_path, uniform_codes(rows, tmp_path), size=4, dim=2)
+    assert codes.scale == 1.0
+    scan = codes.bound(profile=PROFILE, candidates=np.arange(4), full=Counting(rows[:, 0]))
+    positions, outside = scan.largest(2)
+    assert positions.tolist() == [0, 2]
+    assert outside == pytest.approx(0.50 + scan.slack, abs=0.002)  # row 1's (0.9 / 255 a step)
+
+
+def test_codes_faiss_would_not_scan_in_integers_are_not_read(tmp_path, monkeypatch, caplog):
+    facts = scan_codes.build_into(np.asarray(EXAMPLE, dtype=np.float32), tmp_path, min_bytes=0)
+    assert scan_codes.load(tmp_path, facts, size=4, dim=2) is not None
+    monkeypatch.setattr(scan_codes, "_scans_in_integers", lambda index: False)
+    assert scan_codes.load(tmp_path, facts, size=4, dim=2) is None
+    assert "exact integers" in caplog.text
+
+
+def test_codes_of_an_unknown_kind_are_not_read(tmp_path):
+    facts = uniform_codes(np.asarray(EXAMPLE, dtype=np.float32), tmp_path) | {"codes": "pq4"}
+    assert scan_codes.load(tmp_path, facts, size=4, dim=2) is None

@@ -20,11 +20,11 @@ def test_an_artefact_of_large_enough_embeddings_carries_its_codes(catalogue, set
     art = loaded(precompute_engine(engine="fake"))
     facts = art.manifest["scan_codes"]
     assert (art.path / scan_codes.SCAN_FILE).stat().st_size == facts["bytes"] > 0
-    assert (facts["file"], facts["codes"]) == ("scan.faiss", "sq8-uniform")
+    assert (facts["file"], facts["codes"]) == ("scan.faiss", "sq8-signed") and facts["scale"] > 0
     assert 0 < facts["max_error"] < 0.05 and facts["max_norm"] == pytest.approx(1.0, abs=1e-6)
     codes = art.scan_codes
     assert codes.index.ntotal == art.size == len(catalogue)
-    decoded = codes.index.reconstruct_n(0, art.size)
+    decoded = codes.decoded(0, art.size)
     assert np.abs(decoded - np.asarray(art.embeddings)).max() <= facts["max_error"]
 
 
