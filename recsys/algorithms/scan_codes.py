@@ -77,8 +77,9 @@ SCAN_FILE = "scan.faiss"
 MIN_BYTES = 1 << 20
 #: a pool read from the codes holds at least this many rows (one scan finds any number). On 300
 #: random visitors of the sample (ratings 1-5, dislikes pushing the top down) MiniLM's first pool
-#: cleared u_out for 246 at 64 rows, 267 at 128 and 278 at 256 (TF-IDF's for all but one): 64
-#: costs the least on average (S of fewer rows; a second scan, ~0.25 ms, for one visitor in five)
+#: cleared u_out for 246 at 64 rows, 267 at 128 and 278 at 256 (TF-IDF's for all but one; uniform
+#: codes, the integer ones scan a few percent more): 64 costs the least on average (S of fewer
+#: rows; a second scan, ~0.25 ms, for one visitor in five)
 MIN_POOL = 64
 #: a larger pool is read from the codes again up to this share of the rows, then from the float32 pull
 MAX_POOL_SHARE = 1 / 8
