@@ -7,8 +7,10 @@ and the engines' artefacts built) is used read-only: a consistent copy of its SQ
 place. Every recommender asked for (``--recommenders``, default those of ``MEASURED`` whose
 engines are ready: late-tfidf-minilm, minilm, tfidf and lda) is measured on the
 same 9 ratings of real paintings. ``--source synthetic`` builds a SQLite database with a
-synthetic catalogue of ``--paintings`` paintings (seeded texts from a fixed vocabulary) and its
-LDA and MiniLM artefacts in the temporary folder instead.
+synthetic catalogue of ``--paintings`` paintings (seeded texts from a fixed vocabulary) and the
+artefacts of the engines the asked recommenders use (LDA, MiniLM, TF-IDF; default minilm and
+lda) in the temporary folder instead. A recommender that is not ready ends the run with the
+recommenders' status before anything is measured.
 
 Either way: a private redis-server on a free port is the cache (throttle counters, status
 cache), throttles are lifted through the environment, and gunicorn (``config.wsgi``, production
@@ -50,6 +52,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY = (  # fixed vocabulary of the synthetic texts
@@ -192,23 +195,77 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def synthetic_engines(asked: list[str]) -> list[str]:
+    """The engines ``--source synthetic`` builds for the ``asked`` recommenders (``MEASURED``);
+    SystemExit naming what it cannot build."""
+    engines = sorted({engine for name in asked for engine in MEASURED.get(name, ())})
+    unbuildable = [engine for engine in engines if engine not in SYNTHETIC_ENGINES]
+    if unbuildable:
+        sys.exit(
+            f"--source synthetic builds {', '.join(SYNTHETIC_ENGINES)} only (no image model weights "
+            f"offline); the recommenders asked for also use {', '.join(unbuildable)}."
+        )
+    if not engines:
+        sys.exit(f"--source synthetic knows the engines of {', '.join(MEASURED)}; asked: {', '.join(asked)}.")
+    return engines
+
+
 def _synthetic(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Build (or reuse) the synthetic catalogue and its LDA and MiniLM artefacts in ``tmp``."""
-    env.update({"RECSYS_ENABLED_ENGINES": "lda,minilm", "RECSYS_LDA_TOPICS": "20", "RECSYS_LDA_PASSES": "3"})
+    """Build (or reuse) the synthetic catalogue and the artefacts of the engines the asked
+    recommenders use (default minilm and lda) in ``tmp``."""
+    asked = args.recommenders.split(",") if args.recommenders else ["minilm", "lda"]
+    engines = synthetic_engines(asked)
+    env.update(
+        {"RECSYS_ENABLED_ENGINES": ",".join(engines), "RECSYS_LDA_TOPICS": "20", "RECSYS_LDA_PASSES": "3"}
+    )
     built = tmp / "built.json"
-    if built.exists() and json.loads(built.read_text()) == {"paintings": args.paintings}:
+    before = json.loads(built.read_text()) if built.exists() else {}
+    if before and before.get("paintings") != args.paintings:
+        sys.exit(
+            f"{tmp} holds {before.get('paintings')} paintings, not {args.paintings}: use another --workdir."
+        )
+    missing = [engine for engine in engines if engine not in before.get("engines", [])]
+    if not missing:
         print(f"reusing {tmp}", flush=True)
     else:
-        print(f"building in {tmp}: {args.paintings} paintings, LDA and MiniLM artefacts ...", flush=True)
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "shell", stdin=SEED_SCRIPT.format(words=WORDS, n=args.paintings))
-        _manage(env, "precompute", "--engine", "lda")
-        _manage(env, "precompute", "--engine", "minilm")
-        built.write_text(json.dumps({"paintings": args.paintings}))
-    asked = args.recommenders.split(",") if args.recommenders else ["minilm", "lda"]
+        print(
+            f"building in {tmp}: {args.paintings} paintings, artefacts of {', '.join(missing)} ...",
+            flush=True,
+        )
+        if not before:
+            _manage(env, "migrate", "--noinput")
+            _manage(env, "shell", stdin=SEED_SCRIPT.format(words=WORDS, n=args.paintings))
+        for engine in missing:
+            _manage(env, "precompute", "--engine", engine)
+        built.write_text(
+            json.dumps(
+                {"paintings": args.paintings, "engines": sorted({*before.get("engines", []), *engines})}
+            )
+        )
     return [f"p{i:05d}" for i in range(args.paintings)], asked
 
 
+def not_ready(statuses: list[dict[str, Any]], asked: list[str]) -> str | None:
+    """Why the run cannot measure ``asked``, from /api/v1/recommenders/'s answer (None: all ready)."""
+    status = {row["name"]: row["status"] for row in statuses}
+    missing = {name: status.get(name, "unknown") for name in asked if status.get(name) != "ready"}
+    if not missing:
+        return None
+    listed = ", ".join(f"{name} ({why})" for name, why in missing.items())
+    return f"not ready: {listed}. Ready: {', '.join(n for n, s in status.items() if s == 'ready') or 'none'}."
+
+
+def _check_ready(base: str, asked: list[str]) -> None:
+    """Exit unless every asked recommender is ready (an unknown name or an engine still computing
+    would otherwise fail ``ab``'s warm-up with a page of 503s)."""
+    statuses = json.loads(urllib.request.urlopen(f"{base}/api/v1/recommenders/", timeout=300).read())
+    why = not_ready(statuses, asked)
+    if why:
+        sys.exit(why)
+
+
+#: engines ``--source synthetic`` can build here
+SYNTHETIC_ENGINES = ("lda", "minilm", "tfidf")
 #: what the real-sample run measures by default (each when its engines are ready): the default
 #: recommender where TF-IDF and MiniLM are ready (late-tfidf-minilm) and each engine alone
 MEASURED = {
@@ -376,6 +433,7 @@ def main() -> None:
         _wait_http(f"{base}/admin/login/")
         for _ in range(args.workers * 2):  # each worker checks the engines' models once (cached)
             urllib.request.urlopen(f"{base}/api/v1/recommenders/", timeout=300).read()
+        _check_ready(base, recommenders)
         rows = [
             ("GET /admin/login/", f"{base}/admin/login/", None),
             ("GET /api/v1/paintings/?page_size=9", f"{base}/api/v1/paintings/?page_size=9", None),
