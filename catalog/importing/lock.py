@@ -5,8 +5,8 @@ second died with an ``IntegrityError``). The lock is taken without waiting; a se
 gets ``ImportAlreadyRunning`` before it reads or writes anything.
 
 * PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) held on a connection of
-  its own, so it does not depend on the import's transactions, and is released when that
-  connection closes, also when the process dies.
+  its own, so it does not depend on the import's transactions; released when the import ends
+  (``pg_advisory_unlock``), and with the session when the connection closes or the process dies.
 * Other databases (SQLite): an exclusive ``flock`` on a file next to the database file (in the
   temporary folder, per process, for an in-memory database); the kernel releases it when the
   process dies.
@@ -18,10 +18,10 @@ import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from config.exceptions import ImportAlreadyRunning
 
@@ -59,6 +59,7 @@ def advisory_lock(using: str = DEFAULT_DB_ALIAS, *, key: int = ADVISORY_LOCK_KEY
     """Hold PostgreSQL's session advisory lock ``key`` on a connection of its own, or raise
     ``ImportAlreadyRunning`` at once."""
     connection = connections.create_connection(using)
+    acquired = False
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
@@ -67,7 +68,14 @@ def advisory_lock(using: str = DEFAULT_DB_ALIAS, *, key: int = ADVISORY_LOCK_KEY
             raise ImportAlreadyRunning(f"{MESSAGE}.")
         yield
     finally:
-        connection.close()  # ends the session, which releases the lock
+        # released now: a closed session's locks go only when its server process has ended, and
+        # an import started right after this one would be refused meanwhile. If the connection
+        # is already gone, ending the session releases the lock.
+        with suppress(DatabaseError):
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        connection.close()
 
 
 @contextmanager

@@ -14,9 +14,9 @@ import threading
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 
-from catalog.importing.lock import file_lock, import_lock
+from catalog.importing.lock import ADVISORY_LOCK_KEY, file_lock, import_lock
 from catalog.importing.runner import INTERRUPTED
 from catalog.models import ImportRun, Painting
 from config.exceptions import ImportAlreadyRunning
@@ -125,6 +125,36 @@ def test_the_advisory_lock_is_released_when_its_holder_ends():
         pass
     with import_lock():  # released: taken again at once
         pass
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_advisory_lock_is_released_before_its_session_ends(monkeypatch):
+    # The server drops a closed session's locks only when its process has ended: an import
+    # started in that moment was refused (a CI run saw it). So the holder's session is kept
+    # open here, as a slow server would keep it, and the lock must be gone all the same.
+    sessions = []
+    create = connections.create_connection
+
+    def kept_open(alias):
+        session = create(alias)
+        monkeypatch.setattr(session, "close", lambda: None)
+        sessions.append(session)
+        return session
+
+    monkeypatch.setattr(connections, "create_connection", kept_open)
+    with import_lock():
+        pass
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s",
+                [ADVISORY_LOCK_KEY >> 32, ADVISORY_LOCK_KEY & 0xFFFFFFFF],
+            )
+            assert cursor.fetchone() == (0,)
+    finally:
+        for session in sessions:
+            type(session).close(session)
 
 
 def test_the_lock_file_admits_one_holder_at_a_time(tmp_path):
