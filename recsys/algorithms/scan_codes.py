@@ -46,12 +46,12 @@ and rows 1 and 3 were never read in float32. With S(0) = 0.45 and S(2) = 0.40, n
 Why these codes (bench/README.md): faiss's integer scan reads MiniLM's in 0.24 ms, against
 0.42 ms for QT_8bit_uniform codes (one [min, max] range, eps about the same), which faiss decodes
 to floats value by value; the bound pays for rounding p (||delta|| ~ 0.009 ||p||). Artefacts
-built with those first codes (``"sq8-uniform"`` in the manifest) are still read: p as it is,
-slack = ||p|| (eps + g (2 nu + eps)). Half precision (QT_fp16, eps ~2e-4) bounds more
-tightly but reads twice the bytes: through gunicorn the default recommender ran at 0.69-0.76x
-the list with it and 0.78-0.86x with uniform 8-bit codes. Per-dimension ranges (QT_8bit: eps
-0.008 / 0.014) measured no faster than one range.
-Only an artefact of at least ``MIN_BYTES`` of embeddings gets codes (a smaller one stays in the
+built with those first codes (``"sq8-uniform"`` in the manifest) are not read (the float32
+pull answers) and are rebuilt by the next precompute (``is_current``). Half precision (QT_fp16,
+eps ~2e-4) bounds more tightly but reads twice the bytes: through gunicorn the default
+recommender ran at 0.69-0.76x the list with it and 0.78-0.86x with uniform 8-bit codes.
+Per-dimension ranges (QT_8bit: eps 0.008 / 0.014) measured no faster than one range. Only an
+artefact of at least ``MIN_BYTES`` of embeddings gets codes (a smaller one stays in the
 caches), and never one with a dense similarity (its pull reads those rows instead).
 """
 
@@ -87,10 +87,9 @@ MAX_POOL_SHARE = 1 / 8
 MAX_EXCLUDED_SHARE = 0.25
 UNIT_ROUNDOFF = 2.0**-24
 BLOCK_ROWS = 100_000
-#: the manifest's name of the codes written now, and of the older ones still read (K = 1)
+#: the manifest's name of the codes written now (``is_current``)
 CODES = "sq8-signed"
 INT8_MAX = 127.0
-UNIFORM_CODES = "sq8-uniform"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +99,7 @@ class ScanCodes:
     index: faiss.Index
     max_error: float  # eps
     max_norm: float  # nu
-    scale: float  # K (1: uniform codes, decoded by faiss)
-    integer: bool = True  # faiss's integer scan (sq8-signed); False: the older uniform codes
+    scale: float  # K
 
     def query(self, profile: np.ndarray) -> tuple[np.ndarray, float, float]:
         """What faiss is asked for the profile p: the (1, d) float32 query, the divisor that turns
@@ -110,9 +108,6 @@ class ScanCodes:
         gamma = d * UNIT_ROUNDOFF / (1.0 - d * UNIT_ROUNDOFF)
         p = np.asarray(profile, dtype=np.float64).reshape(-1)
         norm = float(np.linalg.norm(p))
-        if not self.integer:  # uniform codes: faiss decodes them and takes p as it is
-            slack = norm * (self.max_error + gamma * (2.0 * self.max_norm + self.max_error))
-            return p.astype(np.float32).reshape(1, -1), 1.0, slack
         largest = float(np.abs(p).max(initial=0.0))
         scale = INT8_MAX / largest if largest > 0 else 1.0
         q = np.rint(p * scale)
@@ -232,16 +227,15 @@ def build_into(
 
 def load(folder: Path, facts: Mapping[str, Any] | None, *, size: int, dim: int) -> ScanCodes | None:
     """The codes written into ``folder`` with ``facts`` (the manifest's ``scan_codes``),
-    memory-mapped; None when the build wrote none (or codes of a kind this version does not know:
-    the float32 pull answers)."""
+    memory-mapped; None when the build wrote none, or codes of another kind (``is_current``):
+    the float32 pull answers."""
     path = folder / SCAN_FILE
-    if not facts or not path.exists() or facts.get("codes") not in (CODES, UNIFORM_CODES):
+    if not facts or not is_current(facts) or not path.exists():
         return None
     index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
     if index.ntotal != size or index.d != dim:
         raise ValueError(f"{path}: codes of {index.ntotal} x {index.d}, the artefact is {size} x {dim}")
-    integer = facts["codes"] == CODES
-    if integer and not _scans_in_integers(index):
+    if not _scans_in_integers(index):
         logger.warning(
             "%s: faiss does not scan these codes in exact integers; the float32 pull answers", path
         )
@@ -250,9 +244,15 @@ def load(folder: Path, facts: Mapping[str, Any] | None, *, size: int, dim: int) 
         index=index,
         max_error=float(facts["max_error"]),
         max_norm=float(facts["max_norm"]),
-        scale=float(facts["scale"]) if integer else 1.0,
-        integer=integer,
+        scale=float(facts["scale"]),
     )
+
+
+def is_current(facts: Mapping[str, Any] | None) -> bool:
+    """Whether a manifest's ``scan_codes`` are what a build writes now: none (small embeddings, a
+    dense similarity) or codes of this kind. Older ones (``"sq8-uniform"``) make the artefact
+    out of date (``recsys.build.services.artefact_up_to_date``)."""
+    return facts is None or facts.get("codes") == CODES
 
 
 def _scans_in_integers(index: faiss.Index) -> bool:

@@ -154,7 +154,8 @@ def precompute_engine(
 
 
 #: manifest entries every build now writes: an artefact without one predates that file and is rebuilt
-#: (incrementally: its vectors are reused) by the next precompute
+#: (incrementally: its vectors are reused) by the next precompute, as is one whose 8-bit codes are
+#: of an older kind (``recsys.algorithms.scan_codes.is_current``)
 LAYOUT_ENTRIES = ("scan_codes",)
 
 
@@ -168,7 +169,12 @@ def artefact_up_to_date(*, engine: str) -> Artefact | None:
     params = runs.jsonable(require_available(engine).params())
     if active.params != params or active.catalogue_hash != current_catalogue_hash():
         return None
-    if any(entry not in (active.manifest or {}) for entry in LAYOUT_ENTRIES):
+    manifest = active.manifest or {}
+    if any(entry not in manifest for entry in LAYOUT_ENTRIES):
+        return None
+    from recsys.algorithms import scan_codes  # faiss only in processes that build or scan
+
+    if not scan_codes.is_current(manifest["scan_codes"]):
         return None
     return active
 

@@ -188,15 +188,12 @@ def uniform_codes(rows: np.ndarray, folder) -> dict:
     return {"file": scan_codes.SCAN_FILE, "codes": "sq8-uniform", "max_error": float(error), "max_norm": 1.0}
 
 
-def test_codes_of_an_older_artefact_still_bound_the_pull(tmp_path, monkeypatch):
-    monkeypatch.setattr(scan_codes, "MIN_POOL", 2)
-    rows = np.asarray(EXAMPLE, dtype=np.float32)
-    codes = scan_codes.load(tmp_path, uniform_codes(rows, tmp_path), size=4, dim=2)
-    assert codes.scale == 1.0
-    scan = codes.bound(profile=PROFILE, candidates=np.arange(4), full=Counting(rows[:, 0]))
-    positions, outside = scan.largest(2)
-    assert positions.tolist() == [0, 2]
-    assert outside == pytest.approx(0.50 + scan.slack, abs=0.002)  # row 1's (0.9 / 255 a step)
+def test_codes_of_the_first_kind_are_not_read(tmp_path):
+    facts = uniform_codes(np.asarray(EXAMPLE, dtype=np.float32), tmp_path)
+    assert not scan_codes.is_current(facts)
+    assert scan_codes.load(tmp_path, facts, size=4, dim=2) is None  # the float32 pull answers
+    mislabelled = facts | {"codes": scan_codes.CODES, "scale": 1.0}  # faiss would decode, not sum integers
+    assert scan_codes.load(tmp_path, mislabelled, size=4, dim=2) is None
 
 
 def test_codes_faiss_would_not_scan_in_integers_are_not_read(tmp_path, monkeypatch, caplog):
@@ -205,8 +202,3 @@ def test_codes_faiss_would_not_scan_in_integers_are_not_read(tmp_path, monkeypat
     monkeypatch.setattr(scan_codes, "_scans_in_integers", lambda index: False)
     assert scan_codes.load(tmp_path, facts, size=4, dim=2) is None
     assert "exact integers" in caplog.text
-
-
-def test_codes_of_an_unknown_kind_are_not_read(tmp_path):
-    facts = uniform_codes(np.asarray(EXAMPLE, dtype=np.float32), tmp_path) | {"codes": "pq4"}
-    assert scan_codes.load(tmp_path, facts, size=4, dim=2) is None

@@ -55,3 +55,15 @@ def test_an_artefact_from_before_the_codes_is_rebuilt_reusing_its_vectors(catalo
     assert rebuilt.pk != row.pk and "scan_codes" in rebuilt.manifest
     counts = rebuilt.manifest["counts"]
     assert (counts["reused"], counts["encoded"]) == (len(catalogue), 0)
+
+
+def test_codes_of_the_first_kind_are_rebuilt_reusing_the_vectors(catalogue, settings, monkeypatch):  # noqa: F811
+    settings.RECSYS_DENSE_MAX_ITEMS = 0
+    monkeypatch.setattr(scan_codes, "MIN_BYTES", 1)
+    row = precompute_engine(engine="fake")
+    first_kind = row.manifest | {"scan_codes": row.manifest["scan_codes"] | {"codes": "sq8-uniform"}}
+    Artefact.objects.filter(pk=row.pk).update(manifest=first_kind)
+    rebuilt = precompute_engine(engine="fake")
+    assert rebuilt.pk != row.pk and rebuilt.manifest["scan_codes"]["codes"] == scan_codes.CODES
+    counts = rebuilt.manifest["counts"]
+    assert (counts["reused"], counts["encoded"]) == (len(catalogue), 0)
