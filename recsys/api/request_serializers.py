@@ -17,6 +17,7 @@ from rest_framework import serializers
 from catalog.selectors import EXTERNAL_ID_PATTERN
 from catalog.serializers import ArtistField, CollectionField, PaintingIdField, ResultCountField
 from config.api.fields import StrictCharField, StrictChoiceField, StrictSlugField, in_query_string
+from config.api.serializers import CopiedFieldsSerializer
 from experiments.serializers import VisitorField
 from recsys.algorithms.scoring import WEIGHTINGS
 from recsys.serving.definitions import DefinitionError, check_mmr_lambda
@@ -58,8 +59,9 @@ class MmrLambdaField(serializers.Field):
         return value
 
 
-class RecommendationOptionsSerializer(serializers.Serializer):
-    """What both recommendation requests accept besides the ratings.
+class RecommendationOptionsSerializer(CopiedFieldsSerializer):
+    """What both recommendation requests accept besides the ratings (fields copied, not rebuilt,
+    per request: ``config.api.serializers``).
 
     ``recommender`` names what scores (see /api/v1/recommenders/). ``engine`` is its deprecated
     alias, still accepted: one of the two may be given, or both with the same value.

@@ -124,10 +124,11 @@ def _eq1_or_late(
     every_row = config.is_late and config.mode != PARTIAL
     for engine in config.engines:
         art = artefacts[engine]
-        rated = np.fromiter(ratings, dtype=np.int64, count=len(ratings))
-        for pk in rated[~art.row_of.rows(rated)[1]].tolist():
-            ignored.setdefault(pk, []).append(art.missing_reason(pk))
         run = engine_run(engine, art, ratings, weighting, exact=not uses_index(config, art), full=every_row)
+        used = set() if run is None else set(run.rated_pks.tolist())  # the rated paintings it holds
+        for pk in ratings:
+            if pk not in used:
+                ignored.setdefault(pk, []).append(art.missing_reason(pk))
         if run is not None:
             runs[engine] = run
             applied[engine] = run.weights.scheme
