@@ -4,12 +4,12 @@ DRF gives every serializer instance its own fields: ``Serializer.get_fields`` de
 declared ones, and ``Field.__deepcopy__`` builds each field again from its arguments (its
 ``__init__`` runs again, validators and error messages included). For the account-less
 recommendation body (11 fields) that took about 180 us per request, more than validating the
-body (bench/README.md, "What a recommendation request costs").
+body (bench/README.md, "What a recommendation request costs besides ranking").
 
 A declared field is a prototype: nothing binds it, and validating with a bound copy changes
-nothing on it. ``bind`` sets the copy's own name, parent and source, and the lazily built
-``validators`` list of a copy is its own from then on. So a shallow copy (``copy.copy``) of the
-prototype validates exactly as the rebuilt field would. A field with a ``child`` (``ListField``,
+nothing on it. A shallow copy (``copy.copy``) shares the prototype's validators, error messages
+and choices, which validation only reads, and ``bind`` gives it its own name, parent and
+source; so it validates exactly as the rebuilt field would. A field with a ``child`` (``ListField``,
 ``DictField``) gets a copy of its child whose parent is the copy (the child was bound, name and
 source, by its parent's ``__init__``), so that the child's ``root`` and ``context`` are this
 serializer's. Nested serializers used as fields keep DRF's deep copy: their
