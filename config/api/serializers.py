@@ -12,8 +12,8 @@ and choices, which validation only reads, and ``bind`` gives it its own name, pa
 source; so it validates exactly as the rebuilt field would. A field with a ``child`` (``ListField``,
 ``DictField``) gets a copy of its child whose parent is the copy (the child was bound, name and
 source, by its parent's ``__init__``), so that the child's ``root`` and ``context`` are this
-serializer's. Nested serializers used as fields keep DRF's deep copy: their
-own fields are state.
+serializer's. Nested serializers used as fields keep DRF's deep copy: their fields, once
+read, are cached on them, and a shallow copy would share them with the prototype.
 
 Nothing here may mutate a field's shared state (``validators``, ``error_messages``, ``choices``)
 after construction; a serializer that changes its fields per instance uses

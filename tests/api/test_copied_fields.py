@@ -89,14 +89,19 @@ def test_each_instance_has_its_own_fields_and_a_list_child_under_its_own_copy() 
     assert exclude.child.parent is exclude and exclude.child.root is first
 
 
-def test_a_nested_serializer_field_is_deep_copied() -> None:
+def test_a_nested_serializer_field_is_deep_copied_even_once_its_fields_were_read() -> None:
     class Inner(serializers.Serializer):
         name = serializers.CharField()
 
     class Outer(CopiedFieldsSerializer):
         inner = Inner()
 
+    prototype = Outer._declared_fields["inner"]
+    assert "name" in prototype.fields  # cached on the prototype (as a schema or a shell may do)
     first, second = Outer(data={"inner": {"name": "a"}}), Outer(data={"inner": {"name": "b"}})
-    assert first.fields["inner"] is not second.fields["inner"]
+    inner = first.fields["inner"]
+    assert inner.fields["name"] is not prototype.fields["name"]
+    assert inner.fields["name"] is not second.fields["inner"].fields["name"]
+    assert inner.fields["name"].parent is inner
     assert first.is_valid() and second.is_valid()
     assert (first.validated_data["inner"]["name"], second.validated_data["inner"]["name"]) == ("a", "b")
